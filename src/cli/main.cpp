@@ -1,0 +1,33 @@
+// Entry point of the one `udn` executable: parses the command line and runs one role.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/registrars.hpp"
+#include "common/version.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"udn — Universal Distribution Network: GSLB authoritative DNS + CDN edge cache"};
+    app.set_version_flag("--version", std::string{udn::version_string});
+    app.require_subcommand(1);
+    auto* admin = app.add_subcommand("admin", "Operator's tool: push, status, flush, prefill, explain");
+    admin->require_subcommand(1);
+    udn::CommandTree tree{app, *admin};
+    udn::cli::register_commands(tree);
+    udn::dns::register_commands(tree);
+    udn::cache::register_commands(tree);
+    udn::probe::register_commands(tree);
+    udn::configd::register_commands(tree);
+    udn::origin::register_commands(tree);
+    udn::up::register_commands(tree);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const std::exception& e) {
+        // Control-path failures (bad config at start-up, a port in use, ...) end here with a clear message.
+        std::fprintf(stderr, "udn: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
