@@ -2,9 +2,21 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include "cli/registrars.hpp"
 #include "common/version.hpp"
+
+namespace {
+
+bool has_subcommand(const CLI::App& app, std::string_view name) {
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        if (sub->check_name(std::string{name})) return true;
+    }
+    return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"udn — Universal Distribution Network: GSLB authoritative DNS + CDN edge cache"};
@@ -20,6 +32,10 @@ int main(int argc, char** argv) {
     udn::configd::register_commands(tree);
     udn::origin::register_commands(tree);
     udn::up::register_commands(tree);
+    if (argc > 1 && argv[1][0] != '-' && !has_subcommand(app, argv[1])) {
+        std::fprintf(stderr, "udn: unknown command '%s' — run 'udn --help' for the list of commands\n", argv[1]);
+        return 2;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
