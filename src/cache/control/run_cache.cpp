@@ -1,0 +1,117 @@
+// `udn cache` start-up, signals and reload; see run_cache.hpp.
+#include "cache/control/run_cache.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "cache/server/cache_server.hpp"
+#include "common/config/loader.hpp"
+
+namespace udn::cache::control {
+
+namespace {
+
+void say(const RunOptions& options, std::string_view level, const std::string& message) {
+    if (options.log_format == "json") {
+        std::string escaped;
+        for (const char c : message) {
+            if (c == '"' || c == '\\') escaped += '\\';
+            if (c == '\n') escaped += "\\n";
+            else escaped += c;
+        }
+        std::fprintf(stderr, "{\"role\":\"cache\",\"level\":\"%.*s\",\"msg\":\"%s\"}\n", static_cast<int>(level.size()),
+                     level.data(), escaped.c_str());
+    } else {
+        std::fprintf(stderr, "udn cache: %.*s: %s\n", static_cast<int>(level.size()), level.data(), message.c_str());
+    }
+}
+
+}  // namespace
+
+int run_cache(const RunOptions& options) {
+    auto loaded = config::load_file(options.config_path);
+    if (!loaded.ok()) {
+        say(options, "error", "configuration rejected:\n" + loaded.error_text());
+        return 1;
+    }
+    const auto config = loaded.config;
+    const auto* server = config->find_server(options.server);
+    if (!server) {
+        say(options, "error", "no server named '" + options.server + "' in " + options.config_path +
+                                  " — use one of pops[].servers[].name");
+        return 1;
+    }
+    if (server->addresses.empty()) {
+        say(options, "error", "server '" + options.server + "' has no address");
+        return 1;
+    }
+    const std::filesystem::path state_dir = options.state_dir.empty() ? std::filesystem::path("state") / options.server
+                                                                      : std::filesystem::path(options.state_dir);
+    server::Settings settings;
+    settings.pop = server->pop;
+    settings.server_name = server->name;
+    settings.listen_address = server->addresses.front().to_string();
+    settings.http_port = options.http_port.value_or(config->ports.http);
+    settings.admin_port = options.admin_port.value_or(config->ports.cache_admin);
+    settings.threads = options.threads;
+    settings.memory_bytes = options.memory_mb << 20;
+    settings.max_connections = options.max_connections;
+    if (options.disk_mb > 0) {
+        settings.disk_dir = state_dir / "cache";
+        settings.disk_bytes = options.disk_mb << 20;
+    }
+    settings.spool_dir = state_dir / "spool" / "cache";
+    settings.spool_max_bytes = config->logs.spool_max_bytes;
+    settings.spool_max_age_s = config->logs.spool_max_age_s;
+    settings.admin_key = config->network.report_key;
+
+    // Signals are taken synchronously by this thread; workers must not see them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    std::unique_ptr<server::CacheServer> cache;
+    try {
+        cache = std::make_unique<server::CacheServer>(settings,
+                                                      std::make_shared<const server::RouteTable>(config, settings.pop));
+        cache->start();
+    } catch (const std::exception& e) {
+        say(options, "error", e.what());
+        return 1;
+    }
+    const auto run_dir = state_dir / "run";
+    std::filesystem::create_directories(run_dir);
+    const auto pid_file = run_dir / "cache.pid";
+    std::ofstream(pid_file) << ::getpid() << "\n";
+    say(options, "info", "serving " + server->name + " (pop " + settings.pop + ") on " + settings.listen_address + ":" +
+                             std::to_string(cache->http_port()) + ", admin on port " +
+                             std::to_string(cache->admin_port()) + ", " +
+                             std::to_string(cache->context().routes.get()->site_count()) + " static sites");
+    while (true) {
+        int signal_number = 0;
+        if (sigwait(&signals, &signal_number) != 0) continue;
+        if (signal_number != SIGHUP) break;
+        auto reloaded = config::load_file(options.config_path);
+        if (!reloaded.ok()) {
+            say(options, "error", "reload rejected, keeping the running configuration:\n" + reloaded.error_text());
+            continue;
+        }
+        cache->replace_routes(std::make_shared<const server::RouteTable>(reloaded.config, settings.pop));
+        say(options, "info", "configuration reloaded (version " + std::to_string(reloaded.config->version) + ")");
+    }
+    cache->stop();
+    std::error_code ignored;
+    std::filesystem::remove(pid_file, ignored);
+    say(options, "info", "stopped");
+    return 0;
+}
+
+}  // namespace udn::cache::control

@@ -1,0 +1,25 @@
+// `udn cache`: loads the configuration, finds this server, runs the cache until SIGTERM/SIGINT,
+// reloads routes on SIGHUP (a bad new file is reported and the old snapshot kept).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace udn::cache::control {
+
+struct RunOptions {
+    std::string config_path;
+    std::string server;
+    std::string state_dir;
+    std::string log_format = "text";
+    std::size_t threads = 1;
+    std::size_t memory_mb = 256;
+    std::size_t disk_mb = 1024;
+    std::size_t max_connections = 10000;
+    std::optional<std::uint16_t> http_port;
+    std::optional<std::uint16_t> admin_port;
+};
+
+int run_cache(const RunOptions& options);
+
+}  // namespace udn::cache::control

@@ -1,0 +1,59 @@
+// The access log spool: one tab-separated line per request (docs/cache.md documents the
+// fields) appended to <spool>/access-<start>-<seq>.log; a file is closed by size or age and
+// renamed to .done so the log shipper only ever picks up complete files. Lines are buffered
+// and written by the caller of flush() (a timer), never on the request path.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace udn::cache::log {
+
+struct AccessRecord {
+    std::int64_t time_ms = 0;  // Unix time of the request's arrival
+    std::string_view pop;
+    std::string_view client;
+    std::string_view host;
+    std::string_view customer;
+    std::string_view method;
+    std::string_view url;
+    int status = 0;
+    std::uint64_t bytes = 0;      // body bytes sent
+    std::string_view result;      // HIT MISS STALE REVALIDATED COLLAPSED PASS ERROR
+    double first_byte_ms = 0;
+    double total_ms = 0;
+    std::string_view origin;      // origin server name, "-" when none was asked
+};
+
+class AccessLog {
+public:
+    AccessLog(std::filesystem::path directory, std::size_t max_bytes, std::uint32_t max_age_s);
+    ~AccessLog();
+    AccessLog(const AccessLog&) = delete;
+    AccessLog& operator=(const AccessLog&) = delete;
+
+    void append(const AccessRecord& record);
+    // Writes buffered lines; closes the current file when it is too big or too old.
+    void flush(std::int64_t now_s);
+    void close();
+
+private:
+    void open_locked(std::int64_t now_s);
+    void close_locked();
+
+    std::filesystem::path directory_;
+    std::size_t max_bytes_;
+    std::uint32_t max_age_s_;
+    std::mutex mutex_;
+    std::string pending_;
+    std::FILE* file_ = nullptr;
+    std::filesystem::path file_path_;
+    std::size_t file_bytes_ = 0;
+    std::int64_t opened_s_ = 0;
+    std::uint64_t sequence_ = 0;
+};
+
+}  // namespace udn::cache::log

@@ -1,0 +1,168 @@
+// Admin endpoints of the cache; see admin.hpp.
+#include "cache/purge/admin.hpp"
+
+#include "cache/purge/auth.hpp"
+#include "cache/server/routes.hpp"
+
+namespace udn::cache::purge {
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Splits "http://host/target" into host and target.
+bool split_url(std::string_view url, std::string_view& host, std::string_view& target) {
+    if (!url.starts_with("http://") && !url.starts_with("https://")) return false;
+    url.remove_prefix(url.find("//") + 2);
+    const auto slash = url.find('/');
+    host = url.substr(0, slash);
+    target = slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
+    return !host.empty();
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view text) {
+    std::string result;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+            result += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+            i += 2;
+        } else {
+            result += text[i] == '+' ? ' ' : text[i];
+        }
+    }
+    return result;
+}
+
+PurgeResult purge(server::Context& context, std::string_view kind, std::string_view value) {
+    PurgeResult result;
+    std::string prefix;
+    std::string exact;
+    if (kind == "all") {
+        prefix = "";
+    } else if (kind == "site") {
+        const auto host = server::lower_host(value);
+        if (host.empty()) {
+            result.error = "site= needs a host name";
+            return result;
+        }
+        prefix = host + "/";
+    } else if (kind == "url" || kind == "prefix") {
+        std::string_view host, target;
+        if (!split_url(value, host, target)) {
+            result.error = std::string(kind) + "= needs an absolute http:// URL";
+            return result;
+        }
+        const auto routes = context.routes.get();
+        auto routed = routes->route(host, target);
+        if (const auto* error = std::get_if<server::RouteError>(&routed)) {
+            result.error = error->reason;
+            return result;
+        }
+        const auto& key = std::get<server::Route>(routed).key;
+        if (kind == "url") {
+            exact = key;
+            prefix = key + '\x1f';  // its Vary variants
+        } else {
+            prefix = key;
+        }
+    } else {
+        result.error = "say what to purge: url=, prefix=, site= or all=1";
+        return result;
+    }
+    if (!exact.empty()) {
+        result.memory_objects += context.memory.erase(exact) ? 1 : 0;
+        if (context.disk) result.disk_objects += context.disk->erase(exact) ? 1 : 0;
+    }
+    result.memory_objects += context.memory.erase_prefix(prefix);
+    if (context.disk) result.disk_objects += context.disk->erase_prefix(prefix);
+    context.metrics.purges.fetch_add(1, std::memory_order_relaxed);
+    return result;
+}
+
+std::string metrics_text(server::Context& context) {
+    std::string out;
+    const auto counter = [&](std::string_view name, std::string_view help, std::uint64_t value, std::string_view type = "counter") {
+        out += "# HELP udn_cache_";
+        out += name;
+        out += ' ';
+        out += help;
+        out += "\n# TYPE udn_cache_";
+        out += name;
+        out += ' ';
+        out += type;
+        out += "\nudn_cache_";
+        out += name;
+        out += ' ';
+        out += std::to_string(value);
+        out += '\n';
+    };
+    const auto& m = context.metrics;
+    counter("requests_total", "Requests answered on the HTTP port.", m.requests.load());
+    counter("hits_total", "Requests answered from a fresh stored object.", m.hits.load());
+    counter("misses_total", "Requests that caused an origin fetch.", m.misses.load());
+    counter("collapsed_total", "Requests that joined another request's origin fetch.", m.collapsed.load());
+    counter("stale_total", "Responses served stale (stale-while-revalidate, stale-if-error).", m.stale.load());
+    counter("revalidated_total", "Stored objects revalidated with a 304.", m.revalidated.load());
+    counter("passes_total", "Requests passed to the origin without caching.", m.passes.load());
+    counter("errors_total", "Requests answered with an error by the cache.", m.errors.load());
+    counter("disk_hits_total", "Objects promoted from the disk tier.", m.disk_hits.load());
+    counter("origin_fetches_total", "Fetches from origin servers.", m.origin_fetches.load());
+    counter("origin_failures_total", "Origin fetches that failed (no answer or 5xx).", m.origin_failures.load());
+    counter("bad_requests_total", "Requests rejected by the parser.", m.bad_requests.load());
+    counter("connections_accepted_total", "Client connections accepted.", m.connections_accepted.load());
+    counter("connections_refused_total", "Client connections refused at the connection limit.", m.connections_refused.load());
+    counter("connections_open", "Client connections open now.", static_cast<std::uint64_t>(std::max<std::int64_t>(0, m.connections_open.load())), "gauge");
+    counter("body_bytes_sent_total", "Response body bytes sent.", m.body_bytes_sent.load());
+    counter("purges_total", "Purge requests executed.", m.purges.load());
+    const auto memory = context.memory.stats();
+    counter("memory_objects", "Objects in the memory tier.", memory.objects, "gauge");
+    counter("memory_bytes", "Bytes accounted in the memory tier.", memory.bytes, "gauge");
+    counter("memory_evictions_total", "Objects evicted from the memory tier.", memory.evictions);
+    if (context.disk) {
+        const auto disk = context.disk->stats();
+        counter("disk_objects", "Objects in the disk tier.", disk.objects, "gauge");
+        counter("disk_bytes", "Bytes in the disk tier.", disk.bytes, "gauge");
+        counter("disk_corrupt_total", "Disk objects that failed verification and were deleted.", disk.corrupt);
+        counter("disk_evictions_total", "Objects evicted from the disk tier.", disk.evictions);
+    }
+    return out;
+}
+
+awaitable<bool> serve_admin(server::Context& context, server::Exchange& exchange, server::Request& request,
+                            server::ExchangeRecord& record) {
+    const auto& head = request.head;
+    const auto target = head.target;
+    const auto path = target.substr(0, target.find('?'));
+    const bool keep = head.keep_alive;
+    if (path == "/healthz" && head.method == http::Method::get) co_return co_await exchange.send_simple(200, "ok\n", keep, record);
+    if (path == "/metrics" && head.method == http::Method::get) {
+        co_return co_await exchange.send_simple(200, metrics_text(context), keep, record);
+    }
+    if (path != "/purge") co_return co_await exchange.send_simple(404, "admin endpoints: /healthz /metrics /purge\n", keep, record);
+    if (head.method != http::Method::post) co_return co_await exchange.send_simple(405, "purge needs POST\n", keep, record, "Allow: POST\r\n");
+    const auto problem = verify(context.settings.admin_key, head.method_text, target, head.header("authorization"), server::unix_now_s());
+    if (!problem.empty()) co_return co_await exchange.send_simple(401, "purge refused: " + problem + "\n", keep, record);
+    const auto query = target.find('?') == std::string_view::npos ? std::string_view{} : target.substr(target.find('?') + 1);
+    const auto equals = query.find('=');
+    if (equals == std::string_view::npos) {
+        co_return co_await exchange.send_simple(400, "say what to purge: ?url=, ?prefix=, ?site= or ?all=1\n", keep, record);
+    }
+    const auto kind = query.substr(0, equals);
+    const auto value = percent_decode(query.substr(equals + 1));
+    const auto result = purge(context, kind, value);
+    if (!result.error.empty()) co_return co_await exchange.send_simple(400, "purge refused: " + result.error + "\n", keep, record);
+    co_return co_await exchange.send_simple(
+        200,
+        "{\"memory_objects\":" + std::to_string(result.memory_objects) + ",\"disk_objects\":" +
+            std::to_string(result.disk_objects) + "}\n",
+        keep, record);
+}
+
+}  // namespace udn::cache::purge

@@ -1,0 +1,129 @@
+// Workers, listeners and connection limits of the cache; see cache_server.hpp.
+#include "cache/server/cache_server.hpp"
+
+#include <sys/socket.h>
+
+#include <stdexcept>
+
+#include "cache/server/connection.hpp"
+
+namespace udn::cache::server {
+
+struct CacheServer::Worker {
+    asio::io_context io{1};
+    std::unique_ptr<tcp::acceptor> http;
+    std::unique_ptr<tcp::acceptor> admin;
+    std::unique_ptr<asio::steady_timer> flush_timer;
+};
+
+namespace {
+
+std::unique_ptr<tcp::acceptor> listen_on(asio::io_context& io, const tcp::endpoint& endpoint, bool reuse_port) {
+    auto acceptor = std::make_unique<tcp::acceptor>(io);
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    if (reuse_port) {
+        const int one = 1;
+        if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+            throw std::runtime_error("cannot set SO_REUSEPORT");
+        }
+    }
+    boost::system::error_code ec;
+    acceptor->bind(endpoint, ec);
+    if (ec) {
+        throw std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
+                                 std::to_string(endpoint.port()) + ": " + ec.message() +
+                                 " (is another process using the port? see ports in the config)");
+    }
+    acceptor->listen(1024);
+    return acceptor;
+}
+
+awaitable<void> refuse(std::shared_ptr<GuardedSocket> socket) {
+    static constexpr std::string_view busy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 32\r\n"
+        "Retry-After: 1\r\nConnection: close\r\n\r\ntoo many connections, try again\n";
+    socket->expire_after(std::chrono::milliseconds(1000));
+    boost::system::error_code ec;
+    co_await asio::async_write(socket->socket, asio::buffer(busy.data(), busy.size()), asio::redirect_error(use_awaitable, ec));
+    socket->finish();
+}
+
+awaitable<void> accept_loop(Context& context, tcp::acceptor& acceptor, Port port) {
+    while (true) {
+        boost::system::error_code ec;
+        auto socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) continue;  // EMFILE and friends: keep serving the connections we have
+        socket.set_option(tcp::no_delay(true), ec);
+        auto guarded = make_guarded_socket(std::move(socket));
+        if (port == Port::http) {
+            if (context.metrics.connections_open.load(std::memory_order_relaxed) >=
+                static_cast<std::int64_t>(context.settings.max_connections)) {
+                context.metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
+                asio::co_spawn(acceptor.get_executor(), refuse(std::move(guarded)), asio::detached);
+                continue;
+            }
+            context.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+        }
+        asio::co_spawn(acceptor.get_executor(), serve_connection(context, std::move(guarded), port), asio::detached);
+    }
+}
+
+awaitable<void> flush_loop(Context& context, asio::steady_timer& timer) {
+    while (true) {
+        timer.expires_after(std::chrono::milliseconds(500));
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return;
+        if (context.access_log) context.access_log->flush(unix_now_s());
+    }
+}
+
+}  // namespace
+
+CacheServer::CacheServer(Settings settings, std::shared_ptr<const RouteTable> routes)
+    : context_(std::make_unique<Context>(std::move(settings), std::move(routes))) {}
+
+CacheServer::~CacheServer() { stop(); }
+
+void CacheServer::start() {
+    const auto& settings = context_->settings;
+    const auto address = asio::ip::make_address(settings.listen_address);
+    const auto worker_count = std::max<std::size_t>(1, settings.threads);
+    std::uint16_t http_port = settings.http_port;
+    for (std::size_t i = 0; i < worker_count; ++i) {
+        auto worker = std::make_unique<Worker>();
+        worker->http = listen_on(worker->io, tcp::endpoint(address, http_port), worker_count > 1);
+        http_port = worker->http->local_endpoint().port();  // later workers share the port chosen first
+        if (i == 0) {
+            worker->admin = listen_on(worker->io, tcp::endpoint(address, settings.admin_port), false);
+            admin_port_ = worker->admin->local_endpoint().port();
+            worker->flush_timer = std::make_unique<asio::steady_timer>(worker->io);
+        }
+        workers_.push_back(std::move(worker));
+    }
+    http_port_ = http_port;
+    for (auto& worker : workers_) {
+        asio::co_spawn(worker->io, accept_loop(*context_, *worker->http, Port::http), asio::detached);
+        if (worker->admin) {
+            asio::co_spawn(worker->io, accept_loop(*context_, *worker->admin, Port::admin), asio::detached);
+            asio::co_spawn(worker->io, flush_loop(*context_, *worker->flush_timer), asio::detached);
+        }
+        threads_.emplace_back([io = &worker->io] { io->run(); });
+    }
+    started_ = true;
+}
+
+void CacheServer::stop() {
+    if (!started_) return;
+    started_ = false;
+    for (auto& worker : workers_) worker->io.stop();
+    for (auto& thread : threads_) thread.join();
+    threads_.clear();
+    workers_.clear();  // closes every socket; pending coroutines are destroyed with their loops
+    if (context_->disk) context_->disk->drain();
+    if (context_->access_log) context_->access_log->close();
+}
+
+}  // namespace udn::cache::server

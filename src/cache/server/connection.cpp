@@ -1,0 +1,192 @@
+// Client connection loop; see connection.hpp.
+#include "cache/server/connection.hpp"
+
+#include <cstring>
+
+#include "cache/http/chunked.hpp"
+#include "cache/purge/admin.hpp"
+#include "cache/server/exchange.hpp"
+
+namespace udn::cache::server {
+
+namespace {
+
+constexpr std::size_t read_chunk_bytes = 16 * 1024;
+
+class ConnectionLoop {
+public:
+    ConnectionLoop(Context& context, std::shared_ptr<GuardedSocket> socket, Port port)
+        : context_(context), socket_(std::move(socket)), port_(port) {
+        buffer_.resize(context_.settings.limits.max_head_bytes + read_chunk_bytes);
+        headers_.reserve(32);
+        gather_.reserve(16);
+        views_.reserve(8);
+        scratch_.reserve(512);
+        boost::system::error_code ec;
+        const auto remote = socket_->socket.remote_endpoint(ec);
+        client_address_ = ec ? "-" : remote.address().to_string();
+    }
+
+    awaitable<void> run() {
+        while (true) {
+            socket_->expire_after(context_.settings.request_timeout);
+            Request request;
+            request.head.headers = &headers_;
+            const auto parsed = co_await read_head(request.head);
+            if (parsed.status != http::ParseStatus::complete) {
+                if (parsed.status == http::ParseStatus::error) co_await reject(parsed.error_status, parsed.error_reason);
+                break;
+            }
+            request.client_address = client_address_;
+            request.arrival_ms = unix_now_ms();
+            request.arrival = std::chrono::steady_clock::now();
+            begin_ += parsed.head_bytes;
+            if (request.head.has_body()) {
+                // The head's views point into buffer_, which reading the body may move: keep a copy
+                // and parse it again afterwards.
+                std::string head_copy(buffer_.data() + begin_ - parsed.head_bytes, parsed.head_bytes);
+                const auto status = co_await read_body(request);
+                if (status != 0) {
+                    co_await reject(status, status == 413 ? "request body too large" : "bad request body");
+                    break;
+                }
+                http::parse_request_head(std::span<const char>(head_copy.data(), head_copy.size()),
+                                         context_.settings.limits, request.head);
+                const bool keep = co_await handle(request);
+                if (!keep) break;
+                continue;
+            }
+            const bool keep = co_await handle(request);
+            if (!keep) break;
+        }
+        socket_->finish();
+    }
+
+private:
+    awaitable<http::ParseResult> read_head(http::RequestHead& head) {
+        while (true) {
+            if (begin_ < end_) {
+                const auto result = http::parse_request_head(std::span<const char>(buffer_.data() + begin_, end_ - begin_),
+                                                             context_.settings.limits, head);
+                if (result.status != http::ParseStatus::need_more) co_return result;
+            }
+            if (!co_await fill_buffer()) co_return http::ParseResult{};
+        }
+    }
+
+    // Reads more bytes after end_, compacting first; false on EOF, error or timeout.
+    awaitable<bool> fill_buffer() {
+        if (begin_ == end_) begin_ = end_ = 0;
+        if (end_ == buffer_.size() && begin_ > 0) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
+        }
+        if (end_ == buffer_.size()) co_return false;  // cannot happen: limits are below the buffer size
+        boost::system::error_code ec;
+        const auto n = co_await socket_->socket.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+                                                                asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+        end_ += n;
+        co_return true;
+    }
+
+    // Returns 0, or the status to reject the request with.
+    awaitable<int> read_body(Request& request) {
+        const auto max_bytes = context_.settings.max_request_body_bytes;
+        if (request.head.content_length && *request.head.content_length > max_bytes) co_return 413;
+        if (request.head.expect_continue) {
+            static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+            boost::system::error_code ec;
+            co_await asio::async_write(socket_->socket, asio::buffer(continue_line.data(), continue_line.size()),
+                                       asio::redirect_error(use_awaitable, ec));
+            if (ec) co_return 400;
+        }
+        http::ChunkedDecoder decoder;
+        std::uint64_t remaining = request.head.content_length.value_or(0);
+        while (request.head.chunked ? !decoder.done() : remaining > 0) {
+            if (begin_ == end_) {
+                socket_->expire_after(context_.settings.body_timeout);
+                if (!co_await fill_buffer()) co_return 400;
+                continue;
+            }
+            const std::span<const char> available(buffer_.data() + begin_, end_ - begin_);
+            if (request.head.chunked) {
+                const auto step = decoder.next(available);
+                if (step.error) co_return 400;
+                begin_ += step.consumed;
+                request.body.append(step.data.data(), step.data.size());
+                if (request.body.size() > max_bytes) co_return 413;
+            } else {
+                const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, available.size()));
+                request.body.append(available.data(), take);
+                begin_ += take;
+                remaining -= take;
+            }
+        }
+        co_return 0;
+    }
+
+    awaitable<void> reject(int status, std::string_view reason) {
+        context_.metrics.bad_requests.fetch_add(1, std::memory_order_relaxed);
+        Exchange exchange(context_, *socket_, gather_, views_, scratch_);
+        ExchangeRecord record;
+        co_await exchange.send_simple(status, std::string(reason) + "\n", false, record);
+    }
+
+    awaitable<bool> handle(Request& request) {
+        context_.metrics.requests.fetch_add(1, std::memory_order_relaxed);
+        Exchange exchange(context_, *socket_, gather_, views_, scratch_);
+        ExchangeRecord record;
+        bool keep = false;
+        if (port_ == Port::admin) {
+            keep = co_await purge::serve_admin(context_, exchange, request, record);
+        } else {
+            keep = co_await exchange.run(request, record);
+        }
+        if (context_.access_log && port_ == Port::http) {
+            log::AccessRecord line;
+            line.time_ms = request.arrival_ms;
+            line.pop = context_.settings.pop;
+            line.client = request.client_address;
+            line.host = request.head.host;
+            line.customer = record.customer;
+            line.method = request.head.method_text;
+            line.url = request.head.target;
+            line.status = record.status;
+            line.bytes = record.body_bytes;
+            line.result = record.result;
+            line.first_byte_ms = record.first_byte_ms;
+            line.total_ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - request.arrival).count();
+            line.origin = record.origin.empty() ? std::string_view("-") : std::string_view(record.origin);
+            context_.access_log->append(line);
+        }
+        co_return keep;
+    }
+
+    Context& context_;
+    std::shared_ptr<GuardedSocket> socket_;
+    Port port_;
+    std::vector<char> buffer_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    std::vector<http::Header> headers_;
+    std::vector<asio::const_buffer> gather_;
+    std::vector<std::span<const char>> views_;
+    std::string scratch_;
+    std::string client_address_;
+};
+
+}  // namespace
+
+awaitable<void> serve_connection(Context& context, std::shared_ptr<GuardedSocket> socket, Port port) {
+    context.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
+    {
+        ConnectionLoop loop(context, std::move(socket), port);
+        co_await loop.run();
+    }
+    context.metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace udn::cache::server

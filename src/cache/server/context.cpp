@@ -1,0 +1,44 @@
+// Shared cache state; see context.hpp.
+#include "cache/server/context.hpp"
+
+#include <chrono>
+
+namespace udn::cache::server {
+
+std::shared_ptr<store::Object> Inflight::join_or_register(const std::string& key,
+                                                          const std::shared_ptr<store::Object>& fresh) {
+    std::lock_guard lock(mutex_);
+    const auto [it, inserted] = fetches_.try_emplace(key, fresh);
+    return inserted ? nullptr : it->second;
+}
+
+void Inflight::remove(const std::string& key, const store::Object* object) {
+    std::lock_guard lock(mutex_);
+    const auto it = fetches_.find(key);
+    if (it != fetches_.end() && it->second.get() == object) fetches_.erase(it);
+}
+
+Context::Context(Settings settings_in, std::shared_ptr<const RouteTable> routes_in)
+    : settings(std::move(settings_in)),
+      routes(std::move(routes_in)),
+      memory(store::MemoryStoreSettings{settings.memory_bytes}),
+      health(settings.origin_down_for),
+      cache_status_prefix("udn-" + settings.pop) {
+    if (!settings.disk_dir.empty()) {
+        disk = std::make_unique<store::DiskStore>(store::DiskStoreSettings{settings.disk_dir, settings.disk_bytes});
+    }
+    if (!settings.spool_dir.empty()) {
+        access_log = std::make_unique<log::AccessLog>(settings.spool_dir, settings.spool_max_bytes, settings.spool_max_age_s);
+    }
+}
+
+std::int64_t unix_now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace udn::cache::server

@@ -1,0 +1,72 @@
+// The state one cache process shares between its workers: routes (an immutable snapshot
+// swapped on reload), the memory and disk tiers, origin health, the in-flight fetches that
+// requests collapse onto, counters, and the access log.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "cache/log/access_log.hpp"
+#include "cache/origin/health.hpp"
+#include "cache/server/routes.hpp"
+#include "cache/server/settings.hpp"
+#include "cache/store/disk_store.hpp"
+#include "cache/store/memory_store.hpp"
+#include "common/config/snapshot.hpp"
+
+namespace udn::cache::server {
+
+struct Metrics {
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> hits{0};
+    std::atomic<std::uint64_t> misses{0};
+    std::atomic<std::uint64_t> collapsed{0};
+    std::atomic<std::uint64_t> stale{0};
+    std::atomic<std::uint64_t> revalidated{0};
+    std::atomic<std::uint64_t> passes{0};
+    std::atomic<std::uint64_t> errors{0};
+    std::atomic<std::uint64_t> disk_hits{0};
+    std::atomic<std::uint64_t> origin_fetches{0};
+    std::atomic<std::uint64_t> origin_failures{0};
+    std::atomic<std::uint64_t> bad_requests{0};
+    std::atomic<std::uint64_t> connections_accepted{0};
+    std::atomic<std::uint64_t> connections_refused{0};
+    std::atomic<std::int64_t> connections_open{0};
+    std::atomic<std::uint64_t> body_bytes_sent{0};
+    std::atomic<std::uint64_t> purges{0};
+};
+
+// Fetches under way, by cache key: the rendezvous of request collapsing.
+class Inflight {
+public:
+    // Returns the object being fetched for `key`, or registers `fresh` and returns null (the
+    // caller is then the fetcher).
+    std::shared_ptr<store::Object> join_or_register(const std::string& key, const std::shared_ptr<store::Object>& fresh);
+    void remove(const std::string& key, const store::Object* object);
+
+private:
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<store::Object>> fetches_;
+};
+
+struct Context {
+    Context(Settings settings_in, std::shared_ptr<const RouteTable> routes_in);
+
+    Settings settings;
+    Snapshot<RouteTable> routes;
+    store::MemoryStore memory;
+    std::unique_ptr<store::DiskStore> disk;  // null when the disk tier is off
+    origin::HealthTable health;
+    Inflight inflight;
+    Metrics metrics;
+    std::unique_ptr<log::AccessLog> access_log;  // null when no spool is configured
+    std::string cache_status_prefix;             // "udn-<pop>"
+};
+
+std::int64_t unix_now_s();
+std::int64_t unix_now_ms();
+
+}  // namespace udn::cache::server

@@ -1,0 +1,482 @@
+// The cache logic of one exchange; see exchange.hpp. RFC 9111 decisions live in
+// policy/freshness and fill.cpp; this file decides which tier answers and writes the bytes.
+#include "cache/server/exchange.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "cache/http/cache_control.hpp"
+#include "cache/http/date.hpp"
+#include "cache/http/status.hpp"
+#include "cache/http/syntax.hpp"
+#include "cache/server/fill.hpp"
+#include "cache/server/routes.hpp"
+
+namespace udn::cache::server {
+
+namespace {
+
+// How the object being sent came to be chosen; the final Cache-Status also depends on how its
+// fetch ended.
+enum class Mode : std::uint8_t { hit, stale_while_revalidate, fetch, revalidate, collapsed, pass };
+
+struct Shape {
+    Mode mode = Mode::fetch;
+};
+
+// Request headers forwarded to origins. Everything else (X-Forwarded-Host, X-Original-URL,
+// ...) is dropped, so no unkeyed header can change what the origin returns for a shared key.
+constexpr std::string_view shared_forward[] = {"accept", "accept-encoding", "accept-language", "user-agent"};
+constexpr std::string_view pass_forward[] = {"authorization", "cookie", "content-type", "referer", "origin",
+                                             "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"};
+
+std::string lower(std::string_view text) {
+    std::string result(text);
+    std::transform(result.begin(), result.end(), result.begin(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+    return result;
+}
+
+std::vector<std::pair<std::string, std::string>> lower_headers(const http::RequestHead& head) {
+    std::vector<std::pair<std::string, std::string>> result;
+    result.reserve(head.headers->size());
+    for (const auto& header : *head.headers) result.emplace_back(lower(header.name), std::string(header.value));
+    return result;
+}
+
+http::CacheControl request_cache_control(const http::RequestHead& head) {
+    http::CacheControl cc;
+    bool seen = false;
+    for (const auto& header : *head.headers) {
+        if (http::iequals(header.name, "cache-control")) {
+            http::parse_cache_control(header.value, cc);
+            seen = true;
+        }
+    }
+    if (!seen) {
+        if (const auto pragma = head.header("pragma"); pragma && http::list_contains(*pragma, "no-cache")) cc.no_cache = true;
+    }
+    return cc;
+}
+
+std::string origin_request_head(std::string_view method, const Route& route, const Request& request,
+                                const std::string& via, bool pass) {
+    std::string head;
+    head.reserve(512);
+    head += method;
+    head += ' ';
+    head += route.origin_target;
+    head += " HTTP/1.1\r\nHost: ";
+    head += route.origin_host;
+    head += "\r\n";
+    for (const auto& header : *request.head.headers) {
+        bool forward = false;
+        for (const auto name : shared_forward) forward = forward || http::iequals(header.name, name);
+        if (pass) {
+            for (const auto name : pass_forward) forward = forward || http::iequals(header.name, name);
+        }
+        if (!forward) continue;
+        head += header.name;
+        head += ": ";
+        head += header.value;
+        head += "\r\n";
+    }
+    head += "X-Forwarded-For: ";
+    head += request.client_address;
+    head += "\r\nVia: 1.1 ";
+    head += via;
+    head += "\r\nConnection: close\r\n";
+    return head;
+}
+
+// Weak comparison of entity tags (RFC 9110 section 8.8.3.2).
+bool etag_matches(std::string_view list, std::string_view etag) {
+    const auto opaque = [](std::string_view tag) { return tag.starts_with("W/") ? tag.substr(2) : tag; };
+    if (http::trim(list) == "*") return true;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        const auto item = http::trim(list.substr(0, comma));
+        if (!item.empty() && opaque(item) == opaque(etag)) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+bool client_not_modified(const http::RequestHead& head, const store::ObjectMeta& meta) {
+    if (meta.status != 200) return false;
+    if (const auto inm = head.header("if-none-match")) return !meta.etag.empty() && etag_matches(*inm, meta.etag);
+    if (const auto ims = head.header("if-modified-since"); ims && !meta.last_modified.empty()) {
+        const auto since = http::parse_http_date(*ims);
+        const auto modified = http::parse_http_date(meta.last_modified);
+        return since && modified && *modified <= *since;
+    }
+    return false;
+}
+
+awaitable<void> wait_for_change(const std::shared_ptr<store::Object>& object, std::size_t seen_bytes,
+                                store::Object::State seen_state) {
+    auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                      asio::steady_timer::time_point::max());
+    // The waker may run on another worker's thread: it only posts to this connection's thread,
+    // where the wait below is already pending (registration and wait happen without a suspension).
+    const bool registered = object->wait_for_change(seen_bytes, seen_state, [timer] {
+        asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+    });
+    if (!registered) co_return;
+    boost::system::error_code ignored;
+    co_await timer->async_wait(asio::redirect_error(use_awaitable, ignored));
+}
+
+awaitable<void> wait_for_head(const std::shared_ptr<store::Object>& object) {
+    while (object->state() == store::Object::State::pending) {
+        co_await wait_for_change(object, 0, store::Object::State::pending);
+    }
+}
+
+void invalidate(Context& context, const std::string& key) {
+    context.memory.erase(key);
+    context.memory.erase_prefix(key + '\x1f');
+    if (context.disk) {
+        context.disk->erase(key);
+        context.disk->erase_prefix(key + '\x1f');
+    }
+}
+
+}  // namespace
+
+void Exchange::mark_first_byte(const Request& request, ExchangeRecord& record) {
+    if (first_byte_marked_) return;
+    first_byte_marked_ = true;
+    record.first_byte_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - request.arrival).count();
+}
+
+awaitable<bool> Exchange::write_all(std::string_view what) {
+    boost::system::error_code ec;
+    socket_.expire_after(context_.settings.send_timeout);
+    co_await asio::async_write(socket_.socket, asio::buffer(what.data(), what.size()), asio::redirect_error(use_awaitable, ec));
+    co_return !ec;
+}
+
+awaitable<bool> Exchange::send_simple(int status, std::string_view body, bool keep_alive, ExchangeRecord& record,
+                                      std::string_view extra_headers) {
+    record.status = status;
+    record.body_bytes = body.size();
+    scratch_.clear();
+    scratch_ += "HTTP/1.1 ";
+    scratch_ += std::to_string(status);
+    scratch_ += ' ';
+    scratch_ += http::reason_phrase(status);
+    scratch_ += "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ";
+    scratch_ += std::to_string(body.size());
+    scratch_ += "\r\nCache-Control: no-store\r\n";
+    scratch_ += extra_headers;
+    scratch_ += keep_alive ? "\r\n" : "Connection: close\r\n\r\n";
+    scratch_ += body;
+    co_return co_await write_all(scratch_) && keep_alive;
+}
+
+awaitable<bool> Exchange::run(Request& request, ExchangeRecord& record) {
+    auto& head = request.head;
+    std::string_view host = head.host;
+    std::string_view target = head.target;
+    // Absolute form (RFC 9112 section 3.2.2): the authority in the target wins over Host.
+    if (http::istarts_with(target, "http://")) {
+        const auto rest = target.substr(7);
+        const auto slash = rest.find('/');
+        host = rest.substr(0, slash);
+        target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    }
+    const auto routes = context_.routes.get();
+    auto routed = routes->route(host, target);
+    if (const auto* error = std::get_if<RouteError>(&routed)) {
+        context_.metrics.errors.fetch_add(1, std::memory_order_relaxed);
+        record.result = "ERROR";
+        co_return co_await send_simple(error->status, error->reason + "\n", head.keep_alive, record);
+    }
+    const auto& route = std::get<Route>(routed);
+    record.customer = route.site->customer;
+    switch (head.method) {
+    case http::Method::get:
+    case http::Method::head:
+        if (head.header("authorization")) co_return co_await serve_pass(request, route, record, "bypass");
+        co_return co_await serve_cacheable(request, route, record);
+    case http::Method::post:
+    case http::Method::put:
+    case http::Method::patch:
+    case http::Method::del: {
+        const bool keep = co_await serve_pass(request, route, record, "method");
+        // RFC 9111 section 4.4: a successful unsafe request invalidates the target URI.
+        if (record.status >= 200 && record.status < 400) invalidate(context_, route.key);
+        co_return keep;
+    }
+    case http::Method::options:
+        co_return co_await serve_pass(request, route, record, "method");
+    case http::Method::other:
+        break;
+    }
+    record.result = "ERROR";
+    co_return co_await send_simple(405, "method not allowed by this cache\n", head.keep_alive, record,
+                                   "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n");
+}
+
+awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, ExchangeRecord& record) {
+    auto& head = request.head;
+    const auto cc = request_cache_control(head);
+    if (cc.no_store) co_return co_await serve_pass(request, route, record, "request");
+    const auto vary = context_.memory.vary_of(route.key);
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string key;
+    if (vary.empty()) {
+        key = route.key;
+    } else {
+        headers = lower_headers(head);
+        key = variant_key(route.key, variant_of(vary, headers));
+    }
+    auto object = context_.memory.find(key);
+    if (!object && context_.disk) {
+        object = context_.disk->load(key);
+        if (object) {
+            context_.metrics.disk_hits.fetch_add(1, std::memory_order_relaxed);
+            context_.memory.insert(key, object);
+        }
+    }
+    const auto now_s = unix_now_s();
+    std::shared_ptr<store::Object> stale;
+    if (object) {
+        const auto meta = object->meta();
+        const auto age = meta->age_s(now_s);
+        const bool fresh = age < meta->lifetime_s && !cc.no_cache && !(cc.max_age_s && age > *cc.max_age_s);
+        if (fresh) {
+            context_.metrics.hits.fetch_add(1, std::memory_order_relaxed);
+            record.result = "HIT";
+            co_return co_await send_object(request, object, record, "hit");
+        }
+        stale = object;
+        const bool may_serve_stale = !cc.no_cache && !meta->must_revalidate &&
+                                     age < meta->lifetime_s + meta->stale_while_revalidate_s;
+        if (may_serve_stale) {
+            // Serve the stale copy now and refresh it in the background (RFC 5861), once.
+            auto refresh = std::make_shared<store::Object>();
+            if (!context_.inflight.join_or_register(key, refresh)) {
+                if (headers.empty()) headers = lower_headers(head);
+                FillJob job{&context_, refresh, route.key, key, route.site->origins, {}, std::move(headers), stale};
+                job.request.head = origin_request_head("GET", route, request, context_.cache_status_prefix, false);
+                if (!meta->etag.empty()) job.request.head += "If-None-Match: " + meta->etag + "\r\n";
+                if (!meta->last_modified.empty()) job.request.head += "If-Modified-Since: " + meta->last_modified + "\r\n";
+                job.request.head += "\r\n";
+                job.revalidate_s = route.site->revalidate_s;
+                asio::co_spawn(co_await asio::this_coro::executor, fill(std::move(job)), asio::detached);
+            }
+            context_.metrics.stale.fetch_add(1, std::memory_order_relaxed);
+            record.result = "STALE";
+            co_return co_await send_object(request, object, record, "hit; detail=stale-while-revalidate");
+        }
+    } else if (cc.only_if_cached) {
+        record.result = "MISS";
+        co_return co_await send_simple(504, "not in cache (only-if-cached)\n", head.keep_alive, record);
+    }
+
+    auto fresh = std::make_shared<store::Object>();
+    if (auto joined = context_.inflight.join_or_register(key, fresh)) {
+        co_await wait_for_head(joined);
+        const auto meta = joined->meta();
+        bool usable = !joined->is_private();
+        if (usable && meta && !meta->vary.empty()) {
+            if (headers.empty()) headers = lower_headers(head);
+            usable = variant_of(meta->vary, headers) == meta->variant;
+        }
+        if (usable) {
+            context_.metrics.collapsed.fetch_add(1, std::memory_order_relaxed);
+            record.result = "COLLAPSED";
+            co_return co_await send_object(request, joined, record, "fwd=miss; collapsed");
+        }
+        co_return co_await serve_pass(request, route, record, "request");
+    }
+    if (headers.empty()) headers = lower_headers(head);
+    FillJob job{&context_, fresh, route.key, key, route.site->origins, {}, std::move(headers), stale};
+    job.request.head = origin_request_head("GET", route, request, context_.cache_status_prefix, false);
+    if (stale) {
+        const auto meta = stale->meta();
+        if (!meta->etag.empty()) job.request.head += "If-None-Match: " + meta->etag + "\r\n";
+        if (!meta->last_modified.empty()) job.request.head += "If-Modified-Since: " + meta->last_modified + "\r\n";
+    }
+    job.request.head += "\r\n";
+    job.request_stale_if_error_s = cc.stale_if_error_s.value_or(0);
+    job.revalidate_s = route.site->revalidate_s;
+    job.request_facts.cache_control = cc;
+    asio::co_spawn(co_await asio::this_coro::executor, fill(std::move(job)), asio::detached);
+    if (stale) {
+        record.result = "REVALIDATED";
+        co_return co_await send_object(request, fresh, record, "fwd=stale");
+    }
+    context_.metrics.misses.fetch_add(1, std::memory_order_relaxed);
+    record.result = "MISS";
+    co_return co_await send_object(request, fresh, record, "fwd=miss");
+}
+
+awaitable<bool> Exchange::serve_pass(Request& request, const Route& route, ExchangeRecord& record, const char* why) {
+    context_.metrics.passes.fetch_add(1, std::memory_order_relaxed);
+    record.result = "PASS";
+    auto object = std::make_shared<store::Object>();
+    FillJob job{&context_, object, route.key, {}, route.site->origins, {}, {}, nullptr};
+    job.shareable = false;
+    job.request.idempotent = request.head.method == http::Method::get || request.head.method == http::Method::head;
+    job.request.head_method = request.head.method == http::Method::head;
+    job.request.head = origin_request_head(request.head.method_text, route, request, context_.cache_status_prefix, true);
+    if (!request.body.empty() || !job.request.idempotent) {
+        job.request.head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+    }
+    job.request.head += "\r\n";
+    job.request.body = request.body;
+    job.request_facts.is_get_or_head = false;
+    asio::co_spawn(co_await asio::this_coro::executor, fill(std::move(job)), asio::detached);
+    co_return co_await send_object(request, object, record, std::string("fwd=") + why);
+}
+
+awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::Object> object, ExchangeRecord& record,
+                                      std::string_view cache_status) {
+    const auto& head = request.head;
+    co_await wait_for_head(object);
+    if (object->state() == store::Object::State::failed) {
+        context_.metrics.errors.fetch_add(1, std::memory_order_relaxed);
+        record.result = "ERROR";
+        std::string status_line = "Cache-Status: " + context_.cache_status_prefix + "; fwd=miss; detail=origin-unreachable\r\n";
+        co_return co_await send_simple(502, "no origin server of this site answered\n", head.keep_alive, record, status_line);
+    }
+    const auto meta = object->meta();
+    record.origin = meta->origin_name;
+    bool keep_alive = head.keep_alive;
+    const auto now_s = unix_now_s();
+    const bool head_only = head.method == http::Method::head;
+
+    scratch_.clear();
+    const auto outcome = object->outcome();
+    std::string_view status_text = cache_status;
+    std::string adjusted;
+    if (outcome == store::Object::Outcome::revalidated) {
+        adjusted = "fwd=stale; fwd-status=304";
+        record.result = "REVALIDATED";
+        context_.metrics.revalidated.fetch_add(1, std::memory_order_relaxed);
+    } else if (outcome == store::Object::Outcome::stale_on_error) {
+        adjusted = "fwd=stale; detail=stale-if-error";
+        record.result = "STALE";
+        context_.metrics.stale.fetch_add(1, std::memory_order_relaxed);
+    } else if (cache_status.starts_with("fwd=miss") || cache_status == "fwd=stale") {
+        adjusted = std::string(cache_status) + "; fwd-status=" + std::to_string(meta->status);
+        if (!object->is_private()) adjusted += "; stored";
+    }
+    if (!adjusted.empty()) status_text = adjusted;
+
+    const bool not_modified = (head.method == http::Method::get || head.method == http::Method::head) &&
+                              record.result != std::string_view("PASS") && client_not_modified(head, *meta);
+    const bool bodiless_status = meta->status == 204 || meta->status == 304 || meta->status < 200;
+    char line[160];
+    if (not_modified) {
+        scratch_ += "HTTP/1.1 304 Not Modified\r\n";
+        for (const auto& [name, value] : meta->headers) {
+            if (http::istarts_with(name, "content-") && !http::iequals(name, "content-location")) continue;
+            scratch_ += name;
+            scratch_ += ": ";
+            scratch_ += value;
+            scratch_ += "\r\n";
+        }
+    }
+    std::snprintf(line, sizeof line, "Age: %" PRId64 "\r\nCache-Status: ", meta->age_s(now_s));
+    scratch_ += line;
+    scratch_ += context_.cache_status_prefix;
+    scratch_ += "; ";
+    scratch_ += status_text;
+    if (record.result == std::string_view("HIT")) {
+        std::snprintf(line, sizeof line, "; ttl=%" PRId64, meta->lifetime_s - meta->age_s(now_s));
+        scratch_ += line;
+    }
+    scratch_ += "\r\n";
+    if (not_modified) {
+        record.status = 304;
+        scratch_ += keep_alive ? (head.version_minor == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n") : "Connection: close\r\n\r\n";
+        mark_first_byte(request, record);
+        co_return co_await write_all(scratch_) && keep_alive;
+    }
+    record.status = meta->status;
+
+    auto state = object->state();
+    enum class Framing : std::uint8_t { none, length, chunked, close } framing = Framing::none;
+    std::uint64_t length = 0;
+    if (!bodiless_status) {
+        if (state == store::Object::State::complete) {
+            framing = Framing::length;
+            length = object->size_bytes();
+        } else if (meta->content_length) {
+            framing = Framing::length;
+            length = *meta->content_length;
+        } else if (head_only) {
+            framing = Framing::none;
+        } else if (head.version_minor == 1) {
+            framing = Framing::chunked;
+        } else {
+            framing = Framing::close;
+            keep_alive = false;
+        }
+    }
+    if (framing == Framing::length) {
+        std::snprintf(line, sizeof line, "Content-Length: %" PRIu64 "\r\n", length);
+        scratch_ += line;
+    } else if (framing == Framing::chunked) {
+        scratch_ += "Transfer-Encoding: chunked\r\n";
+    }
+    scratch_ += keep_alive ? (head.version_minor == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n") : "Connection: close\r\n\r\n";
+
+    gather_.clear();
+    gather_.emplace_back(meta->head_block.data(), meta->head_block.size());
+    gather_.emplace_back(scratch_.data(), scratch_.size());
+    mark_first_byte(request, record);
+    if (head_only || bodiless_status) {
+        boost::system::error_code ec;
+        socket_.expire_after(context_.settings.send_timeout);
+        co_await asio::async_write(socket_.socket, gather_, asio::redirect_error(use_awaitable, ec));
+        co_return !ec && keep_alive;
+    }
+
+    // Body: everything present now in one gathered write; then, while the object fills, each
+    // new piece as it arrives.
+    std::size_t offset = 0;
+    while (true) {
+        state = object->state();
+        views_.clear();
+        const auto covered = object->body_views(offset, 4u << 20, views_);
+        std::string chunk_head;
+        if (framing == Framing::chunked && covered > 0) {
+            char size_line[32];
+            std::snprintf(size_line, sizeof size_line, "%zx\r\n", covered);
+            chunk_head = size_line;
+            gather_.emplace_back(chunk_head.data(), chunk_head.size());
+        }
+        for (const auto& view : views_) gather_.emplace_back(view.data(), view.size());
+        if (framing == Framing::chunked && covered > 0) gather_.emplace_back("\r\n", 2);
+        offset += covered;
+        const bool ended = covered == 0 && (state == store::Object::State::complete || state == store::Object::State::failed);
+        if (ended && state == store::Object::State::complete && framing == Framing::chunked) gather_.emplace_back("0\r\n\r\n", 5);
+        if (!gather_.empty()) {
+            boost::system::error_code ec;
+            socket_.expire_after(context_.settings.send_timeout);
+            co_await asio::async_write(socket_.socket, gather_, asio::redirect_error(use_awaitable, ec));
+            gather_.clear();
+            if (ec) co_return false;
+            record.body_bytes = offset;
+        }
+        if (ended) {
+            // A fetch that failed mid-body cannot be signalled in HTTP/1.1 except by closing.
+            if (state == store::Object::State::failed) co_return false;
+            if (framing == Framing::length && offset != length) co_return false;
+            break;
+        }
+        if (covered == 0) co_await wait_for_change(object, offset, state);
+    }
+    context_.metrics.body_bytes_sent.fetch_add(offset, std::memory_order_relaxed);
+    co_return keep_alive && framing != Framing::close;
+}
+
+}  // namespace udn::cache::server

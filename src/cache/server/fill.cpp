@@ -1,0 +1,261 @@
+// Origin fetch task filling a cached object; see fill.hpp.
+#include "cache/server/fill.hpp"
+
+#include <algorithm>
+
+#include "cache/http/date.hpp"
+#include "cache/http/syntax.hpp"
+
+namespace udn::cache::server {
+
+namespace {
+
+std::string lower(std::string_view text) {
+    std::string result(text);
+    std::transform(result.begin(), result.end(), result.begin(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
+    return result;
+}
+
+// The Vary field normalised: lower-case names, no spaces, "*" alone.
+std::string normalise_vary(const std::vector<std::pair<std::string, std::string>>& headers) {
+    std::string result;
+    for (const auto& [name, value] : headers) {
+        if (!http::iequals(name, "vary")) continue;
+        std::string_view rest = value;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const auto item = http::trim(rest.substr(0, comma));
+            if (item == "*") return "*";
+            if (!item.empty()) {
+                if (!result.empty()) result += ',';
+                result += lower(item);
+            }
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+    }
+    return result;
+}
+
+bool listed_in_connection(std::string_view name, const std::vector<std::pair<std::string, std::string>>& headers) {
+    for (const auto& [key, value] : headers) {
+        if (http::iequals(key, "connection") && http::list_contains(value, name)) return true;
+    }
+    return false;
+}
+
+std::shared_ptr<store::ObjectMeta> meta_from_response(const FillJob& job, const origin::OriginResponse& response,
+                                                      std::int64_t request_time_s, std::int64_t response_time_s) {
+    auto meta = std::make_shared<store::ObjectMeta>();
+    meta->status = response.status;
+    for (const auto& [name, value] : response.headers) {
+        if (is_hop_by_hop(name) || http::iequals(name, "content-length") || http::iequals(name, "age") ||
+            listed_in_connection(name, response.headers)) {
+            continue;
+        }
+        meta->headers.emplace_back(name, value);
+    }
+    const auto facts = facts_of(response.status, response.headers);
+    apply_freshness(*meta, facts, job.context->settings.heuristic_cap_s, job.revalidate_s);
+    meta->request_time_s = request_time_s;
+    meta->response_time_s = response_time_s;
+    meta->corrected_initial_age_s = policy::corrected_initial_age_s(facts, request_time_s, response_time_s);
+    meta->vary = normalise_vary(response.headers);
+    meta->variant = variant_of(meta->vary, job.request_headers);
+    if (!response.chunked && response.content_length) meta->content_length = response.content_length;
+    meta->origin_name = response.origin ? response.origin->name : "";
+    meta->build_head_block();
+    return meta;
+}
+
+// A 304 updates the stored header fields it carries (RFC 9111 section 4.3.4).
+std::shared_ptr<store::ObjectMeta> refreshed_meta(const FillJob& job, const store::ObjectMeta& stored,
+                                                  const origin::OriginResponse& response, std::int64_t request_time_s,
+                                                  std::int64_t response_time_s) {
+    auto meta = std::make_shared<store::ObjectMeta>(stored);
+    for (const auto& [name, value] : response.headers) {
+        if (is_hop_by_hop(name) || http::iequals(name, "content-length") || http::iequals(name, "age")) continue;
+        std::erase_if(meta->headers, [&](const auto& header) { return http::iequals(header.first, name); });
+    }
+    for (const auto& [name, value] : response.headers) {
+        if (is_hop_by_hop(name) || http::iequals(name, "content-length") || http::iequals(name, "age")) continue;
+        meta->headers.emplace_back(name, value);
+    }
+    const auto facts = facts_of(meta->status, meta->headers);
+    apply_freshness(*meta, facts, job.context->settings.heuristic_cap_s, job.revalidate_s);
+    meta->request_time_s = request_time_s;
+    meta->response_time_s = response_time_s;
+    auto response_facts = facts_of(response.status, response.headers);
+    meta->corrected_initial_age_s = policy::corrected_initial_age_s(response_facts, request_time_s, response_time_s);
+    meta->origin_name = response.origin ? response.origin->name : meta->origin_name;
+    meta->build_head_block();
+    return meta;
+}
+
+bool stale_usable_on_error(const store::Object& stale, std::int64_t request_sie_s, std::int64_t now_s) {
+    const auto meta = stale.meta();
+    if (!meta || meta->must_revalidate) return false;
+    const auto window = std::max(meta->stale_if_error_s, request_sie_s);
+    return meta->age_s(now_s) <= meta->lifetime_s + window;
+}
+
+void store_complete(Context& context, const std::string& key, const std::shared_ptr<store::Object>& object) {
+    context.memory.insert(key, object);
+    if (context.disk) context.disk->store(key, object);
+}
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name) {
+    for (const auto hop : {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+                           "upgrade", "proxy-authenticate", "proxy-authorization"}) {
+        if (http::iequals(name, hop)) return true;
+    }
+    return false;
+}
+
+std::string variant_of(std::string_view vary, const std::vector<std::pair<std::string, std::string>>& request_headers) {
+    std::string result;
+    while (!vary.empty()) {
+        const auto comma = vary.find(',');
+        const auto name = vary.substr(0, comma);
+        result += name;
+        result += '\x1e';
+        for (const auto& [key, value] : request_headers) {
+            if (key == name) {
+                result += value;
+                break;
+            }
+        }
+        result += '\x1e';
+        if (comma == std::string_view::npos) break;
+        vary.remove_prefix(comma + 1);
+    }
+    return result;
+}
+
+std::string variant_key(std::string_view base_key, std::string_view variant) {
+    std::string key(base_key);
+    if (!variant.empty()) {
+        key += '\x1f';
+        key += variant;
+    }
+    return key;
+}
+
+policy::ResponseFacts facts_of(int status, const std::vector<std::pair<std::string, std::string>>& headers) {
+    policy::ResponseFacts facts;
+    facts.status = status;
+    for (const auto& [name, value] : headers) {
+        if (http::iequals(name, "cache-control")) {
+            http::parse_cache_control(value, facts.cache_control);
+        } else if (http::iequals(name, "date")) {
+            facts.date_s = http::parse_http_date(value);
+        } else if (http::iequals(name, "expires")) {
+            facts.has_expires = true;
+            facts.expires_s = http::parse_http_date(value);
+        } else if (http::iequals(name, "last-modified")) {
+            facts.last_modified_s = http::parse_http_date(value);
+        } else if (http::iequals(name, "age")) {
+            std::int64_t age = 0;
+            bool valid = !value.empty();
+            for (const char c : value) {
+                if (c < '0' || c > '9') valid = false;
+                else age = std::min<std::int64_t>(age * 10 + (c - '0'), 2147483648LL);
+            }
+            if (valid) facts.age_s = age;
+        } else if (http::iequals(name, "set-cookie")) {
+            facts.has_set_cookie = true;
+        } else if (http::iequals(name, "vary")) {
+            facts.vary = http::trim(value);
+        }
+    }
+    return facts;
+}
+
+void apply_freshness(store::ObjectMeta& meta, const policy::ResponseFacts& facts, std::int64_t heuristic_cap_s,
+                     std::uint32_t revalidate_s) {
+    const auto& cc = facts.cache_control;
+    meta.lifetime_s = policy::freshness_lifetime_s(facts, heuristic_cap_s);
+    // The domain's periodic revalidation: objects are checked against the origin at least this often.
+    if (revalidate_s > 0) meta.lifetime_s = std::min<std::int64_t>(meta.lifetime_s, revalidate_s);
+    if (cc.no_cache) meta.lifetime_s = 0;
+    meta.must_revalidate = cc.must_revalidate || cc.proxy_revalidate || cc.no_cache || cc.s_maxage_s.has_value();
+    meta.stale_while_revalidate_s = cc.stale_while_revalidate_s.value_or(0);
+    meta.stale_if_error_s = cc.stale_if_error_s.value_or(0);
+    meta.etag.clear();
+    meta.last_modified.clear();
+    for (const auto& [name, value] : meta.headers) {
+        if (http::iequals(name, "etag")) meta.etag = value;
+        else if (http::iequals(name, "last-modified")) meta.last_modified = value;
+    }
+}
+
+awaitable<void> fill(FillJob job) {
+    auto& context = *job.context;
+    const auto finish_inflight = [&] {
+        if (!job.inflight_key.empty()) context.inflight.remove(job.inflight_key, job.object.get());
+        job.inflight_key.clear();
+    };
+    context.metrics.origin_fetches.fetch_add(1, std::memory_order_relaxed);
+    const auto request_time_s = unix_now_s();
+    auto outcome = co_await origin::fetch(context.health.order(job.origins), context.health, job.request,
+                                          context.settings.origin_timeouts);
+    const auto response_time_s = unix_now_s();
+    const bool origin_failed = !outcome.response || outcome.response->status >= 500;
+    if (origin_failed) context.metrics.origin_failures.fetch_add(1, std::memory_order_relaxed);
+    if (origin_failed && job.stale && stale_usable_on_error(*job.stale, job.request_stale_if_error_s, response_time_s)) {
+        if (outcome.response) outcome.response->close();
+        job.object->adopt(job.stale->meta(), job.stale->body(), store::Object::Outcome::stale_on_error);
+        finish_inflight();
+        co_return;
+    }
+    if (!outcome.response) {
+        job.object->fail();
+        finish_inflight();
+        co_return;
+    }
+    auto& response = *outcome.response;
+    if (response.status == 304 && job.stale && job.stale->meta()) {
+        auto meta = refreshed_meta(job, *job.stale->meta(), response, request_time_s, response_time_s);
+        response.close();
+        const auto key = variant_key(job.base_key, meta->variant);
+        job.object->adopt(std::move(meta), job.stale->body(), store::Object::Outcome::revalidated);
+        if (job.shareable) store_complete(context, key, job.object);
+        finish_inflight();
+        co_return;
+    }
+    auto meta = meta_from_response(job, response, request_time_s, response_time_s);
+    auto facts = facts_of(response.status, response.headers);
+    bool storable = job.shareable && !policy::why_not_storable(job.request_facts, facts) &&
+                    (meta->lifetime_s > 0 || !meta->etag.empty() || !meta->last_modified.empty()) &&
+                    meta->content_length.value_or(0) <= context.settings.max_object_bytes;
+    if (!storable) {
+        job.object->mark_private();
+        finish_inflight();
+    } else if (!meta->vary.empty()) {
+        context.memory.set_vary(job.base_key, meta->vary);
+    }
+    const auto key = variant_key(job.base_key, meta->variant);
+    job.object->set_head(meta, meta->content_length ? static_cast<std::size_t>(*meta->content_length) : 0);
+    std::size_t received = 0;
+    while (true) {
+        const auto piece = co_await response.read_body();
+        if (piece.error) {
+            job.object->fail();
+            finish_inflight();
+            co_return;
+        }
+        received += piece.data.size();
+        if (received > context.settings.max_object_bytes) storable = false;
+        if (!piece.data.empty()) job.object->append(piece.data);
+        if (piece.done) break;
+    }
+    response.close();
+    job.object->finish();
+    if (storable) store_complete(context, key, job.object);
+    finish_inflight();
+}
+
+}  // namespace udn::cache::server

@@ -1,0 +1,46 @@
+// The fetch task that fills one object from the origin: runs detached from any client (the
+// client that caused it may go away while collapsed clients still read), revalidates stale
+// objects (304 refreshes the stored headers), falls back to stale content when the origin
+// fails within stale-if-error, and stores what RFC 9111 lets a shared cache store.
+#pragma once
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cache/origin/client.hpp"
+#include "cache/policy/freshness.hpp"
+#include "cache/server/context.hpp"
+#include "cache/store/object.hpp"
+
+namespace udn::cache::server {
+
+struct FillJob {
+    Context* context = nullptr;
+    std::shared_ptr<store::Object> object;
+    std::string base_key;         // route key without variant
+    std::string inflight_key;     // key registered in Inflight ("" = not registered)
+    std::vector<const config::Origin*> origins;
+    origin::OriginRequest request;
+    // Request header fields (lower-case name, value) that a Vary in the response may select on.
+    std::vector<std::pair<std::string, std::string>> request_headers;
+    std::shared_ptr<store::Object> stale;  // the stored object being revalidated, if any
+    std::int64_t request_stale_if_error_s = 0;
+    bool shareable = true;        // false: a pass-through fetch, never stored
+    std::uint32_t revalidate_s = 0;
+    policy::RequestFacts request_facts;
+};
+
+awaitable<void> fill(FillJob job);
+
+// "<name>\x1e<value>..." of the request's values for the lower-case names in `vary`.
+std::string variant_of(std::string_view vary, const std::vector<std::pair<std::string, std::string>>& request_headers);
+std::string variant_key(std::string_view base_key, std::string_view variant);
+
+// Freshness facts and metadata from a response's status and stored headers.
+policy::ResponseFacts facts_of(int status, const std::vector<std::pair<std::string, std::string>>& headers);
+void apply_freshness(store::ObjectMeta& meta, const policy::ResponseFacts& facts, std::int64_t heuristic_cap_s,
+                     std::uint32_t revalidate_s);
+bool is_hop_by_hop(std::string_view name);
+
+}  // namespace udn::cache::server

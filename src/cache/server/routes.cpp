@@ -1,0 +1,140 @@
+// Host/path routing to customer sites; see routes.hpp.
+#include "cache/server/routes.hpp"
+
+#include <algorithm>
+
+namespace udn::cache::server {
+
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+std::vector<const config::Origin*> origins_of(const config::Customer& customer, const config::Domain& domain) {
+    std::vector<const config::Origin*> primaries;
+    std::vector<const config::Origin*> backups;
+    for (const auto& name : domain.origins) {
+        for (const auto& origin : customer.origins) {
+            if (origin.name == name) (origin.backup ? backups : primaries).push_back(&origin);
+        }
+    }
+    primaries.insert(primaries.end(), backups.begin(), backups.end());
+    return primaries;
+}
+
+}  // namespace
+
+std::string lower_host(std::string_view host) {
+    if (!host.empty() && host.front() == '[') {
+        const auto close = host.find(']');
+        host = host.substr(0, close == std::string_view::npos ? host.size() : close + 1);
+    } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+        host = host.substr(0, colon);
+    }
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    std::string result(host);
+    std::transform(result.begin(), result.end(), result.begin(), lower);
+    return result;
+}
+
+std::string_view check_target(std::string_view target) {
+    if (target.empty() || target.front() != '/') return "request target must be an absolute path";
+    if (target.find('#') != std::string_view::npos) return "fragment in request target";
+    const auto path = target.substr(0, target.find('?'));
+    // Decode the path once and look at its segments: "..", "." and encoded variants (%2e%2e,
+    // %2f) are refused instead of resolved, so two spellings can never name two cache entries
+    // or reach outside a site.
+    std::string decoded;
+    decoded.reserve(path.size());
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '%') {
+            if (i + 2 >= path.size()) return "truncated percent-encoding";
+            const int high = hex_value(path[i + 1]);
+            const int low = hex_value(path[i + 2]);
+            if (high < 0 || low < 0) return "invalid percent-encoding";
+            const char c = static_cast<char>(high * 16 + low);
+            if (c == '/' || c == '\\') return "encoded slash in path";
+            if (c == '\0') return "encoded NUL in path";
+            decoded += c;
+            i += 2;
+        } else if (path[i] == '\\') {
+            return "backslash in path";
+        } else {
+            decoded += path[i];
+        }
+    }
+    std::size_t pos = 0;
+    while (pos <= decoded.size()) {
+        const auto next = decoded.find('/', pos);
+        const auto segment = std::string_view(decoded).substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+        if (segment == ".." || segment == ".") return "dot-segment in path";
+        if (next == std::string::npos) break;
+        pos = next + 1;
+    }
+    return {};
+}
+
+RouteTable::RouteTable(std::shared_ptr<const config::Config> config, std::string_view pop) : config_(std::move(config)) {
+    for (const auto& customer : config_->customers) {
+        std::string first_dynamic;
+        std::vector<std::string> names;
+        for (const auto& domain : customer.domains) {
+            names.push_back(lower_host(domain.name));
+            if (first_dynamic.empty() && domain.kind == config::DomainKind::dynamic_name) first_dynamic = domain.name;
+        }
+        for (const auto& domain : customer.domains) {
+            if (domain.kind != config::DomainKind::static_name) continue;
+            if (!domain.pops.empty() && std::find(domain.pops.begin(), domain.pops.end(), pop) == domain.pops.end()) continue;
+            Entry entry;
+            entry.site.customer = customer.name;
+            entry.site.domain = lower_host(domain.name);
+            entry.site.origin_host = !domain.origin_host.empty() ? domain.origin_host
+                                     : !first_dynamic.empty()    ? first_dynamic
+                                                                 : domain.name;
+            entry.site.origins = origins_of(customer, domain);
+            entry.site.revalidate_s = domain.revalidate_s;
+            entry.path_form = domain.path_form;
+            entry.path_names = names;
+            sites_.emplace(entry.site.domain, std::move(entry));
+        }
+    }
+}
+
+std::variant<Route, RouteError> RouteTable::route(std::string_view host, std::string_view target) const {
+    const auto name = lower_host(host);
+    const auto it = sites_.find(name);
+    if (it == sites_.end()) return RouteError{421, "this cache does not serve host '" + name + "'"};
+    if (const auto problem = check_target(target); !problem.empty()) return RouteError{400, std::string(problem)};
+    const Entry& entry = it->second;
+    Route route;
+    route.site = &entry.site;
+    if (entry.path_form) {
+        // /<domain>/<path>: the domain must be one of this customer's names.
+        const auto slash = target.find('/', 1);
+        const auto query = target.find('?');
+        const auto end = std::min(slash, query);
+        const auto origin_name = lower_host(target.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
+        if (origin_name.empty() ||
+            std::find(entry.path_names.begin(), entry.path_names.end(), origin_name) == entry.path_names.end()) {
+            return RouteError{404, "'" + origin_name + "' is not a domain of customer '" + entry.site.customer +
+                                       "' (path form is /<domain>/<path>)"};
+        }
+        route.origin_host = origin_name;
+        route.origin_target = end == std::string_view::npos ? "/" : std::string(target.substr(end));
+        if (route.origin_target.front() == '?') route.origin_target.insert(0, "/");
+        route.key = origin_name + route.origin_target;
+    } else {
+        route.origin_host = entry.site.origin_host;
+        route.origin_target = std::string(target);
+        route.key = entry.site.domain + route.origin_target;
+    }
+    return route;
+}
+
+}  // namespace udn::cache::server

@@ -1,0 +1,63 @@
+// Maps a request (Host + target) to a customer's site and the origins allowed for it. Built
+// once per configuration snapshot. This is what keeps the cache from being an open proxy: a
+// Host that is not a static name served by this POP, or a path-form origin name that is not
+// one of that customer's domains, is answered with an error and never fetched.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "common/config/config.hpp"
+
+namespace udn::cache::server {
+
+struct Site {
+    std::string customer;
+    std::string domain;          // the configured static domain that matched the Host
+    std::string origin_host;     // Host header sent to the origin
+    std::vector<const config::Origin*> origins;  // primaries first, then backups
+    std::uint32_t revalidate_s = 0;
+};
+
+struct Route {
+    const Site* site = nullptr;
+    std::string origin_host;  // for the path form: the domain named in the path
+    std::string key;          // cache key: "<site name>/<path?query>" (lower-case site)
+    std::string origin_target;  // request target sent to the origin
+};
+
+struct RouteError {
+    int status = 400;
+    std::string reason;
+};
+
+class RouteTable {
+public:
+    // `pop` limits the table to names this POP serves (Domain::pops empty = every POP).
+    RouteTable(std::shared_ptr<const config::Config> config, std::string_view pop);
+
+    // `host` is the Host header (port allowed); `target` the request target.
+    std::variant<Route, RouteError> route(std::string_view host, std::string_view target) const;
+    const config::Config& config() const { return *config_; }
+    std::size_t site_count() const { return sites_.size(); }
+
+private:
+    struct Entry {
+        Site site;
+        bool path_form = false;
+        std::vector<std::string> path_names;  // path form: the customer's domain names
+    };
+    std::shared_ptr<const config::Config> config_;
+    std::unordered_map<std::string, Entry> sites_;  // by lower-case host name
+};
+
+// Validates and normalises an origin-form target: must start with '/', no dot-segments (also
+// percent-encoded), no encoded slash or NUL, no fragment. Returns an error reason or empty.
+std::string_view check_target(std::string_view target);
+std::string lower_host(std::string_view host);  // lower-case, port and trailing dot removed
+
+}  // namespace udn::cache::server
