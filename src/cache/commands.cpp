@@ -25,6 +25,9 @@ void register_cache(CLI::App& root) {
         ->check(CLI::Range(0, 1 << 24));
     command->add_option("--max-connections", options->max_connections, "Client connections before new ones get 503")
         ->check(CLI::Range(1, 1 << 20));
+    command->add_option("--request-timeout-ms", options->request_timeout_ms,
+                        "A request head (or the next one on a keep-alive connection) must arrive within this")
+        ->check(CLI::Range(100, 3600000));
     command->add_option("--http-port", options->http_port, "Override ports.http (e.g. an unprivileged port)");
     command->add_option("--admin-port", options->admin_port, "Override ports.cache_admin");
     command->callback([options] {

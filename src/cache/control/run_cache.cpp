@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "cache/server/cache_server.hpp"
-#include "common/config/loader.hpp"
+#include "common/config/reloadable.hpp"
 
 namespace udn::cache::control {
 
@@ -34,12 +34,14 @@ void say(const RunOptions& options, std::string_view level, const std::string& m
 }  // namespace
 
 int run_cache(const RunOptions& options) {
-    auto loaded = config::load_file(options.config_path);
-    if (!loaded.ok()) {
-        say(options, "error", "configuration rejected:\n" + loaded.error_text());
+    std::unique_ptr<config::ReloadableConfig> reloadable;
+    try {
+        reloadable = std::make_unique<config::ReloadableConfig>(options.config_path);
+    } catch (const std::exception& e) {
+        say(options, "error", std::string("configuration rejected:\n") + e.what());
         return 1;
     }
-    const auto config = loaded.config;
+    const auto config = reloadable->current();
     const auto* server = config->find_server(options.server);
     if (!server) {
         say(options, "error", "no server named '" + options.server + "' in " + options.config_path +
@@ -61,6 +63,8 @@ int run_cache(const RunOptions& options) {
     settings.threads = options.threads;
     settings.memory_bytes = options.memory_mb << 20;
     settings.max_connections = options.max_connections;
+    settings.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
+    settings.body_timeout = settings.request_timeout;
     if (options.disk_mb > 0) {
         settings.disk_dir = state_dir / "cache";
         settings.disk_bytes = options.disk_mb << 20;
@@ -99,13 +103,11 @@ int run_cache(const RunOptions& options) {
         int signal_number = 0;
         if (sigwait(&signals, &signal_number) != 0) continue;
         if (signal_number != SIGHUP) break;
-        auto reloaded = config::load_file(options.config_path);
-        if (!reloaded.ok()) {
-            say(options, "error", "reload rejected, keeping the running configuration:\n" + reloaded.error_text());
-            continue;
+        const auto outcome = reloadable->reload();
+        if (outcome.changed) {
+            cache->replace_routes(std::make_shared<const server::RouteTable>(reloadable->current(), settings.pop));
         }
-        cache->replace_routes(std::make_shared<const server::RouteTable>(reloaded.config, settings.pop));
-        say(options, "info", "configuration reloaded (version " + std::to_string(reloaded.config->version) + ")");
+        say(options, outcome.changed ? "info" : "warning", outcome.message);
     }
     cache->stop();
     std::error_code ignored;

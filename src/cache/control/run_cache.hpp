@@ -16,6 +16,7 @@ struct RunOptions {
     std::size_t memory_mb = 256;
     std::size_t disk_mb = 1024;
     std::size_t max_connections = 10000;
+    std::uint32_t request_timeout_ms = 10000;
     std::optional<std::uint16_t> http_port;
     std::optional<std::uint16_t> admin_port;
 };

@@ -132,6 +132,16 @@ private:
         Exchange exchange(context_, *socket_, gather_, views_, scratch_);
         ExchangeRecord record;
         co_await exchange.send_simple(status, std::string(reason) + "\n", false, record);
+        // Lingering close: stop sending, then read and discard what the client is still sending
+        // for a moment, so that closing with unread input (which makes the kernel send a reset)
+        // does not destroy the error response before the client has read it.
+        boost::system::error_code ec;
+        socket_->socket.shutdown(tcp::socket::shutdown_send, ec);
+        socket_->expire_after(std::chrono::milliseconds(1000));
+        std::size_t drained = 0;
+        while (!ec && drained < (1u << 20)) {
+            drained += co_await socket_->socket.async_read_some(asio::buffer(buffer_), asio::redirect_error(use_awaitable, ec));
+        }
     }
 
     awaitable<bool> handle(Request& request) {
