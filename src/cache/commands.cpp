@@ -28,6 +28,8 @@ void register_cache(CLI::App& root) {
     command->add_option("--request-timeout-ms", options->request_timeout_ms,
                         "A request head (or the next one on a keep-alive connection) must arrive within this")
         ->check(CLI::Range(100, 3600000));
+    command->add_option("--host-alias", options->host_aliases,
+                        "ALIAS=STATIC_NAME: also serve Host ALIAS as that configured static name (repeatable)");
     command->add_option("--http-port", options->http_port, "Override ports.http (e.g. an unprivileged port)");
     command->add_option("--admin-port", options->admin_port, "Override ports.cache_admin");
     command->callback([options] {

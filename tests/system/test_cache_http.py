@@ -339,7 +339,9 @@ def test_access_log_spool(net):
 
     def lines():
         found = []
-        for f in spool.glob("access-*"):
+        for f in [*sorted(spool.glob("ready/*")), spool / "current"]:
+            if not f.exists():
+                continue
             found += [line.split("\t") for line in f.read_text().splitlines()]
         return found if len(found) >= 2 else None
     found = wait_until(lines, timeout=5, what="access log lines")

@@ -74,6 +74,16 @@ int run_cache(const RunOptions& options) {
     settings.spool_max_age_s = config->logs.spool_max_age_s;
     settings.admin_key = config->network.report_key;
 
+    std::vector<std::pair<std::string, std::string>> aliases;
+    for (const auto& alias : options.host_aliases) {
+        const auto equals = alias.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == alias.size()) {
+            say(options, "error", "--host-alias '" + alias + "': expected ALIAS=STATIC_NAME, e.g. 127.0.0.1=www.example.com");
+            return 2;
+        }
+        aliases.emplace_back(alias.substr(0, equals), alias.substr(equals + 1));
+    }
+
     // Signals are taken synchronously by this thread; workers must not see them.
     sigset_t signals;
     sigemptyset(&signals);
@@ -85,7 +95,7 @@ int run_cache(const RunOptions& options) {
     std::unique_ptr<server::CacheServer> cache;
     try {
         cache = std::make_unique<server::CacheServer>(settings,
-                                                      std::make_shared<const server::RouteTable>(config, settings.pop));
+                                                      std::make_shared<const server::RouteTable>(config, settings.pop, aliases));
         cache->start();
     } catch (const std::exception& e) {
         say(options, "error", e.what());
@@ -105,7 +115,7 @@ int run_cache(const RunOptions& options) {
         if (signal_number != SIGHUP) break;
         const auto outcome = reloadable->reload();
         if (outcome.changed) {
-            cache->replace_routes(std::make_shared<const server::RouteTable>(reloadable->current(), settings.pop));
+            cache->replace_routes(std::make_shared<const server::RouteTable>(reloadable->current(), settings.pop, aliases));
         }
         say(options, outcome.changed ? "info" : "warning", outcome.message);
     }

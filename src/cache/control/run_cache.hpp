@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace udn::cache::control {
 
@@ -17,6 +18,7 @@ struct RunOptions {
     std::size_t disk_mb = 1024;
     std::size_t max_connections = 10000;
     std::uint32_t request_timeout_ms = 10000;
+    std::vector<std::string> host_aliases;  // "ALIAS=STATIC_NAME"
     std::optional<std::uint16_t> http_port;
     std::optional<std::uint16_t> admin_port;
 };

@@ -3,6 +3,7 @@
 
 #include <cinttypes>
 #include <ctime>
+#include <exception>
 
 namespace udn::cache::log {
 
@@ -20,9 +21,7 @@ void append_field(std::string& line, std::string_view text) {
 }  // namespace
 
 AccessLog::AccessLog(std::filesystem::path directory, std::size_t max_bytes, std::uint32_t max_age_s)
-    : directory_(std::move(directory)), max_bytes_(max_bytes), max_age_s_(max_age_s) {
-    std::filesystem::create_directories(directory_);
-}
+    : spool_(runtime::SpoolOptions{std::move(directory), max_bytes, max_age_s}) {}
 
 AccessLog::~AccessLog() { close(); }
 
@@ -52,47 +51,32 @@ void AccessLog::append(const AccessRecord& record) {
     pending_ += line;
 }
 
-void AccessLog::flush(std::int64_t now_s) {
-    std::lock_guard lock(mutex_);
-    if (file_ && (file_bytes_ >= max_bytes_ || now_s - opened_s_ >= max_age_s_)) close_locked();
-    if (pending_.empty()) return;
-    if (!file_) open_locked(now_s);
-    if (!file_) return;  // directory gone: keep the lines and retry on the next flush
-    std::fwrite(pending_.data(), 1, pending_.size(), file_);
-    std::fflush(file_);
-    file_bytes_ += pending_.size();
-    pending_.clear();
+void AccessLog::flush(std::int64_t /*now_s*/) {
+    std::string lines;
+    {
+        std::lock_guard lock(mutex_);
+        lines.swap(pending_);
+    }
+    std::string_view rest = lines;
+    try {
+        while (!rest.empty()) {
+            const auto newline = rest.find('\n');
+            spool_.append(rest.substr(0, newline));
+            rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+        }
+        spool_.tick();
+    } catch (const std::exception&) {
+        // The spool directory is unwritable (disk full, removed): keep serving; the lines of
+        // this batch are lost and counted by nothing but their absence.
+    }
 }
 
 void AccessLog::close() {
-    std::lock_guard lock(mutex_);
-    if (!pending_.empty()) {
-        if (!file_) open_locked(static_cast<std::int64_t>(std::time(nullptr)));
-        if (file_) {
-            std::fwrite(pending_.data(), 1, pending_.size(), file_);
-            pending_.clear();
-        }
+    flush(0);
+    try {
+        spool_.close_current();
+    } catch (const std::exception&) {
     }
-    close_locked();
-}
-
-void AccessLog::open_locked(std::int64_t now_s) {
-    char name[96];
-    std::snprintf(name, sizeof name, "access-%" PRId64 "-%" PRIu64 ".log", now_s, sequence_++);
-    file_path_ = directory_ / name;
-    file_ = std::fopen(file_path_.c_str(), "ab");
-    file_bytes_ = 0;
-    opened_s_ = now_s;
-}
-
-void AccessLog::close_locked() {
-    if (!file_) return;
-    std::fclose(file_);
-    file_ = nullptr;
-    std::error_code ignored;
-    auto done = file_path_;
-    done.replace_extension(".done");
-    std::filesystem::rename(file_path_, done, ignored);
 }
 
 }  // namespace udn::cache::log

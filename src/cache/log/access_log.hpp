@@ -1,14 +1,16 @@
-// The access log spool: one tab-separated line per request (docs/cache.md documents the
-// fields) appended to <spool>/access-<start>-<seq>.log; a file is closed by size or age and
-// renamed to .done so the log shipper only ever picks up complete files. Lines are buffered
-// and written by the caller of flush() (a timer), never on the request path.
+// The access log: one tab-separated line per request (docs/cache.md documents the fields),
+// written through the shared spool writer (common/runtime/spool.hpp: <spool>/current, closed
+// by size or age into <spool>/ready/). Lines are buffered and handed to the spool by the
+// caller of flush() (a timer), never written on the request path.
 #pragma once
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include "common/runtime/spool.hpp"
 
 namespace udn::cache::log {
 
@@ -41,19 +43,9 @@ public:
     void close();
 
 private:
-    void open_locked(std::int64_t now_s);
-    void close_locked();
-
-    std::filesystem::path directory_;
-    std::size_t max_bytes_;
-    std::uint32_t max_age_s_;
     std::mutex mutex_;
     std::string pending_;
-    std::FILE* file_ = nullptr;
-    std::filesystem::path file_path_;
-    std::size_t file_bytes_ = 0;
-    std::int64_t opened_s_ = 0;
-    std::uint64_t sequence_ = 0;
+    runtime::SpoolWriter spool_;
 };
 
 }  // namespace udn::cache::log

@@ -347,7 +347,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
         co_return co_await send_simple(502, "no origin server of this site answered\n", head.keep_alive, record, status_line);
     }
     const auto meta = object->meta();
-    record.origin = meta->origin_name;
+    if (!cache_status.starts_with("hit")) record.origin = meta->origin_name;
     bool keep_alive = head.keep_alive;
     const auto now_s = unix_now_s();
     const bool head_only = head.method == http::Method::head;
@@ -356,7 +356,11 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
     const auto outcome = object->outcome();
     std::string_view status_text = cache_status;
     std::string adjusted;
-    if (outcome == store::Object::Outcome::revalidated) {
+    // A stored object keeps the outcome of the fetch that made it; only a response that was
+    // fetched for this request reports it.
+    const bool fetched_now = !cache_status.starts_with("hit");
+    if (!fetched_now) {
+    } else if (outcome == store::Object::Outcome::revalidated) {
         adjusted = "fwd=stale; fwd-status=304";
         record.result = "REVALIDATED";
         context_.metrics.revalidated.fetch_add(1, std::memory_order_relaxed);

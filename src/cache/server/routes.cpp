@@ -80,7 +80,9 @@ std::string_view check_target(std::string_view target) {
     return {};
 }
 
-RouteTable::RouteTable(std::shared_ptr<const config::Config> config, std::string_view pop) : config_(std::move(config)) {
+RouteTable::RouteTable(std::shared_ptr<const config::Config> config, std::string_view pop,
+                       const std::vector<std::pair<std::string, std::string>>& aliases)
+    : config_(std::move(config)) {
     for (const auto& customer : config_->customers) {
         std::string first_dynamic;
         std::vector<std::string> names;
@@ -103,6 +105,10 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config, std::string
             entry.path_names = names;
             sites_.emplace(entry.site.domain, std::move(entry));
         }
+    }
+    for (const auto& [alias, name] : aliases) {
+        const auto it = sites_.find(lower_host(name));
+        if (it != sites_.end()) sites_.emplace(lower_host(alias), it->second);
     }
 }
 

@@ -38,7 +38,10 @@ struct RouteError {
 class RouteTable {
 public:
     // `pop` limits the table to names this POP serves (Domain::pops empty = every POP).
-    RouteTable(std::shared_ptr<const config::Config> config, std::string_view pop);
+    // `aliases` maps extra host names (e.g. "127.0.0.1" for a benchmark harness) onto configured
+    // static names; an alias naming no configured static name is ignored.
+    RouteTable(std::shared_ptr<const config::Config> config, std::string_view pop,
+               const std::vector<std::pair<std::string, std::string>>& aliases = {});
 
     // `host` is the Host header (port allowed); `target` the request target.
     std::variant<Route, RouteError> route(std::string_view host, std::string_view target) const;
