@@ -1,0 +1,24 @@
+#include "common/report/signer.hpp"
+
+#include <chrono>
+
+namespace udn::report {
+
+std::uint64_t unix_time_ms() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::uint64_t unix_time_us() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+Result<Signer::Sealed> Signer::seal(const Body& body, std::uint64_t timestamp_ms) {
+    Header header{sender_, next_sequence_.fetch_add(1, std::memory_order_relaxed), timestamp_ms};
+    auto datagram = encode(header, body, key_);
+    if (!datagram) return datagram.error();
+    return Sealed{std::move(datagram).value(), header.sequence};
+}
+
+}  // namespace udn::report
