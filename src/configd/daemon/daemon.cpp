@@ -62,8 +62,6 @@ struct Daemon::Impl {
     explicit Impl(DaemonOptions daemon_options)
         : options(std::move(daemon_options)), store(options.state_dir / "configd", 10) {}
 
-    std::uint64_t committed_version() const { return current->version; }
-
     void load_committed() {
         auto loaded = config::load_string(store.committed_file(), store.current_path().string());
         if (!loaded.ok()) throw std::runtime_error("the committed configuration is invalid: " + loaded.error_text());
@@ -71,7 +69,7 @@ struct Daemon::Impl {
         store.set_keep_versions(current->push.keep_versions);
     }
 
-    int io_timeout_ms() const {
+    int io_timeout_ms() {
         std::lock_guard lock(state_mutex);
         return static_cast<int>(current->push.prepare_timeout_ms);
     }

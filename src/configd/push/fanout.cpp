@@ -56,8 +56,13 @@ void send_to(const RouteNode& target, const RequestBuilder& build_request, const
                 last_error = error->reason;
                 break;
             }
-            reported.insert(std::get<NodeResult>(result).node);
-            sink(std::get<NodeResult>(result));
+            auto& node_result = std::get<NodeResult>(result);
+            if (attempt > 1 && node_result.node == target.name && node_result.reason.empty()) {
+                // The operator should know the transfer needed a second try, and why.
+                node_result.reason = "delivered on attempt " + std::to_string(attempt) + " after: " + last_error;
+            }
+            reported.insert(node_result.node);
+            sink(node_result);
         }
     }
     if (!last_attempt_connected) {

@@ -57,7 +57,9 @@ std::uint32_t crc32(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
 }
 
 std::string encode_frame(const Frame& frame) {
-    const std::string json = frame.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // A default-constructed json is null; the format promises an object.
+    const std::string json =
+        frame.json.is_null() ? std::string{"{}"} : frame.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::string payload;
     payload.reserve(4 + json.size() + frame.blob.size());
     put_u32(payload, static_cast<std::uint32_t>(json.size()));
