@@ -33,7 +33,9 @@ std::string sha256_hex(std::string_view bytes) {
 }  // namespace
 
 std::string Diagnostic::to_string() const {
-    return file + ":" + std::to_string(line) + ": " + what + " — " + fix;
+    // A mistake with no single place (a missing section) has no line to point at.
+    const std::string place = line > 0 ? file + ":" + std::to_string(line) : file;
+    return place + ": " + what + " — " + fix;
 }
 
 std::string LoadResult::error_text() const {

@@ -71,7 +71,7 @@ private:
             }
         }
         if (!config_.pops.empty() && config_.servers_with_role(Role::dns).empty()) {
-            context_.error(0, "no server has the dns role, so no name can be resolved",
+            context_.error(config_.pops.front().line, "no server has the dns role, so no name can be resolved",
                            "add \"dns\" to the roles of at least one server");
         }
     }
@@ -99,14 +99,22 @@ private:
                 }
             }
         }
+        bool master_has_parent = false;
         for (const auto& master : config_.push.masters) {
             if (parent.contains(master)) {
-                context_.error(0, "push master " + in_quotes(master) + " is also forwarded to by " + in_quotes(parent[master]),
+                const auto* forwarder = find(parent[master]);
+                context_.error(forwarder ? forwarder->line : 0,
+                               "push master " + in_quotes(master) + " is also forwarded to by " + in_quotes(parent[master]),
                                "a master is a root of the push tree; remove it from that forwards_to");
+                master_has_parent = true;
             }
         }
-        // A cycle is a chain of parents that returns to where it started without reaching a master.
+        // A cycle is a chain of parents that returns to where it started without reaching a master;
+        // report it once, at the first server of the cycle (and not again when a master is in it).
+        std::set<std::string> in_reported_cycle;
         for (const auto& [child, first_parent] : parent) {
+            if (master_has_parent) break;
+            if (in_reported_cycle.contains(child)) continue;
             std::set<std::string> seen{child};
             std::string current = first_parent;
             while (true) {
@@ -114,6 +122,7 @@ private:
                     const auto* server = find(child);
                     context_.error(server ? server->line : 0, "the push tree has a cycle through " + in_quotes(child),
                                    "make the forwards_to lists a tree rooted at push.masters");
+                    in_reported_cycle = seen;
                     break;
                 }
                 seen.insert(current);
@@ -206,14 +215,14 @@ private:
         bool in_zone = is_in_zone(domain.name, config_.network.cdn_zone);
         for (const auto& zone : customer.zones) in_zone = in_zone || is_in_zone(domain.name, zone);
         if (!in_zone) {
-            error(domain, "domain " + in_quotes(domain.name) + " is in none of customer " + in_quotes(customer.name) +
-                              "'s zones nor in the CDN zone " + in_quotes(config_.network.cdn_zone),
+            error(domain, "domain " + in_quotes(domain.name) + " is in none of the zones of customer " + in_quotes(customer.name) +
+                              " nor in the CDN zone " + in_quotes(config_.network.cdn_zone),
                   "add its zone to the customer's zones = [...] or rename it under " + config_.network.cdn_zone);
         }
         for (const auto& origin_name : domain.origins) {
             if (!has_origin(customer, origin_name)) {
                 error(domain, "domain " + in_quotes(domain.name) + " names unknown origin " + in_quotes(origin_name),
-                      "use the name of one of " + in_quotes(customer.name) + "'s [[customers.origins]]");
+                      "use the name of one of the [[customers.origins]] of " + in_quotes(customer.name));
             }
         }
         if (domain.kind == DomainKind::dynamic_name) {

@@ -1,4 +1,5 @@
 #include "common/config/loader.hpp"
+#include "common/config/schema.hpp"
 
 #include <gtest/gtest.h>
 
@@ -61,6 +62,23 @@ TEST(ConfigLoader, MissingFileIsADiagnosticNotACrash) {
     const auto result = load_file("/nonexistent/udn.toml");
     ASSERT_FALSE(result.ok());
     EXPECT_NE(result.errors[0].what.find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace udn::config
+
+namespace udn::config {
+namespace {
+
+TEST(ConfigReference, DocsMatchTheSchema) {
+    std::ifstream file(std::string{UDN_SOURCE_DIR} + "/docs/configuration.md");
+    std::stringstream text;
+    text << file.rdbuf();
+    const std::string marker = "do not edit by hand below this line -->\n";
+    const auto at = text.str().find(marker);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(text.str().substr(at + marker.size()), schema::render_reference())
+        << "docs/configuration.md is stale: regenerate its reference with `udn check --schema`";
 }
 
 }  // namespace
