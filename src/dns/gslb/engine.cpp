@@ -150,7 +150,7 @@ private:
     void assess_all() {
         const auto latency = client_latency(client_, inputs_);
         if ((!latency.any_fresh || latency.any_stale) && inputs_.measurements != nullptr) {
-            inputs_.measurements->push(client_prefix_key(client_.address));
+            inputs_.measurements->push(client_.address);
         }
         any_latency_ = false;
         for (std::size_t i = 0; i < count_; ++i) {

@@ -178,9 +178,9 @@ TEST_F(Decisions, StaleDataIsIgnored) {
     latency_.record(client, 0, 1, static_cast<std::uint32_t>(now_ms / 1000 - config_.probe.latency_staleness_s - 5));
     latency_.record(client, 1, 500, static_cast<std::uint32_t>(now_ms / 1000 - config_.probe.latency_staleness_s - 5));
     EXPECT_EQ(first("acme.cdn.example", "10.1.2.3"), "127.0.2.2");  // coverage 10/8 -> us
-    std::vector<std::uint64_t> asked;
+    std::vector<net::IpAddress> asked;
     queue_.drain(asked);
-    EXPECT_NE(std::find(asked.begin(), asked.end(), client), asked.end());
+    EXPECT_NE(std::find(asked.begin(), asked.end(), ip("10.1.2.3")), asked.end());
 }
 
 TEST_F(Decisions, EcsScope) {
