@@ -8,6 +8,7 @@ class App;
 
 namespace udn {
 
+// A callback ends the process with a given exit code by throwing CLI::RuntimeError(code).
 // `admin` is the operator's tool; components hang their admin verbs (push, flush, explain, ...) under it.
 struct CommandTree {
     CLI::App& root;

@@ -1,0 +1,77 @@
+// Writes a DNS response into a caller-owned buffer without allocating: header and echoed
+// question, resource records with name compression (owner names and names inside NS, CNAME,
+// MX and SOA data), and a final OPT record whose space is reserved up front so that it always
+// fits. A record that does not fit leaves the message unchanged and reports it, so the caller
+// can roll back to a mark and set TC.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "dns/wire/name.hpp"
+#include "dns/wire/query.hpp"
+
+namespace udn::dns::wire {
+
+enum class Section : std::uint8_t { answer, authority, additional };
+
+// Record data as up to two compressible names between fixed byte strings: covers A, AAAA, TXT
+// (prefix only), NS and CNAME (one name), MX (prefix + name) and SOA (two names + suffix).
+struct RdataParts {
+    std::span<const std::uint8_t> prefix;
+    const Name* first_name = nullptr;
+    const Name* second_name = nullptr;
+    std::span<const std::uint8_t> suffix;
+};
+
+class ResponseBuilder {
+public:
+    // `limit_bytes` is the largest message the client accepts (512, its EDNS size, or 65535 on TCP).
+    ResponseBuilder(std::span<std::uint8_t> buffer, std::size_t limit_bytes);
+
+    // Header copied from the query (id, opcode, RD, CD), QR set; echoes the question when it parsed.
+    void start(const Query& query);
+    void set_rcode(std::uint16_t extended_rcode);  // low 4 bits here, the rest go into the OPT
+    void set_flags(std::uint16_t flags) { flags_ |= flags; }
+    std::uint16_t flags() const { return flags_; }
+    // Keeps room for the OPT record written by finish(); call before adding records.
+    void reserve_opt(const Edns& response_edns);
+
+    bool add_record(Section section, const Name& owner, std::uint16_t type, std::uint32_t ttl_s,
+                    const RdataParts& rdata);
+
+    struct Mark {
+        std::size_t size_bytes;
+        std::array<std::uint16_t, 3> counts;
+        std::size_t compression_entries;
+    };
+    Mark mark() const { return {size_, counts_, compression_count_}; }
+    void rollback(const Mark& mark);
+
+    // Patches the header counts, appends the reserved OPT; returns the message length.
+    std::size_t finish();
+    std::uint16_t count(Section section) const { return counts_[static_cast<int>(section)]; }
+
+private:
+    bool write_name(const Name& name);
+    bool fits(std::size_t bytes) const { return size_ + bytes <= limit_; }
+    void put_u16(std::size_t at, std::uint16_t value);
+    void append_u16(std::uint16_t value);
+    void append_u32(std::uint32_t value);
+    void append_bytes(std::span<const std::uint8_t> bytes);
+    bool matches_at(std::size_t offset, std::span<const std::uint8_t> suffix) const;
+
+    static constexpr std::size_t max_compression_entries = 48;
+    std::span<std::uint8_t> buffer_;
+    std::size_t limit_;
+    std::size_t size_ = 0;
+    std::uint16_t flags_ = 0;
+    std::uint16_t extended_rcode_ = 0;
+    std::array<std::uint16_t, 3> counts_{};
+    std::array<std::uint16_t, max_compression_entries> compression_offsets_{};
+    std::size_t compression_count_ = 0;
+    bool opt_reserved_ = false;
+    Edns opt_;
+};
+
+}  // namespace udn::dns::wire

@@ -1,0 +1,137 @@
+#include "dns/wire/name.hpp"
+
+#include <cstring>
+
+namespace udn::dns::wire {
+namespace {
+
+std::uint8_t ascii_lower(std::uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
+
+}  // namespace
+
+std::optional<Name> Name::from_text(std::string_view text) {
+    Name name;
+    if (text == "." || text.empty()) return name;
+    if (text.back() == '.') text.remove_suffix(1);
+    while (true) {
+        const auto dot = text.find('.');
+        const auto label = text.substr(0, dot);
+        if (label.empty()) return std::nullopt;
+        const auto* data = reinterpret_cast<const std::uint8_t*>(label.data());
+        if (!name.append_label({data, label.size()})) return std::nullopt;
+        if (dot == std::string_view::npos) break;
+        text.remove_prefix(dot + 1);
+    }
+    return name;
+}
+
+bool Name::append_label(std::span<const std::uint8_t> label) {
+    if (label.empty() || label.size() > max_label_size_bytes) return false;
+    if (size_ + label.size() + 1 > max_name_size_bytes) return false;
+    const std::size_t at = size_ - 1;  // overwrite the terminating zero
+    bytes_[at] = static_cast<std::uint8_t>(label.size());
+    std::memcpy(&bytes_[at + 1], label.data(), label.size());
+    size_ = static_cast<std::uint16_t>(size_ + label.size() + 1);
+    bytes_[size_ - 1] = 0;
+    return true;
+}
+
+std::size_t Name::label_count() const {
+    std::size_t count = 0;
+    for (std::size_t at = 0; bytes_[at] != 0; at += bytes_[at] + 1) ++count;
+    return count;
+}
+
+Name Name::lowered() const {
+    Name out = *this;
+    for (std::size_t at = 0; out.bytes_[at] != 0; at += out.bytes_[at] + 1) {
+        for (std::size_t i = 1; i <= out.bytes_[at]; ++i) {
+            out.bytes_[at + i] = ascii_lower(out.bytes_[at + i]);
+        }
+    }
+    return out;
+}
+
+bool Name::equals_ignore_case(const Name& other) const {
+    if (size_ != other.size_) return false;
+    // Length bytes are < 64 so lowering them is harmless.
+    for (std::size_t i = 0; i < size_; ++i) {
+        if (ascii_lower(bytes_[i]) != ascii_lower(other.bytes_[i])) return false;
+    }
+    return true;
+}
+
+Name Name::parent(std::size_t count) const {
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < count && bytes_[at] != 0; ++i) at += bytes_[at] + 1;
+    Name out;
+    out.size_ = static_cast<std::uint16_t>(size_ - at);
+    std::memcpy(out.bytes_.data(), &bytes_[at], out.size_);
+    return out;
+}
+
+bool Name::is_subdomain_of(const Name& ancestor) const {
+    if (ancestor.size_ > size_) return false;
+    // Walk label boundaries so that "xample.com" never matches "example.com".
+    std::size_t at = 0;
+    while (size_ - at > ancestor.size_) at += bytes_[at] + 1;
+    if (size_ - at != ancestor.size_) return false;
+    for (std::size_t i = 0; i < ancestor.size_; ++i) {
+        if (ascii_lower(bytes_[at + i]) != ascii_lower(ancestor.bytes_[i])) return false;
+    }
+    return true;
+}
+
+std::string Name::to_text() const {
+    if (is_root()) return ".";
+    std::string text;
+    for (std::size_t at = 0; bytes_[at] != 0; at += bytes_[at] + 1) {
+        for (std::size_t i = 1; i <= bytes_[at]; ++i) {
+            const auto c = bytes_[at + i];
+            if (c == '.' || c == '\\') {
+                text += '\\';
+                text += static_cast<char>(c);
+            } else if (c < 0x21 || c > 0x7e) {
+                char escaped[5];
+                std::snprintf(escaped, sizeof escaped, "\\%03u", c);
+                text += escaped;
+            } else {
+                text += static_cast<char>(c);
+            }
+        }
+        text += '.';
+    }
+    return text;
+}
+
+NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
+    out = Name{};
+    std::array<std::uint8_t, max_label_size_bytes> label{};
+    std::size_t at = offset;
+    std::size_t end_in_place = 0;  // set at the first pointer
+    std::size_t lower_bound = at;  // pointers must go strictly below this
+    while (true) {
+        if (at >= message.size()) return NameStatus::truncated;
+        const std::uint8_t length = message[at];
+        if ((length & 0xC0) == 0xC0) {
+            if (at + 1 >= message.size()) return NameStatus::truncated;
+            const std::size_t target = ((length & 0x3Fu) << 8) | message[at + 1];
+            if (target >= lower_bound) return NameStatus::bad_pointer;
+            if (end_in_place == 0) end_in_place = at + 2;
+            lower_bound = target;
+            at = target;
+            continue;
+        }
+        if ((length & 0xC0) != 0) return NameStatus::bad_label_type;
+        if (length == 0) {
+            offset = end_in_place != 0 ? end_in_place : at + 1;
+            return NameStatus::ok;
+        }
+        if (at + 1 + length > message.size()) return NameStatus::truncated;
+        std::memcpy(label.data(), &message[at + 1], length);
+        if (!out.append_label({label.data(), length})) return NameStatus::too_long;
+        at += 1 + length;
+    }
+}
+
+}  // namespace udn::dns::wire

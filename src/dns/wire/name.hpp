@@ -1,0 +1,59 @@
+// A domain name held in uncompressed wire form in a fixed buffer (no allocation), case
+// preserved, with case-insensitive comparison, text conversion, and decoding of possibly
+// compressed names from a message (RFC 1035 4.1.4) that is safe against loops and overruns.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dns/wire/types.hpp"
+
+namespace udn::dns::wire {
+
+class Name {
+public:
+    Name() = default;  // the root name
+
+    // Parses presentation format ("www.example.com" or "www.example.com."); nullopt when a label
+    // is empty or longer than 63 bytes or the name exceeds 255 bytes. Control path only.
+    static std::optional<Name> from_text(std::string_view text);
+
+    std::span<const std::uint8_t> wire() const { return {bytes_.data(), size_}; }
+    std::size_t size_bytes() const { return size_; }
+    std::size_t label_count() const;
+    bool is_root() const { return size_ == 1; }
+
+    // Lower-case copy (ASCII only, as DNS comparison is defined).
+    Name lowered() const;
+    bool equals_ignore_case(const Name& other) const;
+    // True when this name is `ancestor` or lies below it.
+    bool is_subdomain_of(const Name& ancestor) const;
+    // The name without its first `count` labels (stops at the root).
+    Name parent(std::size_t count = 1) const;
+
+    // "www.example.com." (root is "."); escapes dots and non-printables as \DDD.
+    std::string to_text() const;
+    // Key form for hash maps: the lower-cased wire bytes.
+    std::string_view key_view() const {
+        return {reinterpret_cast<const char*>(bytes_.data()), size_};
+    }
+
+    // Appends one label (<= 63 bytes) in front of nothing: builds names label by label.
+    bool append_label(std::span<const std::uint8_t> label);
+
+private:
+    std::array<std::uint8_t, max_name_size_bytes> bytes_{0};
+    std::uint16_t size_ = 1;  // the terminating zero
+};
+
+enum class NameStatus : std::uint8_t { ok, truncated, bad_label_type, too_long, bad_pointer };
+
+// Decodes the name starting at `offset` in `message`, following compression pointers (each must
+// point strictly before the label that holds it, so decoding always terminates). On success
+// `offset` moves past the name as it appears in place (after the first pointer, if any).
+NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out);
+
+}  // namespace udn::dns::wire

@@ -1,0 +1,219 @@
+// The DNS wire codec: names, query parsing (EDNS, ECS, malformed input), response building with
+// compression and truncation.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "dns/wire/builder.hpp"
+#include "dns/wire/message.hpp"
+#include "dns/wire/query.hpp"
+
+namespace udn::dns::wire {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Name name(std::string_view text) { return *Name::from_text(text); }
+
+void append_u16(Bytes& out, std::uint16_t value) {
+    out.push_back(static_cast<std::uint8_t>(value >> 8));
+    out.push_back(static_cast<std::uint8_t>(value));
+}
+
+Bytes make_query(std::string_view qname, std::uint16_t qtype, bool edns = false,
+                 Bytes edns_options = {}, std::uint8_t version = 0) {
+    Bytes out = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(edns ? 1 : 0)};
+    const auto owned = name(qname);
+    const auto wire = owned.wire();
+    out.insert(out.end(), wire.begin(), wire.end());
+    append_u16(out, qtype);
+    append_u16(out, class_in);
+    if (edns) {
+        out.push_back(0);
+        append_u16(out, rr_type::opt);
+        append_u16(out, 1232);
+        out.push_back(0);
+        out.push_back(version);
+        append_u16(out, 0);
+        append_u16(out, static_cast<std::uint16_t>(edns_options.size()));
+        out.insert(out.end(), edns_options.begin(), edns_options.end());
+    }
+    return out;
+}
+
+Bytes ecs_option(std::uint16_t family, std::uint8_t source, Bytes address, std::uint8_t scope = 0) {
+    Bytes out;
+    append_u16(out, edns_option_client_subnet);
+    append_u16(out, static_cast<std::uint16_t>(4 + address.size()));
+    append_u16(out, family);
+    out.push_back(source);
+    out.push_back(scope);
+    out.insert(out.end(), address.begin(), address.end());
+    return out;
+}
+
+TEST(Name, TextRoundTripAndCase) {
+    const auto www = name("WwW.Example.COM.");
+    EXPECT_EQ(www.to_text(), "WwW.Example.COM.");
+    EXPECT_EQ(www.label_count(), 3u);
+    EXPECT_TRUE(www.equals_ignore_case(name("www.example.com")));
+    EXPECT_EQ(www.lowered().to_text(), "www.example.com.");
+    EXPECT_TRUE(www.is_subdomain_of(name("example.com")));
+    EXPECT_FALSE(name("www.xample.com").is_subdomain_of(name("ample.com")));
+    EXPECT_EQ(www.parent().to_text(), "Example.COM.");
+    EXPECT_EQ(www.parent(5).to_text(), ".");
+}
+
+TEST(Name, RejectsBadText) {
+    EXPECT_FALSE(Name::from_text("a..b"));
+    EXPECT_FALSE(Name::from_text(std::string(64, 'x') + ".com"));
+    std::string long_name;
+    for (int i = 0; i < 60; ++i) long_name += "abcd.";
+    EXPECT_FALSE(Name::from_text(long_name));
+}
+
+TEST(ReadName, FollowsBackwardPointersOnly) {
+    // "example.com" at 0, then "www" + pointer to 0 at 13.
+    Bytes bytes = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 3, 'w', 'w', 'w', 0xC0, 0};
+    std::size_t offset = 13;
+    Name out;
+    ASSERT_EQ(read_name(bytes, offset, out), NameStatus::ok);
+    EXPECT_EQ(out.to_text(), "www.example.com.");
+    EXPECT_EQ(offset, bytes.size());
+    Bytes loop = {0xC0, 0x00};
+    offset = 0;
+    EXPECT_EQ(read_name(loop, offset, out), NameStatus::bad_pointer);
+    Bytes forward = {0xC0, 0x02, 0};
+    offset = 0;
+    EXPECT_EQ(read_name(forward, offset, out), NameStatus::bad_pointer);
+    Bytes truncated = {5, 'a', 'b'};
+    offset = 0;
+    EXPECT_EQ(read_name(truncated, offset, out), NameStatus::truncated);
+    Bytes extended = {0x41, 0};
+    offset = 0;
+    EXPECT_EQ(read_name(extended, offset, out), NameStatus::bad_label_type);
+}
+
+TEST(ParseQuery, PlainQuestionKeepsCase) {
+    Query query;
+    const auto bytes = make_query("WWW.acme.example", rr_type::a);
+    ASSERT_EQ(parse_query(bytes, query), QueryStatus::ok);
+    EXPECT_EQ(query.id, 0x1234);
+    EXPECT_EQ(query.qname.to_text(), "WWW.acme.example.");
+    EXPECT_EQ(query.qtype, rr_type::a);
+    EXPECT_FALSE(query.edns.present);
+}
+
+TEST(ParseQuery, EdnsAndClientSubnet) {
+    Query query;
+    auto bytes = make_query("a.example", rr_type::a, true, ecs_option(1, 24, {192, 0, 2}));
+    ASSERT_EQ(parse_query(bytes, query), QueryStatus::ok);
+    EXPECT_TRUE(query.edns.present);
+    EXPECT_EQ(query.edns.udp_size_bytes, 1232);
+    ASSERT_TRUE(query.edns.client_subnet.present);
+    EXPECT_EQ(query.edns.client_subnet.source_prefix_length, 24);
+    EXPECT_EQ(query.edns.client_subnet.address[2], 2);
+}
+
+TEST(ParseQuery, MalformedClientSubnetIsFormerr) {
+    Query query;
+    // Host bits set beyond /20.
+    EXPECT_EQ(parse_query(make_query("a.example", 1, true, ecs_option(1, 20, {192, 0, 0x1F})), query),
+              QueryStatus::formerr);
+    // Address longer than the prefix needs.
+    EXPECT_EQ(parse_query(make_query("a.example", 1, true, ecs_option(1, 8, {10, 0})), query),
+              QueryStatus::formerr);
+    // Scope must be zero in queries; unknown family.
+    EXPECT_EQ(parse_query(make_query("a.example", 1, true, ecs_option(1, 8, {10}, 4)), query),
+              QueryStatus::formerr);
+    EXPECT_EQ(parse_query(make_query("a.example", 1, true, ecs_option(3, 8, {10})), query),
+              QueryStatus::formerr);
+}
+
+TEST(ParseQuery, StatusForBadInput) {
+    Query query;
+    EXPECT_EQ(parse_query(Bytes{1, 2, 3}, query), QueryStatus::drop);
+    auto response = make_query("a.example", 1);
+    response[2] |= 0x80;
+    EXPECT_EQ(parse_query(response, query), QueryStatus::drop);
+    auto notify = make_query("a.example", 1);
+    notify[2] = 0x20;  // opcode 4
+    EXPECT_EQ(parse_query(notify, query), QueryStatus::notimp);
+    EXPECT_TRUE(query.has_question);
+    auto two_questions = make_query("a.example", 1);
+    two_questions[5] = 2;
+    EXPECT_EQ(parse_query(two_questions, query), QueryStatus::formerr);
+    auto cut = make_query("a.example", 1);
+    cut.resize(cut.size() - 3);
+    EXPECT_EQ(parse_query(cut, query), QueryStatus::formerr);
+    EXPECT_EQ(parse_query(make_query("a.example", 1, true, {}, 1), query), QueryStatus::badvers);
+}
+
+TEST(Builder, CompressesOwnerAndRdataNames) {
+    Query query;
+    ASSERT_EQ(parse_query(make_query("www.Acme.example", rr_type::cname), query), QueryStatus::ok);
+    std::array<std::uint8_t, 512> buffer{};
+    ResponseBuilder builder(buffer, 512);
+    builder.start(query);
+    builder.set_flags(flag::aa);
+    const auto target = name("origin.acme.example");
+    ASSERT_TRUE(builder.add_record(Section::answer, query.qname, rr_type::cname, 60, {{}, &target}));
+    const std::array<std::uint8_t, 4> address = {192, 0, 2, 1};
+    ASSERT_TRUE(builder.add_record(Section::answer, target, rr_type::a, 60, {address}));
+    const auto size = builder.finish();
+    // 12 header + 22 question + (2+10+9) cname + (2+10+4) a = 71
+    EXPECT_EQ(size, 71u);
+    std::string error;
+    const auto message = parse_message({buffer.data(), size}, &error);
+    ASSERT_TRUE(message) << error;
+    EXPECT_TRUE(message->has_flag(flag::aa));
+    EXPECT_TRUE(message->has_flag(flag::qr));
+    ASSERT_EQ(message->answer.size(), 2u);
+    EXPECT_EQ(message->answer[0].owner.to_text(), "www.Acme.example.");
+    // Compression is case-insensitive (RFC 1035 2.3.3), so the data name may take the question's case.
+    EXPECT_EQ(message->answer[0].names[0].lowered().to_text(), "origin.acme.example.");
+    EXPECT_EQ(message->answer[1].owner.lowered().to_text(), "origin.acme.example.");
+}
+
+TEST(Builder, RecordThatDoesNotFitLeavesMessageIntact) {
+    Query query;
+    ASSERT_EQ(parse_query(make_query("t.example", rr_type::txt, true), query), QueryStatus::ok);
+    std::array<std::uint8_t, 600> buffer{};
+    ResponseBuilder builder(buffer, 100);
+    builder.start(query);
+    builder.reserve_opt(query.edns);
+    std::vector<std::uint8_t> text(80, 'x');
+    text[0] = 79;
+    EXPECT_FALSE(builder.add_record(Section::answer, query.qname, rr_type::txt, 60, {text}));
+    EXPECT_EQ(builder.count(Section::answer), 0u);
+    const auto size = builder.finish();
+    const auto message = parse_message({buffer.data(), size});
+    ASSERT_TRUE(message);
+    ASSERT_EQ(message->additional.size(), 1u);
+    EXPECT_EQ(message->additional[0].type, rr_type::opt);
+    EXPECT_LE(size, 100u);
+}
+
+TEST(Builder, OptCarriesScopeAndExtendedRcode) {
+    Query query;
+    ASSERT_EQ(parse_query(make_query("a.example", 1, true, ecs_option(1, 24, {192, 0, 2})), query),
+              QueryStatus::ok);
+    std::array<std::uint8_t, 512> buffer{};
+    ResponseBuilder builder(buffer, 512);
+    builder.start(query);
+    Edns edns = query.edns;
+    edns.client_subnet.scope_prefix_length = 24;
+    builder.reserve_opt(edns);
+    builder.set_rcode(rcode::badvers);
+    const auto size = builder.finish();
+    const auto message = parse_message({buffer.data(), size});
+    ASSERT_TRUE(message);
+    const auto& opt = message->additional.at(0);
+    EXPECT_EQ(opt.ttl_s >> 24, 1u);  // BADVERS = 16 = (1 << 4) | 0
+    EXPECT_EQ(message->rcode(), 0);
+    ASSERT_EQ(opt.rdata.size(), 11u);
+    EXPECT_EQ(opt.rdata[7], 24);  // scope
+}
+
+}  // namespace
+}  // namespace udn::dns::wire
