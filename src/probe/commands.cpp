@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "cli/registrars.hpp"
-#include "common/config/loader.hpp"
+#include "common/config/reloadable.hpp"
 #include "probe/role.hpp"
 
 namespace udn::probe {
@@ -49,8 +49,9 @@ void run_role(const CommonOptions& common, const Options& options, std::string_v
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    auto config = config::load_file_or_throw(common.config_path);
-    auto role = std::make_unique<Role>(config, options);
+    config::ReloadableConfig config(common.config_path);
+    auto running = config.current();
+    auto role = std::make_unique<Role>(running, options);
     write_pid_file(common, role_name, common.server.empty() ? std::string(role_name) : common.server);
     role->start();
     spdlog::info("udn {} started: {}", role_name, role->summary());
@@ -58,26 +59,21 @@ void run_role(const CommonOptions& common, const Options& options, std::string_v
         int received = 0;
         sigwait(&signals, &received);
         if (received != SIGHUP) break;
-        auto reloaded = config::load_file(common.config_path);
-        if (!reloaded.ok()) {
-            spdlog::error("reload of {} failed, keeping the running configuration:\n{}", common.config_path,
-                          reloaded.error_text());
-            continue;
-        }
+        const auto outcome = config.reload();
+        spdlog::info("udn {} reload: {}", role_name, outcome.message);
+        if (!outcome.changed) continue;
         try {
             role->stop();
-            role = std::make_unique<Role>(reloaded.config, options);
+            role = std::make_unique<Role>(config.current(), options);
             role->start();
-            spdlog::info("udn {} reloaded configuration version {}: {}", role_name, reloaded.config->version,
-                         role->summary());
+            running = config.current();
+            spdlog::info("udn {} now runs configuration version {}: {}", role_name, running->version, role->summary());
         } catch (const std::exception& error) {
             // The old role is stopped and its sockets are gone: restart it on the old snapshot.
             spdlog::error("reload failed ({}); continuing with the previous configuration", error.what());
-            role = std::make_unique<Role>(config, options);
+            role = std::make_unique<Role>(running, options);
             role->start();
-            continue;
         }
-        config = reloaded.config;
     }
     role->stop();
     spdlog::info("udn {} stopped", role_name);
