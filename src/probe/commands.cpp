@@ -88,6 +88,8 @@ void register_commands(CommandTree tree) {
     add_common(*probe, probe_common);
     probe->add_option("--check-threads", probe_options.check_threads, "worker threads running checks")
         ->check(CLI::Range(1, 256));
+    probe->add_option("--latency-threads", probe_options.latency_threads, "worker threads measuring client latency")
+        ->check(CLI::Range(1, 256));
     probe->callback([] {
         if (probe_common.server.empty()) throw std::runtime_error("udn probe needs --server NAME");
         probe_options.server = probe_common.server;

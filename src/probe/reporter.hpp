@@ -23,6 +23,7 @@ public:
     std::uint64_t datagrams_sent() const { return sent_.load(std::memory_order_relaxed); }
     std::uint64_t send_failures() const { return failed_.load(std::memory_order_relaxed); }
     const std::vector<udn::net::Endpoint>& destinations() const { return destinations_; }
+    const std::string& sender() const { return signer_.sender(); }
 
 private:
     report::Signer signer_;

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "probe/latency/latency_probe.hpp"
 #include "probe/loadp/agent.hpp"
 #include "probe/loadp/poller.hpp"
 #include "probe/reporter.hpp"
@@ -35,6 +36,7 @@ struct ProbeRole::Parts {
     std::unique_ptr<Reporter> reporter;
     std::unique_ptr<loadp::LoadPoller> loads;
     std::unique_ptr<service::Prober> prober;
+    std::unique_ptr<latency::LatencyProbe> latency;
 };
 
 ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOptions& options)
@@ -51,6 +53,17 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
         std::move(agents));
     parts_->prober = std::make_unique<service::Prober>(std::move(targets), *parts_->reporter, parts_->loads.get(),
                                                        service::Prober::Settings{options.check_threads, {}});
+    latency::LatencyProbe::Settings latency_settings;
+    latency_settings.bind = {server.addresses.front(), config->ports.latency};
+    latency_settings.sender = server.name;
+    latency_settings.pop = server.pop;
+    latency_settings.max_age_ms = config->probe.report_max_age_ms;
+    latency_settings.staleness_ms = std::uint64_t{config->probe.latency_staleness_s} * 1000;
+    latency_settings.batch_max = config->probe.latency_batch_max;
+    latency_settings.threads = options.latency_threads;
+    parts_->latency = std::make_unique<latency::LatencyProbe>(
+        key, latency_settings,
+        std::make_unique<latency::Measurer>(latency::default_methods(), std::chrono::milliseconds(500)));
 }
 
 ProbeRole::~ProbeRole() { stop(); }
@@ -58,17 +71,21 @@ ProbeRole::~ProbeRole() { stop(); }
 void ProbeRole::start() {
     parts_->loads->start();
     parts_->prober->start();
+    parts_->latency->start();
 }
 
 void ProbeRole::stop() {
     if (!parts_) return;
+    parts_->latency->stop();
     parts_->prober->stop();
     parts_->loads->stop();
 }
 
 std::string ProbeRole::summary() const {
-    return fmt::format("{} service checks, reports to {} receivers", parts_->prober->target_count(),
-                       parts_->reporter->destinations().size());
+    return fmt::format("{} service checks, reports to {} receivers; latency probe of POP {} on {}",
+                       parts_->prober->target_count(), parts_->reporter->destinations().size(),
+                       parts_->config->find_server(parts_->reporter->sender())->pop,
+                       parts_->latency->local_endpoint().to_string());
 }
 
 struct LoadAgentRole::Parts {

@@ -10,6 +10,7 @@ namespace udn::probe {
 struct ProbeOptions {
     std::string server;       // --server: whose address we bind and whose name we sign with
     std::size_t check_threads = 8;
+    std::size_t latency_threads = 16;
 };
 
 class ProbeRole {
