@@ -1,0 +1,59 @@
+// Signal delivery through SignalWatcher (plain loop and io_context) and pid files.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <fstream>
+
+#include "common/runtime/signals.hpp"
+
+namespace udn::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(RuntimeSignals, DeliversStopAndReloadThroughTheDescriptor) {
+    SignalWatcher watcher;
+    EXPECT_FALSE(watcher.poll());
+    ::kill(::getpid(), SIGHUP);
+    EXPECT_EQ(watcher.wait(std::chrono::seconds(5)), SignalEvent::reload);
+    ::kill(::getpid(), SIGTERM);
+    EXPECT_EQ(watcher.wait(std::chrono::seconds(5)), SignalEvent::stop);
+    ::kill(::getpid(), SIGINT);
+    EXPECT_EQ(watcher.wait(std::chrono::seconds(5)), SignalEvent::stop);
+    EXPECT_FALSE(watcher.wait(std::chrono::milliseconds(10)));
+}
+
+TEST(RuntimeSignals, WorksFromAnIoContext) {
+    SignalWatcher watcher;
+    boost::asio::io_context io;
+    std::vector<SignalEvent> seen;
+    watch_signals(io, watcher, [&](SignalEvent event) {
+        seen.push_back(event);
+        if (event == SignalEvent::stop) io.stop();
+    });
+    ::kill(::getpid(), SIGHUP);
+    ::kill(::getpid(), SIGTERM);
+    io.run_for(std::chrono::seconds(5));
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back(), SignalEvent::stop);
+}
+
+TEST(RuntimeSignals, PidFileIsWrittenAndRemoved) {
+    const auto state = fs::temp_directory_path() / ("udn-pid-" + std::to_string(::getpid()));
+    fs::remove_all(state);
+    {
+        PidFile pid_file(state, "dns");
+        EXPECT_EQ(pid_file.path(), state / "run" / "dns.pid");
+        EXPECT_EQ(read_pid_file(pid_file.path()), ::getpid());
+    }
+    EXPECT_FALSE(fs::exists(state / "run" / "dns.pid"));
+    std::ofstream(state / "run" / "bad.pid") << "not a pid";
+    EXPECT_FALSE(read_pid_file(state / "run" / "bad.pid"));
+    EXPECT_FALSE(read_pid_file(state / "run" / "missing.pid"));
+    fs::remove_all(state);
+}
+
+}  // namespace
+}  // namespace udn::runtime
