@@ -108,8 +108,8 @@ def test_dead_origin_leaves_the_answer_and_returns_after_rise(network):
     origin.stop()
     stopped_at = probe_wire.now_ms()
     wait_until(lambda: answer(base, "both.acme.test") == [f"{base}.11"], timeout=10, what="mirror-2 out")
-    # fall = 2 checks 300 ms apart, plus report and ingest: well under 2 s.
-    assert probe_wire.now_ms() - stopped_at < 2500
+    # fall = 2 checks 300 ms apart, plus report and ingest: about 1 s; generous for loaded CI.
+    assert probe_wire.now_ms() - stopped_at < 5000
     origin.start()
     started_at = probe_wire.now_ms()
     wait_until(lambda: answer(base, "both.acme.test") == both, timeout=10, what="mirror-2 back")
