@@ -36,6 +36,11 @@ public:
     std::uint16_t flags() const { return flags_; }
     // Keeps room for the OPT record written by finish(); call before adding records.
     void reserve_opt(const Edns& response_edns);
+    // The ECS scope is known only after the decision; it does not change the OPT's size.
+    void set_client_subnet_scope(std::uint8_t scope_prefix_length) {
+        opt_.client_subnet.scope_prefix_length = scope_prefix_length;
+    }
+    bool opt_reserved() const { return opt_reserved_; }
 
     bool add_record(Section section, const Name& owner, std::uint16_t type, std::uint32_t ttl_s,
                     const RdataParts& rdata);

@@ -1,0 +1,388 @@
+#include "dns/gslb/engine.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace udn::dns::gslb {
+namespace {
+
+constexpr std::size_t max_pops = 256;
+constexpr double near_equal_score = 0.05;     // scores this close count as a tie for weights
+constexpr double unknown_penalty = 0.5;       // health/load/latency nobody measured (fresh)
+constexpr double unknown = -1;
+
+struct CandidateState {
+    const net::IpAddress* address = nullptr;
+    bool down = false;
+    bool health_known = false;
+    double load = unknown;
+    double loss = unknown;
+    double latency_ms = unknown;
+    int latency_pop = -1;
+    double score = 0;
+    bool eligible = false;
+};
+
+struct ClientLatency {
+    std::array<std::uint32_t, max_pops> latency_ms{};
+    std::array<std::uint32_t, max_pops> measured_at_s{};
+    std::array<bool, max_pops> fresh{};
+    bool any_fresh = false;
+    bool any_stale = false;
+};
+
+const net::IpAddress* address_for(const Candidate& candidate, net::IpAddress::Family family) {
+    for (const auto& address : candidate.addresses) {
+        if (address.family() == family) return &address;
+    }
+    return nullptr;
+}
+
+ClientLatency client_latency(const Client& client, const EngineInputs& inputs) {
+    ClientLatency out;
+    if (inputs.latency == nullptr) return out;
+    const auto key = client_prefix_key(client.address);
+    if (!inputs.latency->lookup(key, out.latency_ms.data(), out.measured_at_s.data())) return out;
+    const auto now_s = inputs.now_ms / 1000;
+    const auto limit_s = static_cast<std::int64_t>(inputs.config->probe.latency_staleness_s);
+    const auto pops = std::min(inputs.latency->pop_count(), max_pops);
+    for (std::size_t p = 0; p < pops; ++p) {
+        if (out.latency_ms[p] == UINT32_MAX) continue;
+        out.fresh[p] = static_cast<std::int64_t>(out.measured_at_s[p]) + limit_s >= now_s;
+        out.any_fresh |= out.fresh[p];
+        out.any_stale |= !out.fresh[p];
+    }
+    return out;
+}
+
+// Health, load and loss from fresh probe samples only; down when most fresh reporters say so.
+void assess_health(const Candidate& candidate, const EngineInputs& inputs, CandidateState& state) {
+    const auto* observation = inputs.observations ? inputs.observations->find(candidate.key) : nullptr;
+    if (observation == nullptr) return;
+    const auto oldest_ms = inputs.now_ms - static_cast<std::int64_t>(inputs.config->probe.staleness_ms);
+    int up = 0;
+    int down = 0;
+    double loss_sum = 0;
+    for (const auto& sample : observation->samples) {
+        if (sample.measured_at_ms < oldest_ms) continue;
+        (sample.up ? up : down) += 1;
+        loss_sum += sample.loss;
+    }
+    if (up + down > 0) {
+        state.health_known = true;
+        state.down = down > up;
+        state.loss = loss_sum / (up + down);
+    }
+    if (observation->has_load && observation->load_measured_at_ms >= oldest_ms) state.load = observation->load;
+}
+
+// The seed's latency rule: via each probe that measured both, probe-to-server plus
+// probe-to-client; the best over probes. A cache in the probe's own POP is 0 ms from it.
+void assess_latency(const Candidate& candidate, const EngineInputs& inputs, const ClientLatency& client,
+                    CandidateState& state) {
+    if (!client.any_fresh) return;
+    const auto* observation = inputs.observations ? inputs.observations->find(candidate.key) : nullptr;
+    const auto oldest_ms = inputs.now_ms - static_cast<std::int64_t>(inputs.config->probe.staleness_ms);
+    const auto pops = std::min(inputs.config->pops.size(), max_pops);
+    for (std::size_t p = 0; p < pops; ++p) {
+        if (!client.fresh[p]) continue;
+        double to_server = candidate.pop == inputs.config->pops[p].name ? 0 : unknown;
+        if (observation != nullptr) {
+            for (const auto& sample : observation->samples) {
+                if (sample.pop == inputs.config->pops[p].name && sample.measured_at_ms >= oldest_ms) {
+                    to_server = sample.rtt_ms;
+                }
+            }
+        }
+        if (to_server < 0) continue;
+        const double total = to_server + client.latency_ms[p];
+        if (state.latency_ms < 0 || total < state.latency_ms) {
+            state.latency_ms = total;
+            state.latency_pop = static_cast<int>(p);
+        }
+    }
+}
+
+const config::CoverageZone* coverage_for(const config::Config& config, const net::IpAddress& address) {
+    const config::CoverageZone* best = nullptr;
+    for (const auto& zone : config.coverage) {
+        if (zone.client.contains(address) &&
+            (best == nullptr || zone.client.prefix_length() > best->client.prefix_length())) {
+            best = &zone;
+        }
+    }
+    return best;
+}
+
+class Decider {
+public:
+    Decider(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
+            const Client& client, const EngineInputs& inputs, RandomState& random, Explanation* explanation)
+        : domain_(domain), domain_index_(domain_index), family_(family), client_(client), inputs_(inputs),
+          random_(random), explanation_(explanation), count_(domain.candidates.size()) {}
+
+    Decision run() {
+        Decision decision;
+        if (client_.from_client_subnet) {
+            const unsigned bucket = client_.address.is_v4() ? latency_prefix_v4 : latency_prefix_v6;
+            decision.scope_prefix_length = static_cast<std::uint8_t>(std::min(client_.prefix_length, bucket));
+        }
+        assess_all();
+        if (!choose_pool()) {
+            note("every candidate is down and the policy says servfail");
+            decision.outcome = Decision::Outcome::servfail;
+            finish_explanation(decision);
+            return decision;
+        }
+        score_pool();
+        pick(decision);
+        finish_explanation(decision);
+        return decision;
+    }
+
+private:
+    void note(std::string text) {
+        if (explanation_ != nullptr) explanation_->notes.push_back(std::move(text));
+    }
+
+    void assess_all() {
+        const auto latency = client_latency(client_, inputs_);
+        if ((!latency.any_fresh || latency.any_stale) && inputs_.measurements != nullptr) {
+            inputs_.measurements->push(client_.address);
+        }
+        any_latency_ = false;
+        for (std::size_t i = 0; i < count_; ++i) {
+            auto& state = states_[i];
+            state = CandidateState{};
+            state.address = address_for(domain_.candidates[i], family_);
+            assess_health(domain_.candidates[i], inputs_, state);
+            assess_latency(domain_.candidates[i], inputs_, latency, state);
+            any_latency_ |= state.latency_ms >= 0;
+        }
+        if (!any_latency_) {
+            coverage_ = coverage_for(*inputs_.config, client_.address);
+            note(coverage_ != nullptr
+                     ? fmt::format("latency to {} unknown or stale: coverage zone {} says POP {}; measurement requested",
+                                   client_.address.to_string(), coverage_->client.to_string(), coverage_->pop)
+                     : fmt::format("latency to {} unknown or stale and no coverage zone matches; measurement requested",
+                                   client_.address.to_string()));
+        }
+    }
+
+    bool in_mapping(std::size_t index, const StaticMappingSet& mapping) const {
+        return std::find(mapping.candidates.begin(), mapping.candidates.end(), index) != mapping.candidates.end();
+    }
+
+    // Marks the candidates the answer may come from; false when the policy says SERVFAIL.
+    bool choose_pool() {
+        const StaticMappingSet* mapping = nullptr;
+        for (const auto& candidate_mapping : domain_.mappings) {
+            if (candidate_mapping.client.contains(client_.address) &&
+                (mapping == nullptr || candidate_mapping.client.prefix_length() > mapping->client.prefix_length())) {
+                mapping = &candidate_mapping;
+            }
+        }
+        const auto mark = [&](auto&& predicate) {
+            std::size_t marked = 0;
+            for (std::size_t i = 0; i < count_; ++i) {
+                states_[i].eligible = states_[i].address != nullptr && predicate(i);
+                marked += states_[i].eligible;
+            }
+            return marked;
+        };
+        const auto healthy_primary = [&](std::size_t i) { return !domain_.candidates[i].backup && !states_[i].down; };
+        if (mapping != nullptr && mark([&](std::size_t i) { return healthy_primary(i) && in_mapping(i, *mapping); }) > 0) {
+            note(fmt::format("static mapping {} applies", mapping->client.to_string()));
+            return true;
+        }
+        if (mapping != nullptr) note(fmt::format("static mapping {} matched but its servers are down", mapping->client.to_string()));
+        if (mark(healthy_primary) > 0) return true;
+        if (mark([&](std::size_t i) { return domain_.candidates[i].backup && !states_[i].down; }) > 0) {
+            note("every primary is down: handing out backups");
+            return true;
+        }
+        switch (domain_.policy.when_all_down) {
+            case config::AllDownPolicy::servfail: return false;
+            case config::AllDownPolicy::return_backups:
+                if (mark([&](std::size_t i) { return domain_.candidates[i].backup; }) > 0) {
+                    note("every candidate is down: policy return_backups");
+                    return true;
+                }
+                break;
+            case config::AllDownPolicy::return_all: break;
+        }
+        note("every candidate is down: policy returns all");
+        mark([](std::size_t) { return true; });
+        return true;
+    }
+
+    void score_pool() {
+        const auto& policy = domain_.policy;
+        double max_latency = 1;
+        double max_cost = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            if (!states_[i].eligible) continue;
+            max_latency = std::max(max_latency, states_[i].latency_ms);
+            max_cost = std::max(max_cost, domain_.candidates[i].cost);
+        }
+        for (std::size_t i = 0; i < count_; ++i) {
+            auto& state = states_[i];
+            if (!state.eligible) continue;
+            double latency_term = unknown_penalty;
+            if (state.latency_ms >= 0) {
+                latency_term = state.latency_ms / max_latency;
+            } else if (any_latency_) {
+                latency_term = 1;
+            } else if (coverage_ != nullptr && !domain_.candidates[i].pop.empty()) {
+                latency_term = domain_.candidates[i].pop == coverage_->pop ? 0 : 1;
+            }
+            state.score = policy.weight_health * (state.health_known ? 0 : unknown_penalty) +
+                          policy.weight_load * (state.load >= 0 ? state.load : unknown_penalty) +
+                          policy.weight_latency * latency_term +
+                          policy.weight_loss * (state.loss >= 0 ? state.loss : 0) +
+                          policy.weight_cost * (max_cost > 0 ? domain_.candidates[i].cost / max_cost : 0);
+        }
+    }
+
+    std::size_t weighted_pick(const std::array<std::uint8_t, max_candidates>& set, std::size_t size) {
+        std::uint64_t total = 0;
+        for (std::size_t k = 0; k < size; ++k) total += domain_.candidates[set[k]].weight;
+        if (total == 0) return static_cast<std::size_t>(random_.next() % size);
+        auto roll = random_.next() % total;
+        for (std::size_t k = 0; k < size; ++k) {
+            const auto weight = domain_.candidates[set[k]].weight;
+            if (roll < weight) return k;
+            roll -= weight;
+        }
+        return size - 1;
+    }
+
+    void take(Decision& decision, std::size_t index) {
+        chosen_[index] = true;
+        if (first_taken_ < 0) first_taken_ = static_cast<int>(index);
+        if (decision.count < max_answers) decision.addresses[decision.count++] = states_[index].address;
+    }
+
+    void pick(Decision& decision) {
+        const auto& policy = domain_.policy;
+        const std::size_t wanted = std::clamp<std::size_t>(policy.answers, 1, max_answers);
+        chosen_.fill(false);
+        std::array<std::uint8_t, max_candidates> order{};
+        std::size_t pool = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            if (states_[i].eligible) order[pool++] = static_cast<std::uint8_t>(i);
+        }
+        std::stable_sort(order.begin(), order.begin() + static_cast<long>(pool),
+                         [&](auto a, auto b) { return states_[a].score < states_[b].score; });
+        if (pool == 0) return;
+        const bool persistent = policy.persistence_s > 0 && inputs_.persistence != nullptr;
+        const auto client_key = client_prefix_key(client_.address);
+        if (persistent) {
+            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
+            if (kept && *kept < count_ && states_[*kept].eligible) {
+                note(fmt::format("persistence: client keeps {}", domain_.candidates[*kept].label));
+                take(decision, *kept);
+            }
+        }
+        // Near-equal best scores are split by weight; the rest follow in score order.
+        std::array<std::uint8_t, max_candidates> ties{};
+        std::size_t tie_count = 0;
+        for (std::size_t k = 0; k < pool; ++k) {
+            if (states_[order[k]].score <= states_[order[0]].score + near_equal_score && !chosen_[order[k]]) {
+                ties[tie_count++] = order[k];
+            }
+        }
+        while (decision.count < wanted && tie_count > 0) {
+            const std::size_t k = policy.use_weights ? weighted_pick(ties, tie_count) : 0;
+            take(decision, ties[k]);
+            std::copy(ties.begin() + static_cast<long>(k) + 1, ties.begin() + static_cast<long>(tie_count),
+                      ties.begin() + static_cast<long>(k));
+            --tie_count;
+        }
+        for (std::size_t k = 0; k < pool && decision.count < wanted; ++k) {
+            if (!chosen_[order[k]]) take(decision, order[k]);
+        }
+        if (persistent && first_taken_ >= 0) {
+            const auto first = static_cast<std::uint8_t>(first_taken_);
+            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
+            if (!kept || *kept != first) {
+                inputs_.persistence->remember(domain_index_, client_key, inputs_.generation, first,
+                                              inputs_.now_ms + std::int64_t{policy.persistence_s} * 1000);
+            }
+        }
+    }
+
+    void finish_explanation(const Decision& decision) {
+        if (explanation_ == nullptr) return;
+        explanation_->name = domain_.name;
+        explanation_->client = fmt::format("{}/{}{}", client_.address.to_string(), client_.prefix_length,
+                                           client_.from_client_subnet ? " (ECS)" : "");
+        for (std::size_t i = 0; i < count_; ++i) {
+            const auto& candidate = domain_.candidates[i];
+            const auto& state = states_[i];
+            CandidateExplanation row;
+            row.label = candidate.label;
+            row.address = state.address ? state.address->to_string() : "(no address of this family)";
+            row.health = !state.health_known ? "unknown" : state.down ? "down" : "up";
+            row.load = state.load;
+            row.loss = state.loss;
+            row.latency_ms = state.latency_ms;
+            if (state.latency_pop >= 0) row.latency_via = inputs_.config->pops[static_cast<std::size_t>(state.latency_pop)].name;
+            row.cost = candidate.cost;
+            row.weight = candidate.weight;
+            row.backup = candidate.backup;
+            row.eligible = state.eligible;
+            row.score = state.score;
+            row.chosen = std::find(decision.addresses.begin(), decision.addresses.begin() + static_cast<long>(decision.count),
+                                   state.address) != decision.addresses.begin() + static_cast<long>(decision.count) &&
+                         state.address != nullptr;
+            explanation_->candidates.push_back(std::move(row));
+        }
+    }
+
+    const CompiledDomain& domain_;
+    std::size_t domain_index_;
+    net::IpAddress::Family family_;
+    const Client& client_;
+    const EngineInputs& inputs_;
+    RandomState& random_;
+    Explanation* explanation_;
+    std::size_t count_;
+    std::array<CandidateState, max_candidates> states_{};
+    std::array<bool, max_candidates> chosen_{};
+    bool any_latency_ = false;
+    int first_taken_ = -1;
+    const config::CoverageZone* coverage_ = nullptr;
+};
+
+std::string number_or_dash(double value, const char* format) {
+    return value < 0 ? std::string("-") : fmt::format(fmt::runtime(format), value);
+}
+
+}  // namespace
+
+Decision decide(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
+                const Client& client, const EngineInputs& inputs, RandomState& random, Explanation* explanation) {
+    return Decider(domain, domain_index, family, client, inputs, random, explanation).run();
+}
+
+std::string Explanation::to_text() const {
+    std::string out = fmt::format("name {}  client {}\n", name, client);
+    out += fmt::format("{:<28} {:<16} {:<8} {:>6} {:>6} {:>10} {:<12} {:>6} {:>6} {:<6} {:>7}  {}\n", "candidate",
+                       "address", "health", "load", "loss", "latency", "via", "cost", "weight", "backup", "score",
+                       "decision");
+    for (const auto& row : candidates) {
+        out += fmt::format("{:<28} {:<16} {:<8} {:>6} {:>6} {:>10} {:<12} {:>6} {:>6} {:<6} {:>7}  {}\n", row.label,
+                           row.address, row.health, number_or_dash(row.load, "{:.2f}"),
+                           number_or_dash(row.loss, "{:.2f}"), number_or_dash(row.latency_ms, "{:.1f}ms"),
+                           row.latency_via.empty() ? "-" : row.latency_via, row.cost, row.weight,
+                           row.backup ? "yes" : "no", row.eligible ? fmt::format("{:.3f}", row.score) : "-",
+                           row.chosen ? "CHOSEN" : row.eligible ? "eligible" : "excluded");
+    }
+    for (const auto& note : notes) out += "note: " + note + "\n";
+    return out;
+}
+
+}  // namespace udn::dns::gslb

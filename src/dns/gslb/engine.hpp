@@ -1,0 +1,89 @@
+// The GSLB decision: which of a name's candidate servers to hand to this client. Health is a
+// hard filter (down servers never while a healthy one exists; backups only when every primary
+// is down; the all-down policy otherwise); static client mappings override scoring;
+// persistence keeps a client on its server; the rest is scored by the policy's weights over
+// load, latency (probe-to-server + probe-to-client, the best over probes), loss and cost, and
+// near-equal scores are split by the servers' weights. Decisions can be explained in full.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/config/config.hpp"
+#include "common/net/ip_address.hpp"
+#include "dns/gslb/candidates.hpp"
+#include "dns/gslb/latency_table.hpp"
+#include "dns/gslb/measurement_queue.hpp"
+#include "dns/gslb/observations.hpp"
+#include "dns/gslb/persistence_table.hpp"
+
+namespace udn::dns::gslb {
+
+inline constexpr std::size_t max_answers = 16;
+
+struct Client {
+    net::IpAddress address;         // the ECS subnet's address, or the resolver's
+    unsigned prefix_length = 32;    // ECS source prefix, or the full address length
+    bool from_client_subnet = false;
+};
+
+struct Decision {
+    enum class Outcome : std::uint8_t { answer, servfail };
+    Outcome outcome = Outcome::answer;
+    std::array<const net::IpAddress*, max_answers> addresses{};
+    std::size_t count = 0;
+    std::uint8_t scope_prefix_length = 0;  // ECS scope of this answer
+};
+
+struct CandidateExplanation {
+    std::string label;
+    std::string address;
+    std::string health;  // up, down, unknown
+    double load = -1;    // -1: unknown
+    double loss = -1;
+    double latency_ms = -1;
+    std::string latency_via;
+    double cost = 0;
+    std::uint32_t weight = 0;
+    bool backup = false;
+    bool eligible = false;
+    double score = 0;
+    bool chosen = false;
+};
+
+struct Explanation {
+    std::string name;
+    std::string client;
+    std::vector<CandidateExplanation> candidates;
+    std::vector<std::string> notes;
+    std::string to_text() const;
+};
+
+// Everything a decision reads besides the domain itself; owned by the server, shared by workers.
+struct EngineInputs {
+    const config::Config* config = nullptr;
+    const ObservationView* observations = nullptr;
+    const LatencyTable* latency = nullptr;
+    PersistenceTable* persistence = nullptr;  // null: persistence off
+    MeasurementQueue* measurements = nullptr; // null: nothing asks probes to measure
+    std::uint64_t generation = 0;             // configuration generation (persistence validity)
+    std::int64_t now_ms = 0;
+};
+
+// Per-worker random state (xorshift), so weighted choices need no shared lock.
+struct RandomState {
+    std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+    std::uint64_t next() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    }
+};
+
+Decision decide(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
+                const Client& client, const EngineInputs& inputs, RandomState& random,
+                Explanation* explanation = nullptr);
+
+}  // namespace udn::dns::gslb

@@ -1,0 +1,104 @@
+#include "dns/gslb/latency_table.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace udn::dns::gslb {
+namespace {
+
+constexpr std::uint16_t no_sample = 0xFFFF;
+
+std::uint64_t mix(std::uint64_t key) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return key;
+}
+
+}  // namespace
+
+std::uint64_t client_prefix_key(const net::IpAddress& address) {
+    const auto& bytes = address.bytes();
+    std::uint64_t key = 0;
+    const std::size_t count = address.is_v4() ? 3 : 6;
+    for (std::size_t i = 0; i < count; ++i) key = (key << 8) | bytes[i];
+    // Top bit marks IPv6, the next marks "occupied" so that no real key is 0.
+    return key | (address.is_v4() ? 0 : (1ULL << 63)) | (1ULL << 62);
+}
+
+net::IpAddress client_prefix_address(std::uint64_t key) {
+    const bool v6 = (key >> 63) != 0;
+    if (!v6) {
+        return net::IpAddress::v4({static_cast<std::uint8_t>(key >> 16), static_cast<std::uint8_t>(key >> 8),
+                                   static_cast<std::uint8_t>(key), 0});
+    }
+    std::array<std::uint8_t, 16> bytes{};
+    for (int i = 0; i < 6; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(key >> (40 - 8 * i));
+    return net::IpAddress::v6(bytes);
+}
+
+LatencyTable::LatencyTable(std::size_t pop_count, std::size_t capacity)
+    : pop_count_(std::max<std::size_t>(pop_count, 1)),
+      capacity_(std::bit_ceil(std::max<std::size_t>(capacity, 64))),
+      keys_(capacity_, 0),
+      latency_ms_(capacity_ * pop_count_, no_sample),
+      measured_at_s_(capacity_ * pop_count_, 0) {}
+
+std::size_t LatencyTable::slot_of(std::uint64_t key) const { return mix(key) & (capacity_ - 1); }
+
+// Probe windows are aligned to `probe_window` slots, so one stripe lock guards a whole window.
+void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+                          std::uint32_t measured_at_s) {
+    if (pop_index >= pop_count_) return;
+    const std::size_t home = slot_of(prefix_key) & ~(probe_window - 1);
+    std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
+    std::size_t target = home;
+    std::uint32_t oldest = UINT32_MAX;
+    for (std::size_t i = 0; i < probe_window; ++i) {
+        const std::size_t slot = home + i;
+        if (keys_[slot] == prefix_key || keys_[slot] == 0) {
+            target = slot;
+            break;
+        }
+        const auto* times = &measured_at_s_[slot * pop_count_];
+        const auto newest = *std::max_element(times, times + pop_count_);
+        if (newest < oldest) {
+            oldest = newest;
+            target = slot;
+        }
+    }
+    if (keys_[target] != prefix_key) {
+        keys_[target] = prefix_key;
+        std::fill_n(&latency_ms_[target * pop_count_], pop_count_, no_sample);
+        std::fill_n(&measured_at_s_[target * pop_count_], pop_count_, 0u);
+    }
+    latency_ms_[target * pop_count_ + pop_index] = static_cast<std::uint16_t>(std::min<std::uint32_t>(latency_ms, 0xFFFE));
+    measured_at_s_[target * pop_count_ + pop_index] = measured_at_s;
+}
+
+bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s) const {
+    const std::size_t home = slot_of(prefix_key) & ~(probe_window - 1);
+    std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
+    for (std::size_t i = 0; i < probe_window; ++i) {
+        const std::size_t slot = home + i;
+        if (keys_[slot] != prefix_key) continue;
+        for (std::size_t p = 0; p < pop_count_; ++p) {
+            const auto value = latency_ms_[slot * pop_count_ + p];
+            latency_ms[p] = value == no_sample ? UINT32_MAX : value;
+            measured_at_s[p] = measured_at_s_[slot * pop_count_ + p];
+        }
+        return true;
+    }
+    return false;
+}
+
+std::size_t LatencyTable::memory_bytes() const {
+    return keys_.capacity() * sizeof(std::uint64_t) + latency_ms_.capacity() * sizeof(std::uint16_t) +
+           measured_at_s_.capacity() * sizeof(std::uint32_t) + sizeof(*this);
+}
+
+std::size_t LatencyTable::size() const {
+    return static_cast<std::size_t>(std::count_if(keys_.begin(), keys_.end(), [](auto k) { return k != 0; }));
+}
+
+}  // namespace udn::dns::gslb

@@ -1,0 +1,50 @@
+// Latency from each POP's latency probe to client prefixes (resolver /24 or /48, or the ECS
+// subnet), for up to millions of prefixes in fixed memory: an open-addressed table allocated
+// once, striped locks, no allocation on insert or lookup. Old entries are overwritten when
+// the probe window is full.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/net/ip_address.hpp"
+
+namespace udn::dns::gslb {
+
+inline constexpr unsigned latency_prefix_v4 = 24;
+inline constexpr unsigned latency_prefix_v6 = 48;
+
+// The client bucket of an address: family bit plus the first 24 (IPv4) or 48 (IPv6) bits.
+std::uint64_t client_prefix_key(const net::IpAddress& address);
+net::IpAddress client_prefix_address(std::uint64_t key);
+
+class LatencyTable {
+public:
+    // `pop_count` POP slots per prefix; `capacity` prefixes (rounded up to a power of two).
+    LatencyTable(std::size_t pop_count, std::size_t capacity);
+
+    void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s);
+    // Fills latency_ms/measured_at_s (size pop_count); false when the prefix is unknown.
+    bool lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s) const;
+
+    std::size_t pop_count() const { return pop_count_; }
+    std::size_t capacity() const { return capacity_; }
+    std::size_t memory_bytes() const;
+    std::size_t size() const;
+
+private:
+    static constexpr std::size_t probe_window = 8;
+    static constexpr std::size_t stripe_count = 256;
+    std::size_t slot_of(std::uint64_t key) const;
+
+    std::size_t pop_count_;
+    std::size_t capacity_;
+    std::vector<std::uint64_t> keys_;       // 0 = empty
+    std::vector<std::uint16_t> latency_ms_; // capacity * pop_count; 0xFFFF = no sample
+    std::vector<std::uint32_t> measured_at_s_;
+    mutable std::array<std::mutex, stripe_count> stripes_;
+};
+
+}  // namespace udn::dns::gslb

@@ -1,0 +1,19 @@
+// Turns verified report-protocol messages into GSLB inputs: service reports become health,
+// probe-to-server round-trip time and load of a candidate; latency results become
+// probe-to-client latency per POP. Pure functions over the messages (no sockets) so that tests
+// inject reports exactly as they arrive.
+#pragma once
+#include "common/config/config.hpp"
+#include "common/report/message.hpp"
+#include "dns/gslb/latency_table.hpp"
+#include "dns/gslb/observations.hpp"
+
+namespace udn::dns::server {
+
+// False when the message is not for us or names an unknown sender/POP (counted by the caller).
+bool ingest_service_report(const config::Config& config, const report::Header& header,
+                           const report::ServiceReport& body, gslb::ObservationStore& store);
+bool ingest_latency_result(const config::Config& config, const report::LatencyResult& body,
+                           gslb::LatencyTable& latency);
+
+}  // namespace udn::dns::server

@@ -1,0 +1,41 @@
+// The DNS role's side of the report protocol: receives probe reports (service checks, load)
+// and latency results, drops forged, replayed and stale ones (report::Verifier), feeds the
+// observation store and latency table, and asks each POP's latency probe to measure the
+// clients whose latency is unknown or stale, many clients per datagram.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/net/ip_address.hpp"
+#include "dns/server/serving_state.hpp"
+
+namespace udn::dns::server {
+
+struct ProbeLinkCounters {
+    std::atomic<std::uint64_t> reports_accepted{0};
+    std::atomic<std::uint64_t> reports_rejected{0};  // forged, replayed, stale, malformed
+    std::atomic<std::uint64_t> reports_unknown_sender{0};
+    std::atomic<std::uint64_t> latency_results{0};
+    std::atomic<std::uint64_t> latency_requests_sent{0};
+    std::atomic<std::uint64_t> latency_clients_requested{0};
+};
+
+class ProbeLink {
+public:
+    // Binds ports.reports on every address of `server_name` and an ephemeral latency socket.
+    ProbeLink(SharedState& shared, const std::string& server_name);
+    ~ProbeLink();
+    void start();
+    void stop();
+    const ProbeLinkCounters& counters() const { return counters_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    ProbeLinkCounters counters_;
+};
+
+}  // namespace udn::dns::server

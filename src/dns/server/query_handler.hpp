@@ -1,0 +1,48 @@
+// Turns one query into one response: the authoritative logic (REFUSED outside our zones,
+// NXDOMAIN/NODATA with the SOA, CNAME chains inside our data, referrals, minimal ANY, EDNS and
+// ECS, truncation for UDP) with GSLB decisions for customer names. One handler per worker
+// thread; it owns its random state and snapshot readers and never allocates per query.
+#pragma once
+#include <cstdint>
+#include <span>
+
+#include "common/net/ip_address.hpp"
+#include "dns/gslb/engine.hpp"
+#include "dns/server/serving_state.hpp"
+#include "dns/wire/query.hpp"
+
+namespace udn::dns::server {
+
+enum class Transport : std::uint8_t { udp, tcp };
+
+inline constexpr std::uint16_t our_udp_size_bytes = 1232;  // DNS flag day 2020 recommendation
+inline constexpr std::size_t response_buffer_bytes = 65535;
+
+// What happened, for counters and the query log.
+struct QueryInfo {
+    wire::Query query;
+    bool parsed = false;
+    std::uint16_t rcode = 0;
+    bool truncated = false;
+    int gslb_domain = -1;
+    const net::IpAddress* first_answer = nullptr;  // GSLB answers only; valid until the next query
+    std::uint8_t scope_prefix_length = 0;
+};
+
+class QueryHandler {
+public:
+    QueryHandler(SharedState& shared, std::uint64_t random_seed);
+
+    // Writes the response into `out` (at least response_buffer_bytes for TCP, 1232+ for UDP)
+    // and returns its size; 0 means "send nothing".
+    std::size_t handle(std::span<const std::uint8_t> query, const net::IpAddress& source, Transport transport,
+                       std::span<std::uint8_t> out, std::int64_t now_ms, QueryInfo& info);
+
+private:
+    SharedState& shared_;
+    SnapshotReader<ServingState> serving_;
+    SnapshotReader<gslb::ObservationView> observations_;
+    gslb::RandomState random_;
+};
+
+}  // namespace udn::dns::server

@@ -1,0 +1,225 @@
+// GSLB decisions with injected probe data: load, the latency rule, failover, backups, weights,
+// persistence, static mappings, staleness, coverage fallback, ECS scope, explanations.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "dns/gslb/engine.hpp"
+#include "test_config.hpp"
+
+namespace udn::dns::gslb {
+namespace {
+
+using testing::ip;
+constexpr std::int64_t now_ms = 10'000'000;
+
+class Decisions : public ::testing::Test {
+protected:
+    Decisions() : latency_(8, 1024), persistence_(1024) {
+        config_ = testing::make_config();
+        rebuild();
+    }
+
+    void rebuild() {
+        std::vector<std::string> errors;
+        table_ = DomainTable::build(config_, errors);
+        ASSERT_TRUE(table_) << errors.front();
+    }
+
+    std::vector<std::string> choose(std::string_view name, const Client& client, Explanation* explanation = nullptr,
+                                    net::IpAddress::Family family = net::IpAddress::Family::v4) {
+        const auto index = static_cast<std::size_t>(table_->find(name));
+        store_.publish();
+        const EngineInputs inputs{&config_, store_.snapshot().get().get(), &latency_, &persistence_, &queue_, 1, now_};
+        const auto decision = decide(table_->domain(index), index, family, client, inputs, random_, explanation);
+        last_ = decision;
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < decision.count; ++i) out.push_back(decision.addresses[i]->to_string());
+        return out;
+    }
+
+    std::string first(std::string_view name, std::string_view client = "198.51.100.7") {
+        const auto answers = choose(name, {ip(client), 32, false});
+        return answers.empty() ? "" : answers.front();
+    }
+
+    void check(const std::string& key, bool up, double loss = 0, double rtt_ms = 10, std::string pop = "eu",
+               std::int64_t at_ms = now_ms - 100) {
+        store_.record_check(key, {std::move(pop), up, loss, rtt_ms, at_ms});
+    }
+
+    void domain_policy(std::size_t index, auto&& change) {
+        change(config_.customers[0].domains[index].policy);
+        rebuild();
+    }
+
+    config::Config config_;
+    std::shared_ptr<const DomainTable> table_;
+    ObservationStore store_;
+    LatencyTable latency_;
+    PersistenceTable persistence_;
+    MeasurementQueue queue_;
+    RandomState random_;
+    Decision last_;
+    std::int64_t now_ = now_ms;
+};
+
+TEST_F(Decisions, LowestLoadWins) {
+    store_.record_load(origin_key("acme", "m1"), 0.8, now_ms - 10);
+    store_.record_load(origin_key("acme", "m2"), 0.2, now_ms - 10);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
+    store_.record_load(origin_key("acme", "m1"), 0.1, now_ms - 5);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.1");
+}
+
+TEST_F(Decisions, LatencyRuleAddsProbeToServerAndProbeToClient) {
+    // Client 198.51.100.0/24: 5 ms from the eu probe, 80 ms from the us probe.
+    const auto client = client_prefix_key(ip("198.51.100.7"));
+    latency_.record(client, 0, 5, now_ms / 1000);
+    latency_.record(client, 1, 80, now_ms / 1000);
+    // m1 is 100 ms from eu but 2 ms from us (82 via us); m2 is 30 ms from eu (35 via eu).
+    check(origin_key("acme", "m1"), true, 0, 100, "eu");
+    check(origin_key("acme", "m1"), true, 0, 2, "us");
+    check(origin_key("acme", "m2"), true, 0, 30, "eu");
+    check(origin_key("acme", "m2"), true, 0, 90, "us");
+    Explanation explanation;
+    EXPECT_EQ(choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation).front(), "192.0.2.2");
+    EXPECT_DOUBLE_EQ(explanation.candidates[0].latency_ms, 82);
+    EXPECT_EQ(explanation.candidates[0].latency_via, "us");
+    EXPECT_DOUBLE_EQ(explanation.candidates[1].latency_ms, 35);
+    EXPECT_NE(explanation.to_text().find("CHOSEN"), std::string::npos);
+    // Static names: the cache in the client's nearest POP wins (0 ms from its own probe).
+    EXPECT_EQ(first("acme.cdn.example"), "127.0.1.2");
+}
+
+TEST_F(Decisions, DeadServersAreNeverReturned) {
+    check(origin_key("acme", "m1"), false);
+    check(origin_key("acme", "m2"), true);
+    for (int i = 0; i < 200; ++i) EXPECT_EQ(first("www.acme.example", "203.0.113." + std::to_string(i % 250)), "192.0.2.2");
+    domain_policy(0, [](auto& p) { p.answers = 3; });
+    const auto all = choose("www.acme.example", {ip("203.0.113.1"), 32, false});
+    EXPECT_EQ(all, std::vector<std::string>{"192.0.2.2"});  // neither the dead one nor the backup
+}
+
+TEST_F(Decisions, BackupsOnlyWhenPrimariesAreDown) {
+    check(origin_key("acme", "m3"), true);
+    for (int i = 0; i < 100; ++i) EXPECT_NE(first("www.acme.example"), "192.0.2.3");
+    check(origin_key("acme", "m1"), false);
+    check(origin_key("acme", "m2"), false);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.3");
+}
+
+TEST_F(Decisions, WhenEverythingIsDown) {
+    for (const char* name : {"m1", "m2", "m3"}) check(origin_key("acme", name), false);
+    domain_policy(0, [](auto& p) { p.when_all_down = config::AllDownPolicy::servfail; });
+    choose("www.acme.example", {ip("203.0.113.1"), 32, false});
+    EXPECT_EQ(last_.outcome, Decision::Outcome::servfail);
+    domain_policy(0, [](auto& p) { p.when_all_down = config::AllDownPolicy::return_backups; });
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.3");
+    domain_policy(0, [](auto& p) {
+        p.when_all_down = config::AllDownPolicy::return_all;
+        p.answers = 3;
+    });
+    EXPECT_EQ(choose("www.acme.example", {ip("203.0.113.1"), 32, false}).size(), 3u);
+}
+
+TEST_F(Decisions, WeightsHoldWithinFivePercentOver10000Queries) {
+    config_.customers[0].origins[0].weight = 100;
+    config_.customers[0].origins[1].weight = 300;
+    rebuild();
+    std::map<std::string, int> counts;
+    for (int i = 0; i < 10000; ++i) ++counts[first("www.acme.example", "203.0.113.1")];
+    EXPECT_NEAR(counts["192.0.2.1"] / 10000.0, 0.25, 0.05 * 0.25);
+    EXPECT_NEAR(counts["192.0.2.2"] / 10000.0, 0.75, 0.05 * 0.75);
+}
+
+TEST_F(Decisions, PersistenceSurvivesLoadChangesButNotFailure) {
+    domain_policy(0, [](auto& p) { p.persistence_s = 300; });
+    store_.record_load(origin_key("acme", "m1"), 0.1, now_ms - 10);
+    store_.record_load(origin_key("acme", "m2"), 0.9, now_ms - 10);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.1");
+    store_.record_load(origin_key("acme", "m1"), 0.9, now_ms - 5);
+    store_.record_load(origin_key("acme", "m2"), 0.1, now_ms - 5);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.1");  // kept despite the load change
+    EXPECT_EQ(first("www.acme.example", "198.51.101.1"), "192.0.2.2");  // another client follows load
+    check(origin_key("acme", "m1"), false);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.2");  // failure breaks persistence
+    check(origin_key("acme", "m1"), true, 0, 10, "eu", now_ms - 1);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.2");  // and the new choice persists
+    now_ += 301'000;
+    store_.record_load(origin_key("acme", "m1"), 0.1, now_ - 5);
+    store_.record_load(origin_key("acme", "m2"), 0.9, now_ - 5);
+    check(origin_key("acme", "m1"), true, 0, 10, "eu", now_ - 1);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.1");  // window over
+}
+
+TEST_F(Decisions, StaticMappingsOverride) {
+    domain_policy(0, [](auto& p) { p.static_mappings.push_back({*net::Cidr::parse("203.0.113.0/24"), {"m2"}}); });
+    store_.record_load(origin_key("acme", "m1"), 0.0, now_ms - 10);
+    store_.record_load(origin_key("acme", "m2"), 1.0, now_ms - 10);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(first("www.acme.example", "203.0.113.9"), "192.0.2.2");
+    EXPECT_EQ(first("www.acme.example", "198.51.100.9"), "192.0.2.1");
+    check(origin_key("acme", "m2"), false);
+    EXPECT_EQ(first("www.acme.example", "203.0.113.9"), "192.0.2.1");  // mapped server down: normal decision
+}
+
+TEST_F(Decisions, StaleDataIsIgnored) {
+    const auto stale_ms = now_ms - config_.probe.staleness_ms - 1;
+    check(origin_key("acme", "m1"), false, 0, 10, "eu", stale_ms);  // an old "down" does not count
+    store_.record_load(origin_key("acme", "m2"), 1.0, stale_ms);    // nor an old high load
+    store_.record_load(origin_key("acme", "m1"), 0.4, now_ms - 10);
+    Explanation explanation;
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation);
+    EXPECT_EQ(explanation.candidates[0].health, "unknown");
+    EXPECT_TRUE(explanation.candidates[0].eligible);
+    EXPECT_LT(explanation.candidates[1].load, 0);
+    // Stale client latency is not used either: the coverage fallback applies and a measurement is asked for.
+    const auto client = client_prefix_key(ip("10.1.2.3"));
+    latency_.record(client, 0, 1, static_cast<std::uint32_t>(now_ms / 1000 - config_.probe.latency_staleness_s - 5));
+    latency_.record(client, 1, 500, static_cast<std::uint32_t>(now_ms / 1000 - config_.probe.latency_staleness_s - 5));
+    EXPECT_EQ(first("acme.cdn.example", "10.1.2.3"), "127.0.2.2");  // coverage 10/8 -> us
+    std::vector<net::IpAddress> asked;
+    queue_.drain(asked);
+    EXPECT_NE(std::find(asked.begin(), asked.end(), ip("10.1.2.3")), asked.end());
+}
+
+TEST_F(Decisions, EcsScope) {
+    choose("www.acme.example", {ip("198.51.100.0"), 24, true});
+    EXPECT_EQ(last_.scope_prefix_length, 24);
+    choose("www.acme.example", {ip("198.51.0.0"), 16, true});
+    EXPECT_EQ(last_.scope_prefix_length, 16);
+    choose("www.acme.example", {ip("198.51.100.7"), 32, true});
+    EXPECT_EQ(last_.scope_prefix_length, 24);
+    choose("www.acme.example", {ip("2001:db8::"), 56, true}, nullptr, net::IpAddress::Family::v6);
+    EXPECT_EQ(last_.scope_prefix_length, 48);
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false});
+    EXPECT_EQ(last_.scope_prefix_length, 0);
+}
+
+TEST_F(Decisions, AnswersCountAndFamily) {
+    domain_policy(0, [](auto& p) { p.answers = 2; });
+    EXPECT_EQ(choose("www.acme.example", {ip("198.51.100.7"), 32, false}).size(), 2u);
+    EXPECT_TRUE(choose("www.acme.example", {ip("198.51.100.7"), 32, false}, nullptr, net::IpAddress::Family::v6).empty());
+    const auto v6 = choose("acme.cdn.example", {ip("198.51.100.7"), 32, false}, nullptr, net::IpAddress::Family::v6);
+    ASSERT_EQ(v6.size(), 1u);
+    EXPECT_EQ(v6.front().substr(0, 6), "fd00::");
+}
+
+TEST(LatencyTableMemory, HoldsManyPrefixesInFixedMemory) {
+    LatencyTable table(3, 1 << 12);
+    for (std::uint32_t i = 0; i < 3000; ++i) {
+        const auto key = client_prefix_key(net::IpAddress::v4({10, static_cast<std::uint8_t>(i >> 8),
+                                                              static_cast<std::uint8_t>(i), 0}));
+        table.record(key, i % 3, i % 400, 100);
+    }
+    std::uint32_t latency[3];
+    std::uint32_t at[3];
+    const auto key = client_prefix_key(ip("10.11.12.0"));  // i = 11*256+12 = 2828
+    ASSERT_TRUE(table.lookup(key, latency, at));
+    EXPECT_EQ(latency[2828 % 3], 2828u % 400);
+    EXPECT_LE(table.memory_bytes(), (1u << 12) * (8 + 3 * 6) + 16384);
+    EXPECT_EQ(client_prefix_address(key).to_string(), "10.11.12.0");
+}
+
+}  // namespace
+}  // namespace udn::dns::gslb
