@@ -1,13 +1,13 @@
 // Registers `udn configd` and the admin verbs push/status/rollback (see src/cli/registrars.hpp).
 #include <CLI/CLI.hpp>
 
-#include <spdlog/spdlog.h>
-
 #include <memory>
 #include <stdexcept>
 
 #include "cli/registrars.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/runtime/logging.hpp"
+#include "common/runtime/role_options.hpp"
 #include "configd/admin/verbs.hpp"
 #include "configd/daemon/daemon.hpp"
 
@@ -24,34 +24,31 @@ void add_network_options(CLI::App& command, admin::NetworkOptions& network) {
 
 void register_daemon(CLI::App& root) {
     struct Args {
-        daemon::DaemonOptions options;
+        runtime::RoleOptions role;
         std::string listen;
-        std::string log_format = "text";
+        int sync_interval_ms = 30000;
     };
     auto args = std::make_shared<Args>();
     auto* command = root.add_subcommand("configd", "Configuration daemon: receives signed pushes over TLS, stores "
                                                    "them, reloads the local roles");
-    command->add_option("--config", args->options.config_path, "initial configuration file (copied into the store)")
-        ->required();
-    command->add_option("--server", args->options.server, "this server's name (pops[].servers[].name)")->required();
-    command->add_option("--state-dir", args->options.state_dir, "state directory (default ./state/<server>)");
+    runtime::add_role_options(*command, args->role);
     command->add_option("--listen", args->listen, "listen on ADDRESS:PORT instead of the server's address and ports.configd");
-    command->add_option("--sync-interval-ms", args->options.sync_interval_ms,
+    command->add_option("--sync-interval-ms", args->sync_interval_ms,
                         "how often to ask the parent for a newer committed version")
         ->check(CLI::Range(100, 86400000));
-    command->add_option("--log-format", args->log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
     command->callback([args] {
-        auto options = args->options;
-        if (options.state_dir.empty()) options.state_dir = std::filesystem::path("state") / options.server;
+        runtime::setup_logging(args->role.log_options("configd"));
+        daemon::DaemonOptions options;
+        options.config_path = args->role.config_path;
+        options.server = args->role.server;
+        options.state_dir = args->role.effective_state_dir();
+        options.sync_interval_ms = args->sync_interval_ms;
         if (!args->listen.empty()) {
             const auto endpoint = net::Endpoint::parse(args->listen);
             if (!endpoint) throw std::runtime_error("--listen wants ADDRESS:PORT, e.g. 127.0.0.1:5304 or [::1]:5304");
             options.listen_override = true;
             options.listen_address = endpoint->address.to_string();
             options.listen_port = endpoint->port;
-        }
-        if (args->log_format == "json") {
-            spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","role":"configd","msg":"%v"})");
         }
         const int code = daemon::run_configd(options);
         if (code != 0) throw CLI::RuntimeError(code);

@@ -180,6 +180,11 @@ class Proxy:
         self.stopped = False
         threading.Thread(target=self.accept_loop, daemon=True).start()
 
+    def arm(self, faulty):
+        """The next `faulty` connections get the fault; later ones pass through untouched."""
+        self.faulty = faulty
+        self.connections = 0
+
     def close(self):
         self.stopped = True
         self.server.close()

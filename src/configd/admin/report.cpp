@@ -29,12 +29,12 @@ std::string reason_for(const push::PushOutcome& outcome, const std::string& node
     const auto* result = final_result(outcome, node);
     if (result != nullptr && !result->reason.empty()) return result->reason;
     const auto prepared = outcome.prepare_results.find(node);
-    if (prepared != outcome.prepare_results.end() && prepared->second.state != "prepared" &&
-        &prepared->second != result) {
+    if (prepared == outcome.prepare_results.end() || &prepared->second == result) return {};
+    if (prepared->second.state != "prepared") {
         return "prepare " + prepared->second.state +
                (prepared->second.reason.empty() ? std::string{} : ": " + prepared->second.reason);
     }
-    return {};
+    return prepared->second.reason;  // e.g. the transfer needed a retry
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "configd/daemon/daemon.hpp"
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +12,9 @@
 #include <thread>
 
 #include "common/config/loader.hpp"
+#include "common/runtime/http_server.hpp"
+#include "common/runtime/metrics.hpp"
+#include "common/runtime/signals.hpp"
 #include "configd/daemon/local_roles.hpp"
 #include "configd/push/fanout.hpp"
 #include "configd/push/route.hpp"
@@ -58,6 +60,15 @@ struct Daemon::Impl {
         std::shared_ptr<std::atomic<bool>> finished;
     };
     std::list<Worker> workers;
+
+    // Outcomes of this node, by phase and state, for /metrics.
+    void count(std::string_view phase, std::string_view state) {
+        if (options.registry == nullptr) return;
+        options.registry
+            ->counter("udn_configd_results_total", "Push phases handled by this node, by phase and outcome",
+                      {{"phase", std::string(phase)}, {"state", std::string(state)}})
+            .add();
+    }
 
     explicit Impl(DaemonOptions daemon_options)
         : options(std::move(daemon_options)), store(options.state_dir / "configd", 10) {}
@@ -152,6 +163,7 @@ struct Daemon::Impl {
         if (!verdict.accepted) {
             spdlog::warn("configd: rejected push {} version {}: {}", request.config.push_id, request.config.version,
                          verdict.reason);
+            count("prepare", "rejected");
             send_up(NodeResult{options.server, "rejected", request.config.version, verdict.reason});
             for (const auto& name : transport::route_names(request.children)) {
                 send_up(NodeResult{name, "rejected", request.config.version,
@@ -176,6 +188,7 @@ struct Daemon::Impl {
                 fanout, send_up);
         });
         const auto own = prepare_locally(request.config);
+        count("prepare", own.state);
         spdlog::info("configd: push {} version {}: {}{}{}", request.config.push_id, request.config.version, own.state,
                      own.reason.empty() ? "" : ": ", own.reason);
         send_up(own);
@@ -236,6 +249,7 @@ struct Daemon::Impl {
         }
         spdlog::info("configd: {} push {}: {} (committed version {}){}{}", transport::to_string(frame.type),
                      request.push_id, own.state, own.version, own.reason.empty() ? "" : ": ", own.reason);
+        count(transport::to_string(frame.type), own.state);
         send_up(own);
         if (own.state == "committed" && own.reason.empty()) reload_roles();
         forwarder.join();
@@ -361,6 +375,7 @@ struct Daemon::Impl {
             return;
         }
         spdlog::info("configd: caught up from {}: committed version {}", from, current->version);
+        count("catch_up", "committed");
         reload_roles();
     }
 };
@@ -397,6 +412,19 @@ std::uint16_t Daemon::port() const { return impl_->listener->port(); }
 
 void Daemon::catch_up() { impl_->catch_up(); }
 
+std::uint64_t Daemon::committed_version() const {
+    std::lock_guard lock(impl_->state_mutex);
+    return impl_->current->version;
+}
+
+std::pair<std::string, std::uint16_t> Daemon::admin_endpoint() const {
+    std::lock_guard lock(impl_->state_mutex);
+    const auto* server = impl_->current->find_server(impl_->options.server);
+    const auto address = server != nullptr && !server->addresses.empty() ? server->addresses.front().to_string()
+                                                                          : impl_->options.listen_address;
+    return {address, impl_->current->ports.configd_admin};
+}
+
 void Daemon::run(const std::atomic<bool>& stop) {
     auto& impl = *impl_;
     std::atomic<bool> sync_stop{false};
@@ -432,39 +460,36 @@ void Daemon::run(const std::atomic<bool>& stop) {
 }
 
 int run_configd(const DaemonOptions& options) {
-    // Signals go to a dedicated wait below, never to a random thread.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // Before any thread: signals then arrive only through the watcher.
+    runtime::SignalWatcher signals;
     ::signal(SIGPIPE, SIG_IGN);
-
-    Daemon daemon(options);
-    const auto pid_path = options.state_dir / "run" / "configd.pid";
-    std::filesystem::create_directories(pid_path.parent_path());
-    if (auto failure = store::write_file_atomically(pid_path, std::to_string(::getpid()) + "\n")) {
-        throw std::runtime_error(*failure);
-    }
+    runtime::Registry registry;
+    auto daemon_options = options;
+    daemon_options.registry = &registry;
+    Daemon daemon(daemon_options);
+    registry.gauge_callback("udn_configd_committed_version", "Version of the committed configuration", {},
+                            [&daemon] { return static_cast<double>(daemon.committed_version()); });
+    runtime::PidFile pid_file(options.state_dir, "configd");
+    const auto admin = daemon.admin_endpoint();
+    runtime::HttpServer http({admin.first, admin.second, "configd_admin"}, registry);
+    http.start();
     std::atomic<bool> stop{false};
     std::thread server([&] { daemon.run(stop); });
     for (;;) {
-        int signal_number = 0;
-        if (sigwait(&signals, &signal_number) != 0) continue;
-        if (signal_number == SIGHUP) {
+        const auto event = signals.wait(std::chrono::milliseconds(1000));
+        if (!event) continue;
+        if (*event == runtime::SignalEvent::reload) {
             // Our configuration is the store itself; a reload means: check the parent now.
             spdlog::info("configd: SIGHUP: checking the parent for a newer committed version");
             daemon.catch_up();
             continue;
         }
-        spdlog::info("configd: stopping on signal {}", signal_number);
+        spdlog::info("configd: stopping");
         break;
     }
     stop = true;
     server.join();
-    std::error_code ignored;
-    std::filesystem::remove(pid_path, ignored);
+    http.stop();
     return 0;
 }
 

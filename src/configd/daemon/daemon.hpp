@@ -8,6 +8,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+
+namespace udn::runtime {
+class Registry;
+}
 
 namespace udn::configd::daemon {
 
@@ -19,6 +24,7 @@ struct DaemonOptions {
     std::uint16_t listen_port = 0;  // 0 with an empty address = ports.configd
     bool listen_override = false;
     int sync_interval_ms = 30000;
+    runtime::Registry* registry = nullptr;  // where the daemon's metrics go (optional)
 };
 
 class Daemon {
@@ -33,13 +39,17 @@ public:
     void run(const std::atomic<bool>& stop);
     // Asks the nearest live ancestor for its committed version; adopts it if newer and valid.
     void catch_up();
+    std::uint64_t committed_version() const;
+    // Where GET /metrics and /healthz are served: the server's first address, ports.configd_admin.
+    std::pair<std::string, std::uint16_t> admin_endpoint() const;
 
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 
-// The whole `udn configd` process: pid file, signals (SIGTERM/SIGINT stop, SIGHUP re-syncs).
+// The whole `udn configd` process: pid file, signals (SIGTERM/SIGINT stop, SIGHUP re-syncs),
+// GET /metrics and /healthz on ports.configd_admin of the server's first address.
 int run_configd(const DaemonOptions& options);
 
 }  // namespace udn::configd::daemon
