@@ -47,6 +47,8 @@ def main():
     parser.add_argument("--middle", type=int, default=7)
     parser.add_argument("--size-bytes", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--state-root", default=None,
+                        help="where the nodes keep their stores (default: the system temp dir, i.e. disk; /dev/shm = RAM)")
     args = parser.parse_args()
     if not os.path.exists(args.udn):
         sys.exit(f"no udn binary at {args.udn}: run `make build` first or pass --udn")
@@ -62,7 +64,7 @@ def main():
         probe.bind((f"{base}.1", 0))
         port = probe.getsockname()[1]
 
-    work = pathlib.Path(tempfile.mkdtemp(prefix="udn-bench-push-"))
+    work = pathlib.Path(tempfile.mkdtemp(prefix="udn-bench-push-", dir=args.state_root))
     initial = work / "v1.toml"
     initial.write_text(render(base, port, names, children, 1, args.size_bytes))
     daemons = []

@@ -1,0 +1,179 @@
+#include "probe/net/socket.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace udn::probe::net {
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = other.release();
+    }
+    return *this;
+}
+
+Fd::~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+int Fd::release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
+int remaining_ms(Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left > 0 ? static_cast<int>(left) : 0;
+}
+
+namespace {
+
+int family_of(udn::net::IpAddress::Family family) {
+    return family == udn::net::IpAddress::Family::v4 ? AF_INET : AF_INET6;
+}
+
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+    for (;;) {
+        pollfd item{fd, events, 0};
+        const int ready = ::poll(&item, 1, remaining_ms(deadline));
+        if (ready > 0) return true;
+        if (ready == 0) return false;
+        if (errno != EINTR) return false;
+    }
+}
+
+}  // namespace
+
+UdpSocket UdpSocket::bind(const udn::net::Endpoint& local) {
+    Fd fd(::socket(family_of(local.address.family()), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) throw std::runtime_error("cannot create a UDP socket: " + std::string(std::strerror(errno)));
+    const int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_storage address{};
+    const auto length = local.address.to_sockaddr(local.port, address);
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+        throw std::runtime_error("cannot bind UDP " + local.to_string() + ": " + std::strerror(errno) +
+                                 " — is the address configured on this host and the port free?");
+    }
+    return UdpSocket(std::move(fd));
+}
+
+UdpSocket UdpSocket::open(udn::net::IpAddress::Family family) {
+    Fd fd(::socket(family_of(family), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) throw std::runtime_error("cannot create a UDP socket: " + std::string(std::strerror(errno)));
+    return UdpSocket(std::move(fd));
+}
+
+bool UdpSocket::send_to(const udn::net::Endpoint& to, std::span<const std::uint8_t> data) const {
+    sockaddr_storage address{};
+    const auto length = to.address.to_sockaddr(to.port, address);
+    return ::sendto(fd_.get(), data.data(), data.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&address),
+                    length) == static_cast<ssize_t>(data.size());
+}
+
+std::optional<Datagram> UdpSocket::receive(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout) const {
+    if (!wait_for(fd_.get(), POLLIN, Clock::now() + timeout)) return std::nullopt;
+    sockaddr_storage from{};
+    socklen_t from_length = sizeof from;
+    const auto size = ::recvfrom(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT,
+                                 reinterpret_cast<sockaddr*>(&from), &from_length);
+    if (size < 0) return std::nullopt;
+    auto address = udn::net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&from));
+    if (!address) return std::nullopt;
+    std::uint16_t port = 0;
+    if (from.ss_family == AF_INET) {
+        sockaddr_in in{};
+        std::memcpy(&in, &from, sizeof in);
+        port = ntohs(in.sin_port);
+    } else {
+        sockaddr_in6 in6{};
+        std::memcpy(&in6, &from, sizeof in6);
+        port = ntohs(in6.sin6_port);
+    }
+    return Datagram{{*address, port}, static_cast<std::size_t>(size)};
+}
+
+udn::net::Endpoint UdpSocket::local_endpoint() const {
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &length);
+    udn::net::Endpoint endpoint;
+    if (auto address = udn::net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local))) {
+        endpoint.address = *address;
+    }
+    if (local.ss_family == AF_INET) {
+        sockaddr_in in{};
+        std::memcpy(&in, &local, sizeof in);
+        endpoint.port = ntohs(in.sin_port);
+    } else {
+        sockaddr_in6 in6{};
+        std::memcpy(&in6, &local, sizeof in6);
+        endpoint.port = ntohs(in6.sin6_port);
+    }
+    return endpoint;
+}
+
+ConnectResult tcp_connect(const udn::net::Endpoint& to, Clock::time_point deadline) {
+    ConnectResult result;
+    Fd fd(::socket(family_of(to.address.family()), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+        result.error = std::strerror(errno);
+        return result;
+    }
+    sockaddr_storage address{};
+    const auto length = to.address.to_sockaddr(to.port, address);
+    int error = 0;
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+        if (errno != EINPROGRESS) {
+            error = errno;
+        } else if (!wait_for(fd.get(), POLLOUT, deadline)) {
+            result.timed_out = true;
+            result.error = "timeout";
+            return result;
+        } else {
+            socklen_t error_length = sizeof error;
+            ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &error_length);
+        }
+    }
+    if (error != 0) {
+        result.refused = error == ECONNREFUSED;
+        result.error = std::strerror(error);
+        return result;
+    }
+    result.fd = std::move(fd);
+    return result;
+}
+
+bool read_some(int fd, std::string& received, Clock::time_point deadline, std::size_t max_bytes) {
+    if (!wait_for(fd, POLLIN, deadline)) return false;
+    char buffer[4096];
+    const auto wanted = std::min(sizeof buffer, max_bytes - std::min(max_bytes, received.size()));
+    const auto size = ::recv(fd, buffer, wanted, 0);
+    if (size <= 0) return false;
+    received.append(buffer, static_cast<std::size_t>(size));
+    return true;
+}
+
+bool write_all(int fd, std::string_view data, Clock::time_point deadline) {
+    while (!data.empty()) {
+        if (!wait_for(fd, POLLOUT, deadline)) return false;
+        const auto sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EAGAIN || errno == EINTR) continue;
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(sent));
+    }
+    return true;
+}
+
+}  // namespace udn::probe::net

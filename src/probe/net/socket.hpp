@@ -1,0 +1,84 @@
+// Small RAII sockets with deadlines for the probe's blocking checks and UDP loops: a UDP socket
+// (bind, send, receive with timeout) and a TCP connect/read/write with timeouts. Errors are
+// values (errno-style strings), never exceptions, except at bind time on the control path.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "common/net/ip_address.hpp"
+
+namespace udn::probe::net {
+
+using Clock = std::chrono::steady_clock;
+
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(other.release()) {}
+    Fd& operator=(Fd&& other) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+    int release();
+
+private:
+    int fd_ = -1;
+};
+
+struct Datagram {
+    udn::net::Endpoint from;
+    std::size_t size_bytes = 0;
+};
+
+class UdpSocket {
+public:
+    // Throws std::runtime_error naming the endpoint when the socket cannot be bound (control path).
+    static UdpSocket bind(const udn::net::Endpoint& local);
+    // An unbound socket of the given family, for sending (the kernel picks the source).
+    static UdpSocket open(udn::net::IpAddress::Family family);
+
+    bool send_to(const udn::net::Endpoint& to, std::span<const std::uint8_t> data) const;
+    // Waits up to timeout for one datagram; nullopt on timeout or error.
+    std::optional<Datagram> receive(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout) const;
+    udn::net::Endpoint local_endpoint() const;
+    int fd() const { return fd_.get(); }
+
+private:
+    explicit UdpSocket(Fd fd) : fd_(std::move(fd)) {}
+    Fd fd_;
+};
+
+// Milliseconds left until deadline, at least 0.
+int remaining_ms(Clock::time_point deadline);
+
+// A connected, non-blocking TCP socket, or an error text ("connection refused", "timeout").
+struct ConnectResult {
+    Fd fd;
+    std::string error;  // empty on success
+    bool refused = false;  // the peer answered with a reset: it is reachable
+    bool timed_out = false;
+};
+ConnectResult tcp_connect(const udn::net::Endpoint& to, Clock::time_point deadline);
+
+// Reads what is available until `done(received)` says stop, the peer closes, or the deadline.
+// Returns false on timeout or error.
+template <class Done>
+bool read_until(int fd, std::string& received, Clock::time_point deadline, Done done, std::size_t max_bytes = 65536);
+bool read_some(int fd, std::string& received, Clock::time_point deadline, std::size_t max_bytes);
+bool write_all(int fd, std::string_view data, Clock::time_point deadline);
+
+template <class Done>
+bool read_until(int fd, std::string& received, Clock::time_point deadline, Done done, std::size_t max_bytes) {
+    while (!done(received)) {
+        if (received.size() >= max_bytes || !read_some(fd, received, deadline, max_bytes)) return false;
+    }
+    return true;
+}
+
+}  // namespace udn::probe::net

@@ -1,0 +1,71 @@
+// `udn probe` and `udn loadp` as runnable roles: each built from one config snapshot, started,
+// and stopped; a reload builds a new one from the new snapshot and replaces the old.
+#pragma once
+#include <memory>
+
+#include "common/config/config.hpp"
+#include "probe/latency/measurer.hpp"
+
+namespace udn::probe {
+
+struct ProbeOptions {
+    std::string server;       // --server: whose address we bind and whose name we sign with
+    std::size_t check_threads = 8;
+    std::size_t latency_threads = 16;
+};
+
+// Counters of a running probe, for /metrics and the periodic status log line.
+struct ProbeStats {
+    std::uint64_t checks_run = 0;
+    std::size_t services = 0;
+    std::size_t services_down = 0;
+    std::uint64_t reports_sent = 0;
+    std::uint64_t report_send_failures = 0;
+    std::uint64_t load_answers = 0;
+    std::uint64_t latency_requests = 0;
+    std::uint64_t latency_dropped = 0;
+    std::size_t latency_clients = 0;
+    std::vector<latency::MethodStats> methods;
+};
+
+inline std::string_view latency_method_name(report::LatencyMethod method) { return latency::name_of(method); }
+
+class ProbeRole {
+public:
+    ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOptions& options);
+    ~ProbeRole();
+    void start();
+    void stop();
+    std::string summary() const;
+    ProbeStats stats() const;
+    std::string status() const;  // one line of counters for the log
+
+private:
+    struct Parts;
+    std::unique_ptr<Parts> parts_;
+};
+
+struct LoadAgentOptions {
+    std::string server;  // --server, or
+    std::string bind;    // --bind ADDRESS for a machine outside the config (a customer's origin)
+    std::string override_file;
+    std::vector<std::string> disk_paths;
+};
+
+class LoadAgentRole {
+public:
+    LoadAgentRole(std::shared_ptr<const config::Config> config, const LoadAgentOptions& options);
+    ~LoadAgentRole();
+    void start();
+    void stop();
+    std::string summary() const;
+    std::uint64_t answered() const;
+    std::uint64_t dropped() const;
+    std::string status() const;
+
+private:
+    struct Parts;
+    std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace udn::probe
