@@ -96,6 +96,7 @@ int run_dns_role(const RoleSettings& settings) {
     const auto* server = initial.find_server(role.server);
 
     SharedStateSettings shared_settings;
+    shared_settings.latency_prefixes = 1 << 20;
     shared_settings.latency_pops = std::max<std::size_t>(initial.pops.size(), 1);
     SharedState shared(serving, shared_settings);
 
