@@ -88,6 +88,29 @@ std::string ProbeRole::summary() const {
                        parts_->latency->local_endpoint().to_string());
 }
 
+ProbeStats ProbeRole::stats() const {
+    ProbeStats stats;
+    stats.checks_run = parts_->prober->checks_run();
+    stats.services = parts_->prober->target_count();
+    stats.services_down = parts_->prober->down_count();
+    stats.reports_sent = parts_->reporter->datagrams_sent();
+    stats.report_send_failures = parts_->reporter->send_failures();
+    stats.load_answers = parts_->loads->answers_accepted();
+    stats.latency_requests = parts_->latency->requests_accepted();
+    stats.latency_dropped = parts_->latency->datagrams_dropped();
+    stats.latency_clients = parts_->latency->table_size();
+    stats.methods = parts_->latency->measurer().stats();
+    return stats;
+}
+
+std::string ProbeRole::status() const {
+    const auto s = stats();
+    return fmt::format("{} checks run, {} of {} services down, {} report datagrams sent ({} failed), {} load answers; "
+                       "latency: {} requests, {} clients; {}",
+                       s.checks_run, s.services_down, s.services, s.reports_sent, s.report_send_failures,
+                       s.load_answers, s.latency_requests, s.latency_clients, parts_->latency->measurer().stats_text());
+}
+
 struct LoadAgentRole::Parts {
     std::unique_ptr<loadp::Agent> agent;
 };
@@ -124,6 +147,16 @@ void LoadAgentRole::stop() {
 
 std::string LoadAgentRole::summary() const {
     return "load agent on " + parts_->agent->local_endpoint().to_string();
+}
+
+}  // namespace udn::probe
+
+namespace udn::probe {
+
+std::uint64_t LoadAgentRole::answered() const { return parts_->agent->answered(); }
+std::uint64_t LoadAgentRole::dropped() const { return parts_->agent->dropped(); }
+std::string LoadAgentRole::status() const {
+    return fmt::format("{} load queries answered, {} datagrams dropped", answered(), dropped());
 }
 
 }  // namespace udn::probe

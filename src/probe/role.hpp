@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/config/config.hpp"
+#include "probe/latency/measurer.hpp"
 
 namespace udn::probe {
 
@@ -13,6 +14,22 @@ struct ProbeOptions {
     std::size_t latency_threads = 16;
 };
 
+// Counters of a running probe, for /metrics and the periodic status log line.
+struct ProbeStats {
+    std::uint64_t checks_run = 0;
+    std::size_t services = 0;
+    std::size_t services_down = 0;
+    std::uint64_t reports_sent = 0;
+    std::uint64_t report_send_failures = 0;
+    std::uint64_t load_answers = 0;
+    std::uint64_t latency_requests = 0;
+    std::uint64_t latency_dropped = 0;
+    std::size_t latency_clients = 0;
+    std::vector<latency::MethodStats> methods;
+};
+
+inline std::string_view latency_method_name(report::LatencyMethod method) { return latency::name_of(method); }
+
 class ProbeRole {
 public:
     ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOptions& options);
@@ -20,6 +37,8 @@ public:
     void start();
     void stop();
     std::string summary() const;
+    ProbeStats stats() const;
+    std::string status() const;  // one line of counters for the log
 
 private:
     struct Parts;
@@ -40,6 +59,9 @@ public:
     void start();
     void stop();
     std::string summary() const;
+    std::uint64_t answered() const;
+    std::uint64_t dropped() const;
+    std::string status() const;
 
 private:
     struct Parts;

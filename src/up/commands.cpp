@@ -128,6 +128,7 @@ int run_up(const UpOptions& options, const CLI::App* root) {
         write_endpoints_json(endpoints);
     };
     write_endpoints();  // before any child starts, so a reader never sees a stale file from a previous run
+    print_status("up", "endpoints: " + fs::absolute(state_dir / "endpoints.json").string());
     supervisor.start_all();
     write_endpoints();
     std::fputs(render_intro(*config, processes, state_dir, config_file).c_str(), stdout);

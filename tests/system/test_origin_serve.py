@@ -48,6 +48,7 @@ def test_serves_site_with_headers_304_head_and_keepalive(procs):
     conn.request("GET", "/", headers={"If-None-Match": etag})
     cached = conn.getresponse()
     assert cached.status == 304 and cached.read() == b""
+    assert cached.getheader("Content-Length") is None and cached.getheader("ETag") == etag
     conn.request("GET", "/index.html", headers={"If-Modified-Since": modified})
     since = conn.getresponse()
     assert since.status == 304 and since.read() == b""

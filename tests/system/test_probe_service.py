@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from conftest import loopback_base, wait_until
 import probe_wire
@@ -88,8 +89,10 @@ class Origin:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
 
 
 class Receiver:
@@ -143,11 +146,7 @@ def network(tmp_path, procs):
            "tmp": tmp_path}
     receiver.close()
     for origin in origins.values():
-        if origin.server:
-            try:
-                origin.stop()
-            except OSError:
-                pass
+        origin.stop()
 
 
 def latest_state(receiver, name, since=0):
@@ -170,6 +169,11 @@ def test_reports_are_signed_timestamped_and_complete(network):
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
     assert receiver.rejected == 0
     assert (network["tmp"] / "state" / "run" / "probe.pid").read_text().strip() == str(network["probe"].pid)
+    metrics = requests.get(f"http://{network['base']}.1:9170/metrics", timeout=5).text
+    checks = [line for line in metrics.splitlines() if line.startswith("udn_probe_checks_total")]
+    assert checks and float(checks[0].split()[-1]) >= 6
+    assert 'udn_probe_latency_attempts_total{method="dns_query"}' in metrics
+    assert requests.get(f"http://{network['base']}.1:9170/healthz", timeout=5).status_code == 200
 
 
 def test_stopped_origin_goes_down_then_returns_after_rise(network):

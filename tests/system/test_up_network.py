@@ -66,17 +66,20 @@ zones = ["c1.test"]
 """
 
 
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is gone for our purposes only once reaped; check its state.
+def start_time(pid):
+    """The process's start time (clock ticks since boot), or None if it is gone or a zombie.
+    Compared with the value recorded earlier so that a recycled PID never counts as ours."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def alive(pid, started=None):
+    now = start_time(pid)
+    return now is not None and (started is None or now == started)
 
 
 def read_endpoints(path):
@@ -104,8 +107,8 @@ def test_up_runs_restarts_and_stops_cleanly(procs, tmp_path):
         origins = [p for p in data["processes"] if p["role"] == "origin"]
         return data if len(origins) == 2 and all(p["pid"] for p in origins) else None
 
-    data = wait_until(origins_running, timeout=20, what="both origins in endpoints.json")
-    assert str(endpoints_path) in up.log()
+    data = wait_until(origins_running, timeout=60, what="both origins in endpoints.json")
+    wait_until(lambda: str(endpoints_path) in up.log(), timeout=10, what="endpoints.json path printed")
     assert data["state_dir"] == str(state)
     assert {d["name"]: d["kind"] for d in data["domains"]} == {"www.c1.test": "dynamic", "c1.cdn.test": "static"}
     by_name = {p["name"]: p for p in data["processes"]}
@@ -117,11 +120,11 @@ def test_up_runs_restarts_and_stops_cleanly(procs, tmp_path):
     # The origins really serve, on the addresses endpoints.json gives.
     for name, last in (("origin/o1", 11), ("origin/o2", 12)):
         assert by_name[name]["addresses"] == [f"{base}.{last}"]
-        wait_for_tcp(f"{base}.{last}", origin_port)
-        reply = requests.get(f"http://{base}.{last}:{origin_port}/health", timeout=5)
+        wait_for_tcp(f"{base}.{last}", origin_port, timeout=30)
+        reply = requests.get(f"http://{base}.{last}:{origin_port}/health", timeout=15)
         assert reply.text == "ok\n"
 
-    seen_pids = {p["pid"] for p in data["processes"] if p["pid"]}
+    seen = {p["pid"]: start_time(p["pid"]) for p in data["processes"] if p["pid"]}
 
     # A killed child comes back with a new pid, and endpoints.json follows.
     victim = by_name["origin/o1"]["pid"]
@@ -132,18 +135,17 @@ def test_up_runs_restarts_and_stops_cleanly(procs, tmp_path):
         pid = current and {p["name"]: p["pid"] for p in current["processes"]}["origin/o1"]
         return pid if pid and pid != victim and alive(pid) else None
 
-    new_pid = wait_until(restarted, timeout=20, what="origin/o1 restarted")
-    wait_for_tcp(f"{base}.11", origin_port)
+    wait_until(restarted, timeout=60, what="origin/o1 restarted")
+    wait_for_tcp(f"{base}.11", origin_port, timeout=30)
     assert "restarted origin/o1" in up.log()
-    seen_pids.add(new_pid)
     for p in read_endpoints(endpoints_path)["processes"]:
-        if p["pid"]:
-            seen_pids.add(p["pid"])
+        if p["pid"] and p["pid"] not in seen:
+            seen[p["pid"]] = start_time(p["pid"])
 
     up.signal(signal.SIGTERM)
     up.popen.wait(timeout=30)
     assert up.popen.returncode == 0, up.log()
-    leftovers = [pid for pid in seen_pids if alive(pid)]
+    leftovers = [pid for pid, started in seen.items() if started is not None and alive(pid, started)]
     assert not leftovers, (leftovers, up.log())
     assert "every process stopped" in up.log()
     final = read_endpoints(endpoints_path)

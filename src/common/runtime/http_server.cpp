@@ -152,8 +152,11 @@ private:
         reply->result(static_cast<unsigned>(response.status));
         for (auto& [name, value] : response.headers) reply->insert(name, value);
         reply->keep_alive(keep_alive);
-        reply->content_length(response.body.size());
-        if (!head) reply->body() = std::move(response.body);
+        // RFC 9110 8.6: no Content-Length on 1xx/204, and on a 304 only the would-be 200's length,
+        // which we do not know here, so none at all.
+        const bool bodiless_status = response.status < 200 || response.status == 204 || response.status == 304;
+        if (!bodiless_status) reply->content_length(response.body.size());
+        if (!head && !bodiless_status) reply->body() = std::move(response.body);
         stream_.expires_after(std::chrono::milliseconds(server_.options.timeout_ms));
         http::async_write(stream_, *reply, [self = shared_from_this(), reply, keep_alive](beast::error_code error, std::size_t) {
             if (error || !keep_alive) return self->close();

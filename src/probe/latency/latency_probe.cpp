@@ -31,6 +31,11 @@ void LatencyProbe::stop() {
     workers_.clear();
 }
 
+std::size_t LatencyProbe::table_size() {
+    std::lock_guard lock(table_mutex_);
+    return table_.size();
+}
+
 void LatencyProbe::receive_loop() {
     std::array<std::uint8_t, report::max_datagram_bytes> buffer{};
     auto next_housekeeping = std::chrono::steady_clock::now();

@@ -41,6 +41,7 @@ public:
     const Measurer& measurer() const { return *measurer_; }
     std::uint64_t requests_accepted() const { return requests_.load(); }
     std::uint64_t datagrams_dropped() const { return dropped_.load(); }
+    std::size_t table_size();
 
 private:
     void receive_loop();

@@ -81,6 +81,11 @@ void Prober::run_one(Entry& entry) {
     const auto previous = entry.health.state();
     const auto state = entry.health.record(outcome.ok());
     if (previous != state) {
+        if (state == report::ServiceState::down) {
+            down_.fetch_add(1, std::memory_order_relaxed);
+        } else if (previous) {
+            down_.fetch_sub(1, std::memory_order_relaxed);
+        }
         spdlog::info("{} ({}) is now {}: {}", entry.target.label(), config::to_string(entry.target.check.type),
                      state == report::ServiceState::up ? "up" : "down", outcome.detail);
     }

@@ -2,6 +2,7 @@
 // pool of worker threads; applies fall/rise and sends every result as a report (with the
 // target's latest load, when its load agent answered recently).
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -43,6 +44,7 @@ public:
 
     std::uint64_t checks_run() const;
     std::size_t target_count() const { return entries_.size(); }
+    std::size_t down_count() const { return down_.load(std::memory_order_relaxed); }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -68,6 +70,7 @@ private:
     std::priority_queue<Due, std::vector<Due>, std::greater<>> queue_;
     bool stopping_ = false;
     std::uint64_t checks_run_ = 0;
+    std::atomic<std::size_t> down_{0};
     std::vector<std::thread> workers_;
 };
 

@@ -106,6 +106,18 @@ TEST_F(RuntimeHttpServer, HeadGetsLengthButNoBody) {
     EXPECT_EQ(client.request(http::verb::get, "/file").body(), "0123456789");  // connection still in sync
 }
 
+TEST_F(RuntimeHttpServer, NotModifiedHasNoContentLengthAndNoBody) {
+    HttpServer server({}, registry_);
+    server.add_route("GET", "/same", [](const HttpRequest&) { return HttpResponse{304, {{"ETag", "\"x\""}}, "ignored"}; });
+    server.start();
+    Client client(server.port());
+    const auto reply = client.request(http::verb::get, "/same");
+    EXPECT_EQ(reply.result_int(), 304);
+    EXPECT_EQ(reply.count(http::field::content_length), 0u);
+    EXPECT_EQ(reply["ETag"], "\"x\"");
+    EXPECT_EQ(client.request(http::verb::get, "/healthz").body(), "ok\n");  // connection still in sync
+}
+
 TEST_F(RuntimeHttpServer, ThrowingHandlerIs500) {
     HttpServer server({}, registry_);
     server.add_route("GET", "/boom", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
