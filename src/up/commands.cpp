@@ -73,9 +73,9 @@ std::vector<std::size_t> supervise(Supervisor& supervisor, const std::vector<Pla
         slots[i] = supervisor.add({process.name, command_line(executable, process), process.log_path});
     }
     for (const auto& [role, names] : missing) {
-        print_status(command, fmt::format("note: this udn has no '{}' command yet, so {} not started "
-                                          "(it will be once that role is built in): {}",
-                                          role, names.find(',') == std::string::npos ? "it is" : "they are", names));
+        print_status(command, fmt::format("note: this udn has no '{}' command yet; not started until that role "
+                                          "is built in: {}",
+                                          role, names));
     }
     return slots;
 }

@@ -36,6 +36,7 @@ report_key = "{REPORT_KEY}"
 dns = {port}
 reports = {reports_port}
 latency = {reports_port + 1}
+dns_admin = {reports_port + 2}
 [[pops]]
 name = "eu"
 region = "eu"
@@ -108,6 +109,8 @@ class Server:
         self.address = f"{self.base}.1"
         self.port = 5300 + (hash(self.base) % 200) * 2 + 1000
         self.reports_port = self.port + 1
+        self.latency_port = self.port + 2
+        self.admin_port = self.port + 3
         self.config_path = tmp_path / "udn.toml"
         self.tmp_path = tmp_path
         self.config_path.write_text(network_config(self.base, self.port, self.reports_port, **config_args))
@@ -271,6 +274,58 @@ def test_reload_swaps_zones_and_keeps_old_on_error(server):
     time.sleep(0.5)
     assert addresses(server.ask("new.acme.example")) == ["192.0.2.77"]
     assert server.process.alive()
+
+
+def admin_get(server, path):
+    import urllib.request
+    with urllib.request.urlopen(f"http://{server.address}:{server.admin_port}{path}", timeout=5) as response:
+        return response.read().decode()
+
+
+def latency_result_body(pop, measurements):
+    body = probe_wire.str8(pop) + struct.pack(">H", len(measurements))
+    for client, rtt_ms in measurements:
+        body += probe_wire.address(client) + bytes([1, 1]) + struct.pack(">IQ", rtt_ms * 1000, probe_wire.now_ms())
+    return body
+
+
+def test_latency_requests_and_results_steer_static_names(server):
+    key = bytes.fromhex(REPORT_KEY)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((server.address, server.latency_port))
+        probe.settimeout(5)
+        ecs = [dns.edns.ECSOption("198.51.100.0", 24)]
+        server.ask("acme.cdn.example", use_edns=0, options=ecs)  # unknown latency: a measurement is requested
+        datagram, sender = probe.recvfrom(65535)
+        assert datagram[5] == probe_wire.LATENCY_REQUEST
+        assert probe_wire.address("198.51.100.0") in datagram
+        sequence = int(time.time() * 1e6)
+        for i, (pop, rtt) in enumerate([("eu", 80), ("us", 5)]):
+            probe.sendto(probe_wire.seal(key, probe_wire.LATENCY_RESULT, "eu-ns1", sequence + i, probe_wire.now_ms(),
+                                         latency_result_body(pop, [("198.51.100.0", rtt)])), sender)
+    wait_until(lambda: all(addresses(server.ask("acme.cdn.example", use_edns=0, options=ecs)) == [f"{server.base}.12"]
+                           for _ in range(5)), timeout=5, what="the nearer POP's cache wins")
+    live = run_udn("admin", "explain", "acme.cdn.example", "198.51.100.0/24", "--config", server.config_path,
+                   "--server", "eu-ns1")
+    assert live.returncode == 0, live.stderr
+    assert "5.0ms" in live.stdout and "us" in live.stdout
+
+
+def test_metrics_and_query_log(server):
+    for _ in range(3):
+        server.ask("www.acme.example")
+    server.ask("nope.acme.example")
+    metrics = admin_get(server, "/metrics")
+    assert 'udn_dns_queries_total{transport="udp",rcode="NXDOMAIN"} 1' in metrics
+    assert 'udn_dns_name_queries_total{name="www.acme.example"} 3' in metrics
+    assert "udn_dns_answers_total{" in metrics
+    server.process.stop()
+    ready = list((server.tmp_path / "state" / "spool" / "dns" / "ready").glob("*.log"))
+    lines = [line.split("\t") for f in ready for line in f.read_text().splitlines()]
+    www = [f for f in lines if f[4] == "www.acme.example"]
+    assert len(www) == 3 and www[0][1] == "eu-ns1" and www[0][5] == "A" and www[0][6] == "NOERROR"
+    assert www[0][7].startswith(server.base) and www[0][8] == "origin"
+    assert any(f[4] == "nope.acme.example" and f[6] == "NXDOMAIN" and f[7] == "-" for f in lines)
 
 
 def test_explain(server):

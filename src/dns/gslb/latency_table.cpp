@@ -1,7 +1,6 @@
 #include "dns/gslb/latency_table.hpp"
 
 #include <algorithm>
-#include <bit>
 
 namespace udn::dns::gslb {
 namespace {
@@ -39,22 +38,24 @@ net::IpAddress client_prefix_address(std::uint64_t key) {
 
 LatencyTable::LatencyTable(std::size_t pop_count, std::size_t capacity)
     : pop_count_(std::max<std::size_t>(pop_count, 1)),
-      capacity_(std::bit_ceil(std::max<std::size_t>(capacity, 64))),
+      bucket_count_((std::max<std::size_t>(capacity, 64) + bucket_slots - 1) / bucket_slots),
+      capacity_(bucket_count_ * bucket_slots),
       keys_(capacity_, 0),
       latency_ms_(capacity_ * pop_count_, no_sample),
       measured_at_s_(capacity_ * pop_count_, 0) {}
 
-std::size_t LatencyTable::slot_of(std::uint64_t key) const { return mix(key) & (capacity_ - 1); }
+// Any bucket count (not only powers of two), so memory follows the configured capacity.
+std::size_t LatencyTable::bucket_start(std::uint64_t key) const { return (mix(key) % bucket_count_) * bucket_slots; }
 
-// Probe windows are aligned to `probe_window` slots, so one stripe lock guards a whole window.
+// One stripe lock guards a whole bucket.
 void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
                           std::uint32_t measured_at_s) {
     if (pop_index >= pop_count_) return;
-    const std::size_t home = slot_of(prefix_key) & ~(probe_window - 1);
-    std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
+    const std::size_t home = bucket_start(prefix_key);
+    std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
     std::size_t target = home;
     std::uint32_t oldest = UINT32_MAX;
-    for (std::size_t i = 0; i < probe_window; ++i) {
+    for (std::size_t i = 0; i < bucket_slots; ++i) {
         const std::size_t slot = home + i;
         if (keys_[slot] == prefix_key || keys_[slot] == 0) {
             target = slot;
@@ -77,9 +78,9 @@ void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::
 }
 
 bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s) const {
-    const std::size_t home = slot_of(prefix_key) & ~(probe_window - 1);
-    std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
-    for (std::size_t i = 0; i < probe_window; ++i) {
+    const std::size_t home = bucket_start(prefix_key);
+    std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
+    for (std::size_t i = 0; i < bucket_slots; ++i) {
         const std::size_t slot = home + i;
         if (keys_[slot] != prefix_key) continue;
         for (std::size_t p = 0; p < pop_count_; ++p) {

@@ -22,7 +22,7 @@ net::IpAddress client_prefix_address(std::uint64_t key);
 
 class LatencyTable {
 public:
-    // `pop_count` POP slots per prefix; `capacity` prefixes (rounded up to a power of two).
+    // `pop_count` POP slots per prefix; room for `capacity` prefixes (rounded up to whole buckets).
     LatencyTable(std::size_t pop_count, std::size_t capacity);
 
     void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s);
@@ -35,11 +35,12 @@ public:
     std::size_t size() const;
 
 private:
-    static constexpr std::size_t probe_window = 8;
+    static constexpr std::size_t bucket_slots = 16;  // a prefix lives in one bucket of its hash
     static constexpr std::size_t stripe_count = 256;
-    std::size_t slot_of(std::uint64_t key) const;
+    std::size_t bucket_start(std::uint64_t key) const;
 
     std::size_t pop_count_;
+    std::size_t bucket_count_;
     std::size_t capacity_;
     std::vector<std::uint64_t> keys_;       // 0 = empty
     std::vector<std::uint16_t> latency_ms_; // capacity * pop_count; 0xFFFF = no sample

@@ -1,13 +1,15 @@
 #include "dns/server/counting_sink.hpp"
 
-#include <fmt/format.h>
+#include <algorithm>
+#include <cstring>
 
+#include "common/runtime/metrics.hpp"
 #include "dns/wire/types.hpp"
 
 namespace udn::dns::server {
 namespace {
 
-std::string_view rcode_name(std::size_t rcode) {
+std::string rcode_label(std::size_t rcode) {
     switch (rcode) {
         case wire::rcode::noerror: return "NOERROR";
         case wire::rcode::formerr: return "FORMERR";
@@ -22,25 +24,35 @@ std::string_view rcode_name(std::size_t rcode) {
 
 }  // namespace
 
-CountingSink::CountingSink(std::size_t workers) : index_(std::make_shared<const Index>()) {
-    for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerCounters>(index_));
+CountingSink::CountingSink(std::size_t workers, runtime::Registry& registry, QueryLog* log)
+    : registry_(registry), log_(log), index_(std::make_shared<const Index>()) {
+    for (std::size_t t = 0; t < 2; ++t) {
+        for (std::size_t r = 0; r < rcode_slots; ++r) {
+            by_transport_rcode_[t][r] = &registry.counter("udn_dns_queries_total", "Queries answered, by transport and response code",
+                                                          {{"transport", t == 1 ? "tcp" : "udp"}, {"rcode", rcode_label(r)}});
+        }
+    }
+    truncated_ = &registry.counter("udn_dns_truncated_total", "UDP responses sent with TC=1");
+    for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerState>(index_));
 }
 
 void CountingSink::rebuild(std::shared_ptr<const ServingState> serving) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(rebuild_mutex_);
     auto index = std::make_shared<Index>();
     const auto& domains = *serving->domains;
     for (std::size_t d = 0; d < domains.size(); ++d) {
         const auto& domain = domains.domain(d);
         DomainSlots slots;
-        auto& queries = name_queries_[domain.name];
-        if (!queries) queries = std::make_unique<Count>(0);
-        slots.queries = queries.get();
+        slots.queries = &registry_.counter("udn_dns_name_queries_total", "Address queries per GSLB name", {{"name", domain.name}});
         for (const auto& candidate : domain.candidates) {
+            const std::string pop = candidate.pop.empty() ? "origin" : candidate.pop;
             for (const auto& address : candidate.addresses) {
-                auto& count = answers_[{domain.name, address.to_string(), candidate.pop.empty() ? "origin" : candidate.pop}];
-                if (!count) count = std::make_unique<Count>(0);
-                slots.answers.emplace_back(&address, count.get());
+                Answer answer{&address,
+                              &registry_.counter("udn_dns_answers_total", "GSLB answers per name, first answer address and its POP",
+                                                 {{"name", domain.name}, {"address", address.to_string()}, {"pop", pop}}),
+                              {}};
+                std::memcpy(answer.pop.data(), pop.data(), std::min(pop.size(), answer.pop.size() - 1));
+                slots.answers.push_back(answer);
             }
         }
         index->domains.push_back(std::move(slots));
@@ -49,70 +61,53 @@ void CountingSink::rebuild(std::shared_ptr<const ServingState> serving) {
     index_.replace(std::move(index));
 }
 
-void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net::IpAddress& /*client*/,
-                            Transport transport, std::int64_t /*now_ms*/) {
+void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net::IpAddress& client,
+                            Transport transport, std::int64_t now_ms) {
     if (worker >= workers_.size()) return;
-    auto& counters = *workers_[worker];
-    const std::size_t slot = info.rcode < rcode_slots ? info.rcode : rcode_slots - 1;
-    counters.by_transport_rcode[transport == Transport::tcp][slot].fetch_add(1, std::memory_order_relaxed);
-    if (info.truncated) counters.truncated.fetch_add(1, std::memory_order_relaxed);
-    if (info.gslb_domain < 0) return;
-    const auto& index = counters.reader.current();
-    const auto domain = static_cast<std::size_t>(info.gslb_domain);
-    if (domain >= index.domains.size()) return;
-    const auto& slots = index.domains[domain];
-    slots.queries->fetch_add(1, std::memory_order_relaxed);
-    for (const auto& [address, count] : slots.answers) {
-        if (address == info.first_answer) {
-            count->fetch_add(1, std::memory_order_relaxed);
-            break;
-        }
-    }
-}
-
-std::uint64_t CountingSink::total_queries() const {
-    std::uint64_t total = 0;
-    for (const auto& worker : workers_) {
-        for (const auto& by_rcode : worker->by_transport_rcode) {
-            for (const auto& count : by_rcode) total += count.load(std::memory_order_relaxed);
-        }
-    }
-    return total;
-}
-
-std::string CountingSink::render_prometheus() const {
-    std::string out;
-    out += "# HELP udn_dns_queries_total Queries answered, by transport and response code.\n";
-    out += "# TYPE udn_dns_queries_total counter\n";
-    std::map<std::pair<std::string, std::string>, std::uint64_t> totals;
-    std::uint64_t truncated = 0;
-    for (const auto& worker : workers_) {
-        for (std::size_t t = 0; t < 2; ++t) {
-            for (std::size_t r = 0; r < rcode_slots; ++r) {
-                const auto value = worker->by_transport_rcode[t][r].load(std::memory_order_relaxed);
-                if (value > 0) totals[{t == 1 ? "tcp" : "udp", std::string(rcode_name(r))}] += value;
+    auto& state = *workers_[worker];
+    by_transport_rcode_[transport == Transport::tcp][std::min<std::size_t>(info.rcode, rcode_slots - 1)]->add();
+    if (info.truncated) truncated_->add();
+    const Answer* answer = nullptr;
+    if (info.gslb_domain >= 0) {
+        const auto& index = state.reader.current();
+        const auto domain = static_cast<std::size_t>(info.gslb_domain);
+        if (domain < index.domains.size()) {
+            const auto& slots = index.domains[domain];
+            slots.queries->add();
+            for (const auto& candidate : slots.answers) {
+                if (candidate.address == info.first_answer) {
+                    candidate.count->add();
+                    answer = &candidate;
+                    break;
+                }
             }
         }
-        truncated += worker->truncated.load(std::memory_order_relaxed);
     }
-    for (const auto& [key, value] : totals) {
-        out += fmt::format("udn_dns_queries_total{{transport=\"{}\",rcode=\"{}\"}} {}\n", key.first, key.second, value);
+    if (log_ == nullptr || !info.query.has_question) return;
+    auto& record = state.record;
+    record.time_ms = now_ms;
+    record.client = client;
+    record.transport = transport;
+    record.qname = info.query.qname;
+    record.qtype = info.query.qtype;
+    record.rcode = info.rcode;
+    record.has_answer = answer != nullptr;
+    if (answer != nullptr) {
+        record.answer = *answer->address;
+        record.pop = answer->pop;
+    } else {
+        record.pop[0] = '\0';
     }
-    out += "# HELP udn_dns_truncated_total UDP responses sent with TC=1.\n# TYPE udn_dns_truncated_total counter\n";
-    out += fmt::format("udn_dns_truncated_total {}\n", truncated);
-    std::lock_guard lock(mutex_);
-    out += "# HELP udn_dns_name_queries_total Address queries per GSLB name.\n";
-    out += "# TYPE udn_dns_name_queries_total counter\n";
-    for (const auto& [name, count] : name_queries_) {
-        out += fmt::format("udn_dns_name_queries_total{{name=\"{}\"}} {}\n", name, count->load());
+    const auto& subnet = info.query.edns.client_subnet;
+    record.has_client_subnet = subnet.present;
+    if (subnet.present) {
+        std::array<std::uint8_t, 16> bytes = subnet.address;
+        record.client_subnet = subnet.family == 1 ? net::IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]})
+                                                  : net::IpAddress::v6(bytes);
+        record.source_prefix_length = subnet.source_prefix_length;
+        record.scope_prefix_length = info.scope_prefix_length;
     }
-    out += "# HELP udn_dns_answers_total GSLB answers per name, first answer address and its POP.\n";
-    out += "# TYPE udn_dns_answers_total counter\n";
-    for (const auto& [key, count] : answers_) {
-        out += fmt::format("udn_dns_answers_total{{name=\"{}\",address=\"{}\",pop=\"{}\"}} {}\n", key.name,
-                           key.address, key.pop, count->load());
-    }
-    return out;
+    log_->add(worker, record);
 }
 
 }  // namespace udn::dns::server

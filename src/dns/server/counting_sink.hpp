@@ -1,61 +1,64 @@
-// Counts every query (by transport and rcode, per GSLB name, per answer address and its POP)
-// with per-worker counters that are only summed when read, and renders them in Prometheus text.
-// Counters of a name survive reloads; the hot path never locks or allocates.
+// Counts every query in the role's metrics registry (by transport and rcode, per GSLB name, per
+// answer address and its POP) and hands it to the query log. Metric references are looked up
+// on the control path (start, reload) so the hot path only bumps sharded atomic counters.
 #pragma once
 #include <array>
-#include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/config/snapshot.hpp"
+#include "dns/server/query_log.hpp"
 #include "dns/server/query_sink.hpp"
 #include "dns/server/serving_state.hpp"
+
+namespace udn::runtime {
+class Counter;
+class Registry;
+}  // namespace udn::runtime
 
 namespace udn::dns::server {
 
 class CountingSink : public QuerySink {
 public:
-    explicit CountingSink(std::size_t workers);
+    // `log` may be null (query log off).
+    CountingSink(std::size_t workers, runtime::Registry& registry, QueryLog* log);
 
-    // Called at start and after each configuration swap, before workers see the new snapshot.
+    // Called at start and after each configuration swap.
     void rebuild(std::shared_ptr<const ServingState> serving);
 
     void on_query(std::size_t worker, const QueryInfo& info, const net::IpAddress& client, Transport transport,
                   std::int64_t now_ms) override;
 
-    std::string render_prometheus() const;
-    std::uint64_t total_queries() const;
-
 private:
     static constexpr std::size_t rcode_slots = 24;
-    using Count = std::atomic<std::uint64_t>;
-    struct AnswerKey {
-        std::string name, address, pop;
-        auto operator<=>(const AnswerKey&) const = default;
+    struct Answer {
+        const net::IpAddress* address;
+        runtime::Counter* count;
+        std::array<char, 32> pop;
     };
     struct DomainSlots {
-        Count* queries = nullptr;
-        std::vector<std::pair<const net::IpAddress*, Count*>> answers;
+        runtime::Counter* queries = nullptr;
+        std::vector<Answer> answers;
     };
     struct Index {
-        std::shared_ptr<const ServingState> serving;  // keeps the addresses compared against alive
+        std::shared_ptr<const ServingState> serving;  // keeps the compared addresses alive
         std::vector<DomainSlots> domains;
     };
-    struct alignas(64) WorkerCounters {
-        explicit WorkerCounters(const Snapshot<Index>& index) : reader(index) {}
-        std::array<std::array<Count, rcode_slots>, 2> by_transport_rcode{};
-        Count truncated{0};
+    struct alignas(64) WorkerState {
+        explicit WorkerState(const Snapshot<Index>& index) : reader(index) {}
         SnapshotReader<Index> reader;
+        QueryLogRecord record;
     };
 
-    mutable std::mutex mutex_;  // guards the maps' structure (control path only)
-    std::map<std::string, std::unique_ptr<Count>> name_queries_;
-    std::map<AnswerKey, std::unique_ptr<Count>> answers_;
+    runtime::Registry& registry_;
+    QueryLog* log_;
+    std::array<std::array<runtime::Counter*, rcode_slots>, 2> by_transport_rcode_{};
+    runtime::Counter* truncated_ = nullptr;
+    std::mutex rebuild_mutex_;
     Snapshot<Index> index_;
-    std::vector<std::unique_ptr<WorkerCounters>> workers_;
+    std::vector<std::unique_ptr<WorkerState>> workers_;
 };
 
 }  // namespace udn::dns::server

@@ -1,18 +1,22 @@
 #include "dns/server/dns_role.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/config/reloadable.hpp"
+#include "common/report/signer.hpp"
+#include "common/runtime/http_server.hpp"
+#include "common/runtime/logging.hpp"
+#include "common/runtime/metrics.hpp"
+#include "common/runtime/signals.hpp"
+#include "common/runtime/spool.hpp"
 #include "dns/server/counting_sink.hpp"
+#include "dns/server/explain.hpp"
 #include "dns/server/probe_link.hpp"
+#include "dns/server/query_log.hpp"
 #include "dns/server/tcp_server.hpp"
 #include "dns/server/udp_worker.hpp"
 
@@ -42,41 +46,68 @@ std::shared_ptr<const ServingState> build_serving(std::shared_ptr<const config::
     return ServingState::build(std::move(config), generation, errors);
 }
 
-class PidFile {
-public:
-    explicit PidFile(std::filesystem::path path) : path_(std::move(path)) {
-        std::filesystem::create_directories(path_.parent_path());
-        std::ofstream(path_) << ::getpid() << "\n";
+std::string query_parameter(std::string_view query, std::string_view key) {
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto pair = query.substr(0, amp);
+        const auto eq = pair.find('=');
+        if (eq != std::string_view::npos && pair.substr(0, eq) == key) {
+            std::string value(pair.substr(eq + 1));
+            std::replace(value.begin(), value.end(), '+', ' ');
+            const auto decoded = runtime::percent_decode(value);
+            return decoded.ok ? decoded.path : std::string{};
+        }
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
     }
-    ~PidFile() {
-        std::error_code ignored;
-        std::filesystem::remove(path_, ignored);
-    }
+    return {};
+}
 
-private:
-    std::filesystem::path path_;
-};
+void register_probe_metrics(runtime::Registry& registry, const ProbeLink& probes, const QueryLog* log) {
+    const auto& c = probes.counters();
+    const auto gauge = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& value) {
+        registry.gauge_callback(name, help, {}, [&value] { return static_cast<double>(value.load()); });
+    };
+    gauge("udn_dns_reports_accepted", "Probe reports accepted", c.reports_accepted);
+    gauge("udn_dns_reports_rejected", "Probe report datagrams dropped: forged, replayed, stale or malformed", c.reports_rejected);
+    gauge("udn_dns_reports_unknown_sender", "Authentic reports from a sender not in the configuration", c.reports_unknown_sender);
+    gauge("udn_dns_latency_results", "Latency result datagrams accepted", c.latency_results);
+    gauge("udn_dns_latency_requests_sent", "Latency request datagrams sent to POP probes", c.latency_requests_sent);
+    gauge("udn_dns_latency_clients_requested", "Client addresses asked to be measured", c.latency_clients_requested);
+    if (log != nullptr) {
+        registry.gauge_callback("udn_dns_query_log_dropped", "Query log lines dropped because the writer fell behind", {},
+                                [log] { return static_cast<double>(log->dropped()); });
+    }
+}
 
 }  // namespace
 
 int run_dns_role(const RoleSettings& settings) {
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (const int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // threads started below inherit the mask
-
-    config::ReloadableConfig config(settings.config_path);
+    runtime::SignalWatcher signals;  // before any thread: they inherit the blocked signals
+    const auto& role = settings.role;
+    runtime::setup_logging(role.log_options("dns"));
+    const auto state_dir = role.effective_state_dir();
+    config::ReloadableConfig config(role.config_path);
     std::vector<std::string> errors;
     std::uint64_t generation = 1;
-    auto serving = build_serving(config.current(), settings.server, generation, errors);
+    auto serving = build_serving(config.current(), role.server, generation, errors);
     if (!serving) throw std::runtime_error(join(errors));
     const auto& initial = *serving->config;
-    const auto* server = initial.find_server(settings.server);
+    const auto* server = initial.find_server(role.server);
 
     SharedStateSettings shared_settings;
+    shared_settings.latency_prefixes = 1 << 20;
     shared_settings.latency_pops = std::max<std::size_t>(initial.pops.size(), 1);
     SharedState shared(serving, shared_settings);
-    CountingSink sink(settings.udp_workers + 1);
+
+    runtime::PidFile pid_file(state_dir, "dns");
+    runtime::Registry metrics;
+    runtime::SpoolWriter spool({runtime::spool_directory(state_dir, "dns"), initial.logs.spool_max_bytes,
+                                initial.logs.spool_max_age_s});
+    const std::size_t sink_workers = settings.udp_workers + 1;
+    std::unique_ptr<QueryLog> query_log;
+    if (settings.query_log) query_log = std::make_unique<QueryLog>(sink_workers, role.server, spool);
+    CountingSink sink(sink_workers, metrics, query_log.get());
     sink.rebuild(serving);
 
     std::vector<net::Endpoint> endpoints;
@@ -86,24 +117,35 @@ int run_dns_role(const RoleSettings& settings) {
         workers.push_back(std::make_unique<UdpWorker>(i, shared, endpoints, sink));
     }
     TcpServer tcp(settings.udp_workers, shared, endpoints, sink);
-    ProbeLink probes(shared, settings.server);
+    ProbeLink probes(shared, role.server);
+    register_probe_metrics(metrics, probes, query_log.get());
+
+    runtime::HttpServer admin({server->addresses.front().to_string(), initial.ports.dns_admin, "dns_admin"}, metrics);
+    admin.add_route("GET", "/explain", [&shared](const runtime::HttpRequest& request) {
+        const auto serving_now = shared.serving.get();
+        auto type = query_parameter(request.query, "type");
+        const auto result = explain_decision(*serving_now, &shared, query_parameter(request.query, "name"),
+                                             query_parameter(request.query, "client"), type.empty() ? "A" : type,
+                                             static_cast<std::int64_t>(report::unix_time_ms()));
+        return runtime::HttpResponse::text(result.ok ? 200 : 400, result.text);
+    });
+    admin.start();
+    if (query_log) query_log->start();
     for (auto& worker : workers) worker->start();
     tcp.start();
     probes.start();
-    const auto state_dir = settings.state_dir.empty() ? std::filesystem::path("state") / settings.server : settings.state_dir;
-    PidFile pid_file(state_dir / "run" / "dns.pid");
     for (const auto& endpoint : endpoints) spdlog::info("dns: serving {} (udp, tcp)", endpoint.to_string());
 
     while (true) {
-        timespec timeout{1, 0};
-        const int signal = sigtimedwait(&signals, nullptr, &timeout);
-        if (signal == SIGTERM || signal == SIGINT) break;
-        if (signal != SIGHUP) continue;
+        const auto event = signals.wait(std::chrono::seconds(1));
+        spool.tick();
+        if (event == runtime::SignalEvent::stop) break;
+        if (event != runtime::SignalEvent::reload) continue;
         const auto outcome = config.reload();
         spdlog::info("dns: reload: {}", outcome.message);
         if (!outcome.changed) continue;
         std::vector<std::string> reload_errors;
-        auto next = build_serving(config.current(), settings.server, ++generation, reload_errors);
+        auto next = build_serving(config.current(), role.server, ++generation, reload_errors);
         if (!next) {
             spdlog::error("dns: new configuration not served, keeping the running one:\n{}", join(reload_errors));
             continue;
@@ -116,6 +158,9 @@ int run_dns_role(const RoleSettings& settings) {
     probes.stop();
     tcp.stop();
     for (auto& worker : workers) worker->stop();
+    if (query_log) query_log->stop();
+    admin.stop();
+    spool.close_current();
     return 0;
 }
 

@@ -218,6 +218,7 @@ TEST(LatencyTableMemory, HoldsManyPrefixesInFixedMemory) {
     ASSERT_TRUE(table.lookup(key, latency, at));
     EXPECT_EQ(latency[2828 % 3], 2828u % 400);
     EXPECT_LE(table.memory_bytes(), (1u << 12) * (8 + 3 * 6) + 16384);
+    EXPECT_GE(table.size(), 2950u);  // full 16-slot buckets evict their oldest entry: rare at 73 % load
     EXPECT_EQ(client_prefix_address(key).to_string(), "10.11.12.0");
 }
 

@@ -1,0 +1,76 @@
+// The query log: one spool line per answered query (format in docs/dns.md) for the log
+// pipeline. Workers copy a fixed-size record into their own ring (no lock shared with other
+// workers, no allocation); a writer thread formats and appends the lines to the spool. When a
+// ring is full the record is counted as dropped rather than slowing the answer down.
+#pragma once
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/net/ip_address.hpp"
+#include "dns/server/query_handler.hpp"
+
+namespace udn::runtime {
+class SpoolWriter;
+}
+
+namespace udn::dns::server {
+
+struct QueryLogRecord {
+    std::int64_t time_ms = 0;
+    net::IpAddress client;
+    Transport transport = Transport::udp;
+    wire::Name qname;
+    std::uint16_t qtype = 0;
+    std::uint16_t rcode = 0;
+    bool has_answer = false;
+    net::IpAddress answer;
+    std::array<char, 32> pop{};  // the answer's POP ("origin" for origins), NUL-terminated
+    bool has_client_subnet = false;
+    net::IpAddress client_subnet;
+    std::uint8_t source_prefix_length = 0;
+    std::uint8_t scope_prefix_length = 0;
+};
+
+// "1700000000123\teu-ns1\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t192.0.2.10\teu-west\t198.51.100.0/24/24"
+std::string format_query_log_line(const QueryLogRecord& record, std::string_view server);
+
+class QueryLog {
+public:
+    QueryLog(std::size_t workers, std::string server, runtime::SpoolWriter& spool);
+    ~QueryLog();
+    void start();
+    void stop();  // writes what is queued, then joins
+
+    // Hot path, from worker `worker` only.
+    void add(std::size_t worker, const QueryLogRecord& record);
+    std::uint64_t dropped() const;
+    std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+
+private:
+    static constexpr std::size_t ring_records = 4096;
+    struct alignas(64) Ring {
+        std::mutex mutex;  // shared only with the writer thread
+        std::vector<QueryLogRecord> records = std::vector<QueryLogRecord>(ring_records);
+        std::size_t head = 0;
+        std::size_t count = 0;
+        std::atomic<std::uint64_t> dropped{0};
+    };
+    void run();
+    void drain();
+
+    std::string server_;
+    runtime::SpoolWriter& spool_;
+    std::vector<std::unique_ptr<Ring>> rings_;
+    std::vector<QueryLogRecord> batch_;
+    std::atomic<std::uint64_t> written_{0};
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+}  // namespace udn::dns::server

@@ -1,0 +1,87 @@
+// Probe reports and latency results becoming GSLB inputs, and the query log line format.
+#include <gtest/gtest.h>
+
+#include "dns/server/observation_ingest.hpp"
+#include "dns/server/query_log.hpp"
+#include "dns/gslb/candidates.hpp"
+#include "dns/wire/types.hpp"
+#include "test_config.hpp"
+
+namespace udn::dns::server {
+namespace {
+
+using testing::ip;
+
+TEST(Ingest, ServiceReportBecomesHealthRttAndLoad) {
+    const auto config = testing::make_config();
+    gslb::ObservationStore store;
+    report::Header header{"us-ns1", 1, 5000};
+    report::ServiceReport body;
+    body.target = report::TargetKind::origin;
+    body.customer = "acme";
+    body.name = "m1";
+    body.state = report::ServiceState::down;
+    body.timing.connect_us = 12'000;
+    body.timing.total_us = 40'000;
+    body.has_load = true;
+    body.load.cpu_permille = 300;
+    body.load.memory_permille = 700;
+    ASSERT_TRUE(ingest_service_report(config, header, body, store));
+    store.publish();
+    const auto view = store.snapshot().get();
+    const auto* observation = view->find(gslb::origin_key("acme", "m1"));
+    ASSERT_NE(observation, nullptr);
+    ASSERT_EQ(observation->samples.size(), 1u);
+    EXPECT_EQ(observation->samples[0].pop, "us");
+    EXPECT_FALSE(observation->samples[0].up);
+    EXPECT_DOUBLE_EQ(observation->samples[0].rtt_ms, 12.0);
+    EXPECT_DOUBLE_EQ(observation->load, 0.7);
+    header.sender = "nobody";
+    EXPECT_FALSE(ingest_service_report(config, header, body, store));
+}
+
+TEST(Ingest, LatencyResultFillsThePopSlot) {
+    const auto config = testing::make_config();
+    gslb::LatencyTable table(3, 256);
+    report::LatencyResult result;
+    result.pop = "ap";
+    result.measurements.push_back({ip("198.51.100.9"), true, report::LatencyMethod::dns_query, 12'345, 7'000'000});
+    result.measurements.push_back({ip("198.51.101.9"), false, report::LatencyMethod::none, 0, 7'000'000});
+    ASSERT_TRUE(ingest_latency_result(config, result, table));
+    std::uint32_t latency[3];
+    std::uint32_t at[3];
+    ASSERT_TRUE(table.lookup(gslb::client_prefix_key(ip("198.51.100.1")), latency, at));
+    EXPECT_EQ(latency[2], 13u);
+    EXPECT_EQ(at[2], 7000u);
+    EXPECT_EQ(latency[0], UINT32_MAX);
+    EXPECT_FALSE(table.lookup(gslb::client_prefix_key(ip("198.51.101.1")), latency, at));
+    result.pop = "nowhere";
+    EXPECT_FALSE(ingest_latency_result(config, result, table));
+}
+
+TEST(QueryLogLine, HasTheDocumentedFields) {
+    QueryLogRecord record;
+    record.time_ms = 1700000000123;
+    record.client = ip("192.0.2.1");
+    record.qname = *wire::Name::from_text("WWW.Acme.example");
+    record.qtype = wire::rr_type::a;
+    record.rcode = wire::rcode::noerror;
+    record.has_answer = true;
+    record.answer = ip("192.0.2.10");
+    std::snprintf(record.pop.data(), record.pop.size(), "eu-west");
+    record.has_client_subnet = true;
+    record.client_subnet = ip("198.51.100.0");
+    record.source_prefix_length = 24;
+    record.scope_prefix_length = 24;
+    EXPECT_EQ(format_query_log_line(record, "eu-ns1"),
+              "1700000000123\teu-ns1\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t192.0.2.10\teu-west\t198.51.100.0/24/24");
+    record.has_answer = false;
+    record.pop[0] = '\0';
+    record.has_client_subnet = false;
+    record.transport = Transport::tcp;
+    record.rcode = wire::rcode::nxdomain;
+    EXPECT_EQ(format_query_log_line(record, "x"), "1700000000123\tx\t192.0.2.1\ttcp\twww.acme.example\tA\tNXDOMAIN\t-\t-\t-");
+}
+
+}  // namespace
+}  // namespace udn::dns::server
