@@ -32,7 +32,7 @@ def render(base, port, count, version, padding_bytes=0, public_key=DEMO_PUBLIC_K
     lines = [f"version = {version}", "", "[network]", 'name = "t"', 'domain = "udn.test"', 'cdn_zone = "cdn.test"',
              'hostmaster = "hostmaster@udn.test"',
              'report_key = "5c1f0e6b3a2d4c8e9f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e"', "",
-             "[ports]", f"configd = {port}", "", "[push]", 'masters = ["n1"]', "prepare_timeout_ms = 4000", "",
+             "[ports]", f"configd = {port}", "", "[push]", 'masters = ["n1"]', "prepare_timeout_ms = 10000", "",
              "[[admin_keys]]", 'name = "demo-admin"', f'public_key = "{public_key}"', "",
              "[[pops]]", 'name = "p1"', 'location = "loopback"', 'network = "AS64500"', 'region = "eu"', ""]
     for index, name in enumerate(names, start=1):
@@ -197,7 +197,11 @@ class Proxy:
                 return
             self.connections += 1
             faulty = self.connections <= self.faulty
-            upstream = socket.create_connection(self.target)
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:  # the node behind is not up (yet): like a refused connection
+                client.close()
+                continue
             threading.Thread(target=self.pump, args=(client, upstream, faulty), daemon=True).start()
             threading.Thread(target=self.pump, args=(upstream, client, False), daemon=True).start()
 

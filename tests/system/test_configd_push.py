@@ -85,3 +85,12 @@ def test_node_down_at_commit_catches_up_on_start(procs, tmp_path):
     network.start("n2")
     wait_until(lambda: network.committed_versions()["n2"] == 2, what="n2 to catch up from its parent")
     assert network.status()["consistent"]
+
+    # The master itself down: the tool reaches its children directly; the master, which has no
+    # parent, catches up from them when it starts.
+    network.nodes["n1"].stop()
+    code, report, _ = network.push(network.write(3))
+    assert code == 0 and states(report)["n1"] == "unreachable", report
+    network.start("n1")
+    wait_until(lambda: network.committed_versions()["n1"] == 3, what="the master to catch up from its children")
+    assert network.status()["consistent"]

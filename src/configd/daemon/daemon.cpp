@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <list>
 #include <map>
@@ -331,15 +332,30 @@ struct Daemon::Impl {
     }
 
     // ---- catch-up ----
-    void catch_up() {
+    // Ancestors first (nearest is the most authoritative); then, so that a master that was down
+    // also converges, the other masters and our own children. Whatever they send is verified
+    // like a push, so asking a peer is as safe as asking the parent.
+    std::vector<transport::RouteNode> catch_up_candidates() {
+        std::lock_guard lock(state_mutex);
         std::vector<transport::RouteNode> candidates;
-        {
-            std::lock_guard lock(state_mutex);
-            for (const auto* ancestor : push::ancestors(*current, options.server)) {
-                if (ancestor->has_role(config::Role::configd)) candidates.push_back(push::endpoint_of(*current, *ancestor));
-            }
+        std::vector<std::string> names;
+        for (const auto* ancestor : push::ancestors(*current, options.server)) names.push_back(ancestor->name);
+        for (const auto& master : current->push.masters) names.push_back(master);
+        if (const auto* self = current->find_server(options.server)) {
+            names.insert(names.end(), self->forwards_to.begin(), self->forwards_to.end());
         }
-        for (const auto& candidate : candidates) {
+        for (const auto& name : names) {
+            const auto* server = current->find_server(name);
+            if (server == nullptr || name == options.server || !server->has_role(config::Role::configd)) continue;
+            const bool known = std::any_of(candidates.begin(), candidates.end(),
+                                           [&](const transport::RouteNode& node) { return node.name == name; });
+            if (!known) candidates.push_back(push::endpoint_of(*current, *server));
+        }
+        return candidates;
+    }
+
+    void catch_up() {
+        for (const auto& candidate : catch_up_candidates()) {
             auto connected = transport::Connection::connect(candidate.address, candidate.port, 1000, 5000);
             if (std::holds_alternative<std::string>(connected)) continue;
             auto& connection = std::get<transport::Connection>(connected);
@@ -348,8 +364,13 @@ struct Daemon::Impl {
             if (std::holds_alternative<std::string>(received)) continue;
             auto reply = transport::decode_fetch_reply(std::get<Frame>(received));
             if (std::holds_alternative<transport::DecodeError>(reply)) continue;
-            adopt(candidate.name, std::get<transport::FetchReply>(reply));
-            return;  // the nearest live ancestor is authoritative
+            const auto& fetched = std::get<transport::FetchReply>(reply);
+            {
+                std::lock_guard lock(state_mutex);
+                if (!fetched.found || fetched.config.version <= current->version) continue;
+            }
+            adopt(candidate.name, fetched);
+            return;
         }
     }
 

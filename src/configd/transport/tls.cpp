@@ -97,6 +97,8 @@ struct Connection::Impl {
     std::string io_error(int result) {
         const int code = SSL_get_error(ssl, result);
         if (code == SSL_ERROR_ZERO_RETURN) return "connection closed by " + peer;
+        // SO_RCVTIMEO/SO_SNDTIMEO expiring looks like a non-blocking retry to OpenSSL.
+        if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) return "timed out talking to " + peer;
         if (code == SSL_ERROR_SYSCALL) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return "timed out talking to " + peer;
             if (errno == 0) return "connection closed by " + peer;
