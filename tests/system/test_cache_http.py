@@ -349,3 +349,17 @@ def test_access_log_spool(net):
     first = found[0]
     assert first[1] == "testpop" and first[3] == "acme.cdn.test" and first[4] == "acme" and first[7] == "200"
     assert first[12] == "mirror-1"
+
+
+def test_ranges_are_served_from_the_stored_object(net):
+    path = "/www.acme.test/range.bin?cc=max-age%3D60&size=1000"
+    _, _, body = net.get(path)
+    status, headers, part = net.get(path, headers={"Range": "bytes=10-19"})
+    assert status == 206 and part == body[10:20] and headers["content-range"] == "bytes 10-19/1000"
+    status, _, part = net.get(path, headers={"Range": "bytes=-5"})
+    assert status == 206 and part == body[-5:]
+    status, headers, _ = net.get(path, headers={"Range": "bytes=5000-"})
+    assert status == 416 and headers["content-range"] == "bytes */1000"
+    status, _, whole = net.get(path, headers={"Range": "bytes=0-1", "If-Range": '"other"'})
+    assert status == 200 and whole == body
+    assert net.count("/range.bin") == 1

@@ -8,6 +8,7 @@
 
 #include "cache/http/cache_control.hpp"
 #include "cache/http/date.hpp"
+#include "cache/http/range.hpp"
 #include "cache/http/status.hpp"
 #include "cache/http/syntax.hpp"
 #include "cache/server/fill.hpp"
@@ -113,6 +114,17 @@ bool client_not_modified(const http::RequestHead& head, const store::ObjectMeta&
         return since && modified && *modified <= *since;
     }
     return false;
+}
+
+// If-Range (RFC 9110 section 13.1.5): a strong entity tag equal to the stored one, or exactly
+// the stored Last-Modified; anything else means "send the whole object".
+bool if_range_allows(const http::RequestHead& head, const store::ObjectMeta& meta) {
+    const auto if_range = head.header("if-range");
+    if (!if_range) return true;
+    const auto value = http::trim(*if_range);
+    if (value.starts_with("W/")) return false;
+    if (value.starts_with("\"")) return !meta.etag.empty() && !meta.etag.starts_with("W/") && value == meta.etag;
+    return !meta.last_modified.empty() && value == meta.last_modified;
 }
 
 awaitable<void> wait_for_change(const std::shared_ptr<store::Object>& object, std::size_t seen_bytes,
@@ -405,6 +417,46 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
         co_return co_await write_all(scratch_) && keep_alive;
     }
     record.status = meta->status;
+
+    // Ranges are served from complete objects; while an object fills, the whole response is
+    // sent (RFC 9110 lets a server ignore Range).
+    if (head.method == http::Method::get && meta->status == 200 && object->state() == store::Object::State::complete) {
+        if (const auto range_header = head.header("range"); range_header && if_range_allows(head, *meta)) {
+            http::ByteRange range;
+            const auto size = object->size_bytes();
+            const auto verdict = http::parse_range(*range_header, size, range);
+            if (verdict == http::RangeVerdict::unsatisfiable) {
+                const std::string content_range = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
+                co_return co_await send_simple(416, "", keep_alive, record, content_range);
+            }
+            if (verdict == http::RangeVerdict::satisfiable) {
+                const auto count = range.last - range.first + 1;
+                record.status = 206;
+                std::snprintf(line, sizeof line, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%zu\r\nContent-Length: %" PRIu64 "\r\n",
+                              range.first, range.last, size, count);
+                scratch_ += line;
+                scratch_ += keep_alive ? (head.version_minor == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n") : "Connection: close\r\n\r\n";
+                static constexpr std::string_view partial = "HTTP/1.1 206 Partial Content\r\n";
+                const auto& block = meta->head_block;
+                const auto rest = block.find("\r\n") + 2;
+                gather_.clear();
+                gather_.emplace_back(partial.data(), partial.size());
+                gather_.emplace_back(block.data() + rest, block.size() - rest);
+                gather_.emplace_back(scratch_.data(), scratch_.size());
+                views_.clear();
+                object->body_views(static_cast<std::size_t>(range.first), static_cast<std::size_t>(count), views_);
+                for (const auto& view : views_) gather_.emplace_back(view.data(), view.size());
+                mark_first_byte(request, record);
+                boost::system::error_code ec;
+                socket_.expire_after(context_.settings.send_timeout);
+                co_await asio::async_write(socket_.socket, gather_, asio::redirect_error(use_awaitable, ec));
+                gather_.clear();
+                record.body_bytes = count;
+                context_.metrics.body_bytes_sent.fetch_add(count, std::memory_order_relaxed);
+                co_return !ec && keep_alive;
+            }
+        }
+    }
 
     auto state = object->state();
     enum class Framing : std::uint8_t { none, length, chunked, close } framing = Framing::none;
