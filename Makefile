@@ -10,12 +10,16 @@ PYTHON      ?= /usr/bin/python3
 STATE_DIR   ?= state/demo
 CMAKE_COMMON = -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: all deps build build-asan build-fuzz demo test unit-test system-test fuzz-smoke clean format
+.PHONY: all deps bench-deps build build-asan build-fuzz demo test unit-test system-test fuzz-smoke clean format
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
+
+# The peers and load generators the benchmarks under bench/ compare us with.
+bench-deps:
+	@./scripts/install-deps.sh bench/deps.list
 
 $(RELEASE_DIR)/build.ninja:
 	cmake -S . -B $(RELEASE_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo

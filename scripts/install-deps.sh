@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in deps/*.list that are not installed yet.
+# Installs the Debian packages listed in deps/*.list (or in the list files given as arguments,
+# e.g. bench/deps.list) that are not installed yet.
 # Idempotent and silent when everything is present, so `make demo` and `make test`
 # can call it every time on a fresh Debian 12 machine or a developer's laptop.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here"/deps/*.list | tr -d ' \t' | sort -u)
+lists=("$@")
+((${#lists[@]} > 0)) || lists=("$here"/deps/*.list)
+mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${lists[@]}" | tr -d ' \t' | sort -u)
 missing=()
 for pkg in "${wanted[@]}"; do
     status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
