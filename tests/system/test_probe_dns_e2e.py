@@ -133,9 +133,9 @@ def test_raising_load_through_the_load_agent_shifts_traffic(network):
     wait_until(lambda: answer(base, "both.acme.test") == sorted([f"{base}.11", f"{base}.12"]), timeout=20,
                what="both origins answered")
     overrides[1].write_text("cpu = 950\nmemory = 100\nswap = 0\ndisk = 100\n")
-    wait_until(lambda: all(answer(base, "one.acme.test") == [f"{base}.12"] for _ in range(10)), timeout=10,
+    wait_until(lambda: all(answer(base, "one.acme.test") == [f"{base}.12"] for _ in range(10)), timeout=30,
                what="answers moving to the less loaded mirror-2")
     overrides[1].write_text("cpu = 50\nmemory = 50\nswap = 0\ndisk = 50\n")
     overrides[2].write_text("cpu = 950\nmemory = 100\nswap = 0\ndisk = 100\n")
-    wait_until(lambda: all(answer(base, "one.acme.test") == [f"{base}.11"] for _ in range(10)), timeout=10,
+    wait_until(lambda: all(answer(base, "one.acme.test") == [f"{base}.11"] for _ in range(10)), timeout=30,
                what="answers moving back to mirror-1")
