@@ -67,30 +67,7 @@ pop = "pop-a"
 name = "shop"
 zones = ["shop.test"]
 
-  [[customers.origins]]
-  name = "m1"
-  address = "{base}.11"
-  port = 8080
-    [customers.origins.check]
-    path = "/health"
-    expect_substring = "ok"
-    interval_ms = 300
-    timeout_ms = 250
-    fall = 2
-    rise = 2
-
-  [[customers.origins]]
-  name = "m2"
-  address = "{base}.12"
-  port = 8080
-    [customers.origins.check]
-    path = "/health"
-    expect_substring = "ok"
-    interval_ms = 300
-    timeout_ms = 250
-    fall = 2
-    rise = 2
-
+{origins}
   [[customers.domains]]
   name = "www.shop.test"
   kind = "dynamic"
@@ -106,6 +83,22 @@ zones = ["shop.test"]
 """
 
 
+# One mirror; checked every 300 ms, down after 2 failures, so a frozen origin leaves DNS within ~1 s.
+ORIGIN = """
+  [[customers.origins]]
+  name = "{name}"
+  address = "{address}"
+  port = 8080
+    [customers.origins.check]
+    path = "/health"
+    expect_substring = "ok"
+    interval_ms = 300
+    timeout_ms = 250
+    fall = 2
+    rise = 2
+"""
+
+
 def ask(server, name, rdtype="A"):
     query = dns.message.make_query(name, rdtype)
     response = dns.query.udp(query, server, port=5353, timeout=2)
@@ -116,7 +109,8 @@ def ask(server, name, rdtype="A"):
 def test_dynamic_and_static_names_end_to_end(procs, tmp_path):
     base = loopback_base()
     config = tmp_path / "e2e.toml"
-    config.write_text(CONFIG.format(base=base))
+    origins_toml = "".join(ORIGIN.format(name=name, address=f"{base}.{host}") for name, host in (("m1", 11), ("m2", 12)))
+    config.write_text(CONFIG.format(base=base, origins=origins_toml))
     state = tmp_path / "state"
     up = procs.udn("up", config, "--state-dir", state, name="up")
     endpoints_path = state / "endpoints.json"
