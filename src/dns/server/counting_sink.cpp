@@ -7,29 +7,13 @@
 #include "dns/wire/types.hpp"
 
 namespace udn::dns::server {
-namespace {
-
-std::string rcode_label(std::size_t rcode) {
-    switch (rcode) {
-        case wire::rcode::noerror: return "NOERROR";
-        case wire::rcode::formerr: return "FORMERR";
-        case wire::rcode::servfail: return "SERVFAIL";
-        case wire::rcode::nxdomain: return "NXDOMAIN";
-        case wire::rcode::notimp: return "NOTIMP";
-        case wire::rcode::refused: return "REFUSED";
-        case wire::rcode::badvers: return "BADVERS";
-        default: return "OTHER";
-    }
-}
-
-}  // namespace
 
 CountingSink::CountingSink(std::size_t workers, runtime::Registry& registry, QueryLog* log)
     : registry_(registry), log_(log), index_(std::make_shared<const Index>()) {
     for (std::size_t t = 0; t < 2; ++t) {
         for (std::size_t r = 0; r < rcode_slots; ++r) {
             by_transport_rcode_[t][r] = &registry.counter("udn_dns_queries_total", "Queries answered, by transport and response code",
-                                                          {{"transport", t == 1 ? "tcp" : "udp"}, {"rcode", rcode_label(r)}});
+                                                          {{"transport", t == 1 ? "tcp" : "udp"}, {"rcode", std::string{wire::rcode::name(static_cast<std::uint16_t>(r))}}});
         }
     }
     truncated_ = &registry.counter("udn_dns_truncated_total", "UDP responses sent with TC=1");

@@ -9,22 +9,6 @@
 #include "dns/zone/record.hpp"
 
 namespace udn::dns::server {
-namespace {
-
-std::string_view rcode_text(std::uint16_t rcode) {
-    switch (rcode) {
-        case wire::rcode::noerror: return "NOERROR";
-        case wire::rcode::formerr: return "FORMERR";
-        case wire::rcode::servfail: return "SERVFAIL";
-        case wire::rcode::nxdomain: return "NXDOMAIN";
-        case wire::rcode::notimp: return "NOTIMP";
-        case wire::rcode::refused: return "REFUSED";
-        case wire::rcode::badvers: return "BADVERS";
-        default: return "OTHER";
-    }
-}
-
-}  // namespace
 
 std::string format_query_log_line(const QueryLogRecord& record, std::string_view server) {
     auto qname = record.qname.lowered().to_text();
@@ -32,7 +16,7 @@ std::string format_query_log_line(const QueryLogRecord& record, std::string_view
     const std::string_view pop(record.pop.data());
     return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}", record.time_ms, server, record.client.to_string(),
                        record.transport == Transport::tcp ? "tcp" : "udp", qname, zone::type_to_text(record.qtype),
-                       rcode_text(record.rcode), record.has_answer ? record.answer.to_string() : "-",
+                       wire::rcode::name(record.rcode), record.has_answer ? record.answer.to_string() : "-",
                        pop.empty() ? "-" : pop,
                        record.has_client_subnet ? fmt::format("{}/{}/{}", record.client_subnet.to_string(),
                                                               record.source_prefix_length, record.scope_prefix_length)

@@ -1,6 +1,7 @@
 // DNS protocol constants (RFC 1035, 3596, 6891, 7871, 8482) used by the codec and the server.
 #pragma once
 #include <cstdint>
+#include <string_view>
 
 namespace udn::dns::wire {
 
@@ -35,6 +36,20 @@ inline constexpr std::uint8_t nxdomain = 3;
 inline constexpr std::uint8_t notimp = 4;
 inline constexpr std::uint8_t refused = 5;
 inline constexpr std::uint16_t badvers = 16;  // extended: upper 8 bits live in the OPT TTL
+
+// The mnemonic of an rcode, as metrics labels and the query log spell it ("OTHER" for the rest).
+constexpr std::string_view name(std::uint16_t value) {
+    switch (value) {
+        case noerror: return "NOERROR";
+        case formerr: return "FORMERR";
+        case servfail: return "SERVFAIL";
+        case nxdomain: return "NXDOMAIN";
+        case notimp: return "NOTIMP";
+        case refused: return "REFUSED";
+        case badvers: return "BADVERS";
+        default: return "OTHER";
+    }
+}
 }  // namespace rcode
 
 namespace flag {
