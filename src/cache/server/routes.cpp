@@ -132,8 +132,9 @@ std::variant<Route, RouteError> RouteTable::route(std::string_view host, std::st
                                        "' (path form is /<domain>/<path>)"};
         }
         route.origin_host = origin_name;
-        route.origin_target = end == std::string_view::npos ? "/" : std::string(target.substr(end));
-        if (route.origin_target.front() == '?') route.origin_target.insert(0, "/");
+        // "/www.example.com?q" names the origin's root with a query: the origin target is "/?q".
+        const auto rest = end == std::string_view::npos ? std::string_view{} : target.substr(end);
+        route.origin_target = rest.empty() || rest.front() == '?' ? "/" + std::string(rest) : std::string(rest);
         route.key = origin_name + route.origin_target;
     } else {
         route.origin_host = entry.site.origin_host;
