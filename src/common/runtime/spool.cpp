@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -28,13 +29,14 @@ void sync_directory(const std::filesystem::path& directory) {
     if (result != 0) fail("cannot fsync directory", directory);
 }
 
-void write_all(int fd, std::string_view data, const std::filesystem::path& path) {
+bool write_all(int fd, std::string_view data) {
     while (!data.empty()) {
         const ssize_t n = ::write(fd, data.data(), data.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) fail("cannot write", path);
+        if (n <= 0) return false;
         data.remove_prefix(static_cast<std::size_t>(n));
     }
+    return true;
 }
 
 std::string timestamp_name(std::chrono::system_clock::time_point time) {
@@ -128,6 +130,18 @@ bool SpoolWriter::too_old_locked() const {
     return fd_ >= 0 && clock_() - first_line_at_ >= std::chrono::seconds(options_.max_age_s);
 }
 
+void SpoolWriter::write_locked(std::string_view whole_lines) {
+    if (!write_all(fd_, whole_lines)) {
+        const int error = errno;
+        // A torn write (disk full) would glue the next line onto half a record; the write
+        // error is the one worth reporting, so the cut's own result is not checked.
+        [[maybe_unused]] const int cut = ::ftruncate(fd_, static_cast<off_t>(size_bytes_));
+        errno = error;
+        fail("cannot write", current_path());
+    }
+    size_bytes_ += whole_lines.size();
+}
+
 void SpoolWriter::append(std::string_view line) {
     std::string record{line};
     for (char& c : record) {
@@ -137,9 +151,27 @@ void SpoolWriter::append(std::string_view line) {
     const std::lock_guard lock(mutex_);
     if (too_old_locked()) close_locked();
     if (fd_ < 0) open_locked();
-    write_all(fd_, record, current_path());
-    size_bytes_ += record.size();
+    write_locked(record);
     if (size_bytes_ >= options_.max_bytes) close_locked();
+}
+
+void SpoolWriter::append_lines(std::string_view lines) {
+    if (lines.empty()) return;
+    std::string text{lines};
+    std::replace(text.begin(), text.end(), '\r', ' ');
+    if (text.back() != '\n') text.push_back('\n');
+    const std::lock_guard lock(mutex_);
+    if (too_old_locked()) close_locked();
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        if (fd_ < 0) open_locked();
+        // Whole lines up to the first one that makes the file reach max_bytes.
+        std::size_t take = 0;
+        while (take < rest.size() && size_bytes_ + take < options_.max_bytes) take = rest.find('\n', take) + 1;
+        write_locked(rest.substr(0, take));
+        rest.remove_prefix(take);
+        if (size_bytes_ >= options_.max_bytes) close_locked();
+    }
 }
 
 void SpoolWriter::tick() {

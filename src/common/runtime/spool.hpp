@@ -1,5 +1,5 @@
-// The first stage of the log pipeline: a role appends one log line at a time to
-// <state-dir>/spool/<role>/current; the file is closed when it reaches a size or an age and
+// The first stage of the log pipeline: a role appends log lines (one at a time, or a whole
+// batch with one write(2)) to <state-dir>/spool/<role>/current; the file is closed when it reaches a size or an age and
 // moved, durably and exactly once, to ready/<UTC timestamp>-<seq>.log, where the distributor
 // picks it up. docs/operations.md documents the on-disk format and the crash guarantees.
 #pragma once
@@ -24,7 +24,8 @@ using WallClock = std::function<std::chrono::system_clock::time_point()>;
 // "<dir>/spool/<role>" for a role's state directory.
 std::filesystem::path spool_directory(const std::filesystem::path& state_dir, std::string_view role);
 
-// Thread-safe (one mutex; each append is one write(2)). Throws std::runtime_error naming the
+// Thread-safe (one mutex; each append is one write(2), and so is each append_lines batch unless
+// it crosses max_bytes). Throws std::runtime_error naming the
 // path when the directory cannot be created or a file cannot be written, renamed or synced.
 class SpoolWriter {
 public:
@@ -38,6 +39,12 @@ public:
     // Appends one line (a newline is added; CR/LF inside the line become spaces). Closes the
     // file first if it is too old, and afterwards if it reached max_bytes.
     void append(std::string_view line);
+    // Appends many lines, separated by '\n' (the last one may lack it), with one write(2) —
+    // the way to log at a high rate. CR inside a line becomes a space. Closes by age and size
+    // like append(); a batch that crosses max_bytes is split at a line boundary, so files
+    // still close near max_bytes. A failed write is cut back to the last whole line before
+    // the exception, so `current` never holds a partial line the process could later extend.
+    void append_lines(std::string_view lines);
     // Closes current if it is older than max_age_s; call it about once a second, so that a
     // quiet role still ships its lines.
     void tick();
@@ -50,6 +57,7 @@ public:
 
 private:
     void open_locked();
+    void write_locked(std::string_view whole_lines);
     void close_locked();
     bool too_old_locked() const;
 

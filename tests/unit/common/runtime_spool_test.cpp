@@ -85,6 +85,35 @@ TEST_F(RuntimeSpool, NewlinesInsideALineCannotSplitIt) {
     EXPECT_EQ(read(ready_files().at(0)), "a b c\n");
 }
 
+TEST_F(RuntimeSpool, BatchOfLinesIsAppendedWhole) {
+    SpoolWriter writer(options(1 << 20, 60), clock());
+    writer.append("one");
+    writer.append_lines("two\nthree\rx\nfour");  // the last line gets its newline
+    writer.append_lines("five\n");
+    writer.append_lines("");
+    EXPECT_EQ(read(writer.current_path()), "one\ntwo\nthree x\nfour\nfive\n");
+}
+
+TEST_F(RuntimeSpool, BatchCrossingMaxBytesSplitsAtALineBoundary) {
+    SpoolWriter writer(options(10, 60), clock());
+    writer.append_lines("1234\n5678\nabcdefghijkl\nxy\n");  // 5, 10 (closes), 13 (closes), 3
+    const auto files = ready_files();
+    ASSERT_EQ(files.size(), 2u);
+    EXPECT_EQ(read(files[0]), "1234\n5678\n");
+    EXPECT_EQ(read(files[1]), "abcdefghijkl\n");
+    EXPECT_EQ(read(writer.current_path()), "xy\n");
+}
+
+TEST_F(RuntimeSpool, BatchAfterMaxAgeStartsANewFile) {
+    SpoolWriter writer(options(1 << 20, 60), clock());
+    writer.append_lines("old\n");
+    now_ += std::chrono::seconds(60);
+    writer.append_lines("new 1\nnew 2\n");
+    ASSERT_EQ(ready_files().size(), 1u);
+    EXPECT_EQ(read(ready_files()[0]), "old\n");
+    EXPECT_EQ(read(writer.current_path()), "new 1\nnew 2\n");
+}
+
 TEST_F(RuntimeSpool, SameTimestampNeverOverwrites) {
     SpoolWriter writer(options(1, 60), clock());
     for (int i = 0; i < 3; ++i) writer.append(std::to_string(i));
