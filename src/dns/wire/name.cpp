@@ -83,8 +83,16 @@ bool Name::is_subdomain_of(const Name& ancestor) const {
 }
 
 std::string Name::to_text() const {
-    if (is_root()) return ".";
     std::string text;
+    append_text(text);
+    return text;
+}
+
+void Name::append_text(std::string& text) const {
+    if (is_root()) {
+        text += '.';
+        return;
+    }
     for (std::size_t at = 0; bytes_[at] != 0; at += bytes_[at] + 1) {
         for (std::size_t i = 1; i <= bytes_[at]; ++i) {
             const auto c = bytes_[at + i];
@@ -101,7 +109,6 @@ std::string Name::to_text() const {
         }
         text += '.';
     }
-    return text;
 }
 
 NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {

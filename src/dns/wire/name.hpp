@@ -36,6 +36,8 @@ public:
 
     // "www.example.com." (root is "."); escapes dots and non-printables as \DDD.
     std::string to_text() const;
+    // The same text appended to `out` (no allocation once `out` has grown).
+    void append_text(std::string& out) const;
     // Key form for hash maps: the lower-cased wire bytes.
     std::string_view key_view() const {
         return {reinterpret_cast<const char*>(bytes_.data()), size_};
