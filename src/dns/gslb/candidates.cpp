@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "dns/gslb/latency_table.hpp"
+
 namespace udn::dns::gslb {
 namespace {
 
@@ -23,6 +25,10 @@ Candidate origin_candidate(const config::Customer& customer, const config::Origi
     candidate.backup = origin.backup;
     candidate.cost = origin.cost;
     return candidate;
+}
+
+bool whole_buckets(const net::Cidr& cidr) {
+    return cidr.prefix_length() <= (cidr.network().is_v4() ? latency_prefix_v4 : latency_prefix_v6);
 }
 
 class DomainCompiler {
@@ -52,6 +58,10 @@ public:
             out.candidates.resize(max_candidates);
         }
         for (const auto& mapping : domain.policy.static_mappings) add_mapping(mapping, out);
+        out.rank_per_bucket = std::all_of(out.mappings.begin(), out.mappings.end(),
+                                          [](const auto& m) { return whole_buckets(m.client); }) &&
+                              std::all_of(config_.coverage.begin(), config_.coverage.end(),
+                                          [](const auto& zone) { return whole_buckets(zone.client); });
         return out;
     }
 

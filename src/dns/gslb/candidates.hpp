@@ -36,6 +36,9 @@ struct CompiledDomain {
     config::Policy policy;
     std::vector<Candidate> candidates;
     std::vector<StaticMappingSet> mappings;
+    // Every static mapping and coverage zone is a whole client bucket (/24, /48) or larger, so
+    // all clients of a bucket get the same ranking and it may be cached per bucket.
+    bool rank_per_bucket = true;
 };
 
 // Observation key of a server and of a customer's origin (probe reports use the same keys).

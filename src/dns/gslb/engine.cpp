@@ -40,7 +40,12 @@ const net::IpAddress* address_for(const Candidate& candidate, net::IpAddress::Fa
     return nullptr;
 }
 
-ClientLatency client_latency(const Client& client, const EngineInputs& inputs) {
+// Lowers `valid_until_ms` to the moment an input that is fresh now turns stale.
+void fresh_until(std::int64_t& valid_until_ms, std::int64_t stale_from_ms) {
+    valid_until_ms = std::min(valid_until_ms, stale_from_ms);
+}
+
+ClientLatency client_latency(const Client& client, const EngineInputs& inputs, std::int64_t& valid_until_ms) {
     ClientLatency out;
     if (inputs.latency == nullptr) return out;
     const auto key = client_prefix_key(client.address);
@@ -51,6 +56,7 @@ ClientLatency client_latency(const Client& client, const EngineInputs& inputs) {
     for (std::size_t p = 0; p < pops; ++p) {
         if (out.latency_ms[p] == UINT32_MAX) continue;
         out.fresh[p] = static_cast<std::int64_t>(out.measured_at_s[p]) + limit_s >= now_s;
+        if (out.fresh[p]) fresh_until(valid_until_ms, (static_cast<std::int64_t>(out.measured_at_s[p]) + limit_s + 1) * 1000);
         out.any_fresh |= out.fresh[p];
         out.any_stale |= !out.fresh[p];
     }
@@ -58,7 +64,8 @@ ClientLatency client_latency(const Client& client, const EngineInputs& inputs) {
 }
 
 // Health, load and loss from fresh probe samples only; down when most fresh reporters say so.
-void assess_health(const Candidate& candidate, const EngineInputs& inputs, CandidateState& state) {
+void assess_health(const Candidate& candidate, const EngineInputs& inputs, CandidateState& state,
+                   std::int64_t& valid_until_ms) {
     const auto* observation = inputs.observations ? inputs.observations->find(candidate.key) : nullptr;
     if (observation == nullptr) return;
     const auto oldest_ms = inputs.now_ms - static_cast<std::int64_t>(inputs.config->probe.staleness_ms);
@@ -67,6 +74,7 @@ void assess_health(const Candidate& candidate, const EngineInputs& inputs, Candi
     double loss_sum = 0;
     for (const auto& sample : observation->samples) {
         if (sample.measured_at_ms < oldest_ms) continue;
+        fresh_until(valid_until_ms, sample.measured_at_ms + static_cast<std::int64_t>(inputs.config->probe.staleness_ms) + 1);
         (sample.up ? up : down) += 1;
         loss_sum += sample.loss;
     }
@@ -75,13 +83,17 @@ void assess_health(const Candidate& candidate, const EngineInputs& inputs, Candi
         state.down = down > up;
         state.loss = loss_sum / (up + down);
     }
-    if (observation->has_load && observation->load_measured_at_ms >= oldest_ms) state.load = observation->load;
+    if (observation->has_load && observation->load_measured_at_ms >= oldest_ms) {
+        state.load = observation->load;
+        fresh_until(valid_until_ms,
+                    observation->load_measured_at_ms + static_cast<std::int64_t>(inputs.config->probe.staleness_ms) + 1);
+    }
 }
 
 // The seed's latency rule: via each probe that measured both, probe-to-server plus
 // probe-to-client; the best over probes. A cache in the probe's own POP is 0 ms from it.
 void assess_latency(const Candidate& candidate, const EngineInputs& inputs, const ClientLatency& client,
-                    CandidateState& state) {
+                    CandidateState& state, std::int64_t& valid_until_ms) {
     if (!client.any_fresh) return;
     const auto* observation = inputs.observations ? inputs.observations->find(candidate.key) : nullptr;
     const auto oldest_ms = inputs.now_ms - static_cast<std::int64_t>(inputs.config->probe.staleness_ms);
@@ -93,6 +105,8 @@ void assess_latency(const Candidate& candidate, const EngineInputs& inputs, cons
             for (const auto& sample : observation->samples) {
                 if (sample.pop == inputs.config->pops[p].name && sample.measured_at_ms >= oldest_ms) {
                     to_server = sample.rtt_ms;
+                    fresh_until(valid_until_ms, sample.measured_at_ms +
+                                                    static_cast<std::int64_t>(inputs.config->probe.staleness_ms) + 1);
                 }
             }
         }
@@ -116,58 +130,88 @@ const config::CoverageZone* coverage_for(const config::Config& config, const net
     return best;
 }
 
-class Decider {
+// The input-dependent half: assesses every candidate, chooses the pool, scores and sorts it.
+class Ranker {
 public:
-    Decider(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
-            const Client& client, const EngineInputs& inputs, RandomState& random, Explanation* explanation)
-        : domain_(domain), domain_index_(domain_index), family_(family), client_(client), inputs_(inputs),
-          random_(random), explanation_(explanation), count_(domain.candidates.size()) {}
+    Ranker(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client,
+           const EngineInputs& inputs, Explanation* explanation)
+        : domain_(domain), family_(family), client_(client), inputs_(inputs), explanation_(explanation),
+          count_(domain.candidates.size()) {}
 
-    Decision run() {
-        Decision decision;
-        if (client_.from_client_subnet) {
-            const unsigned bucket = client_.address.is_v4() ? latency_prefix_v4 : latency_prefix_v6;
-            decision.scope_prefix_length = static_cast<std::uint8_t>(std::min(client_.prefix_length, bucket));
-        }
-        assess_all();
+    Ranking run() {
+        Ranking ranking;
+        assess_all(ranking);
         if (!choose_pool()) {
-            note("every candidate is down and the policy says servfail");
-            decision.outcome = Decision::Outcome::servfail;
-            finish_explanation(decision);
-            return decision;
+            note([] { return "every candidate is down and the policy says servfail"; });
+            ranking.servfail = true;
+            return ranking;
         }
         score_pool();
-        pick(decision);
-        finish_explanation(decision);
-        return decision;
+        order_pool(ranking);
+        return ranking;
+    }
+
+    // The explanation rows, once `decision` was picked from this ranking.
+    void explain(const Decision& decision) const {
+        if (explanation_ == nullptr) return;
+        explanation_->name = domain_.name;
+        explanation_->client = fmt::format("{}/{}{}", client_.address.to_string(), client_.prefix_length,
+                                           client_.from_client_subnet ? " (ECS)" : "");
+        for (std::size_t i = 0; i < count_; ++i) {
+            const auto& candidate = domain_.candidates[i];
+            const auto& state = states_[i];
+            CandidateExplanation row;
+            row.label = candidate.label;
+            row.address = state.address ? state.address->to_string() : "(no address of this family)";
+            row.health = !state.health_known ? "unknown" : state.down ? "down" : "up";
+            row.load = state.load;
+            row.loss = state.loss;
+            row.latency_ms = state.latency_ms;
+            if (state.latency_pop >= 0) row.latency_via = inputs_.config->pops[static_cast<std::size_t>(state.latency_pop)].name;
+            row.cost = candidate.cost;
+            row.weight = candidate.weight;
+            row.backup = candidate.backup;
+            row.eligible = state.eligible;
+            row.score = state.score;
+            row.chosen = std::find(decision.addresses.begin(), decision.addresses.begin() + static_cast<long>(decision.count),
+                                   state.address) != decision.addresses.begin() + static_cast<long>(decision.count) &&
+                         state.address != nullptr;
+            explanation_->candidates.push_back(std::move(row));
+        }
     }
 
 private:
-    void note(std::string text) {
-        if (explanation_ != nullptr) explanation_->notes.push_back(std::move(text));
+    // Notes are for explanations only: `text` (a callable) is not even formatted otherwise.
+    template <class Text>
+    void note(Text&& text) {
+        if (explanation_ != nullptr) explanation_->notes.emplace_back(text());
     }
 
-    void assess_all() {
-        const auto latency = client_latency(client_, inputs_);
+    void assess_all(Ranking& ranking) {
+        auto& valid_until_ms = ranking.valid_until_ms;
+        const auto latency = client_latency(client_, inputs_, valid_until_ms);
         if ((!latency.any_fresh || latency.any_stale) && inputs_.measurements != nullptr) {
             inputs_.measurements->push(client_.address);
+            fresh_until(valid_until_ms, inputs_.now_ms + remeasure_interval_ms);
         }
         any_latency_ = false;
         for (std::size_t i = 0; i < count_; ++i) {
             auto& state = states_[i];
             state = CandidateState{};
             state.address = address_for(domain_.candidates[i], family_);
-            assess_health(domain_.candidates[i], inputs_, state);
-            assess_latency(domain_.candidates[i], inputs_, latency, state);
+            assess_health(domain_.candidates[i], inputs_, state, valid_until_ms);
+            assess_latency(domain_.candidates[i], inputs_, latency, state, valid_until_ms);
             any_latency_ |= state.latency_ms >= 0;
         }
         if (!any_latency_) {
             coverage_ = coverage_for(*inputs_.config, client_.address);
-            note(coverage_ != nullptr
+            note([&] {
+                return coverage_ != nullptr
                      ? fmt::format("latency to {} unknown or stale: coverage zone {} says POP {}; measurement requested",
                                    client_.address.to_string(), coverage_->client.to_string(), coverage_->pop)
                      : fmt::format("latency to {} unknown or stale and no coverage zone matches; measurement requested",
-                                   client_.address.to_string()));
+                                   client_.address.to_string());
+            });
         }
     }
 
@@ -194,26 +238,28 @@ private:
         };
         const auto healthy_primary = [&](std::size_t i) { return !domain_.candidates[i].backup && !states_[i].down; };
         if (mapping != nullptr && mark([&](std::size_t i) { return healthy_primary(i) && in_mapping(i, *mapping); }) > 0) {
-            note(fmt::format("static mapping {} applies", mapping->client.to_string()));
+            note([&] { return fmt::format("static mapping {} applies", mapping->client.to_string()); });
             return true;
         }
-        if (mapping != nullptr) note(fmt::format("static mapping {} matched but its servers are down", mapping->client.to_string()));
+        if (mapping != nullptr) {
+            note([&] { return fmt::format("static mapping {} matched but its servers are down", mapping->client.to_string()); });
+        }
         if (mark(healthy_primary) > 0) return true;
         if (mark([&](std::size_t i) { return domain_.candidates[i].backup && !states_[i].down; }) > 0) {
-            note("every primary is down: handing out backups");
+            note([] { return "every primary is down: handing out backups"; });
             return true;
         }
         switch (domain_.policy.when_all_down) {
             case config::AllDownPolicy::servfail: return false;
             case config::AllDownPolicy::return_backups:
                 if (mark([&](std::size_t i) { return domain_.candidates[i].backup; }) > 0) {
-                    note("every candidate is down: policy return_backups");
+                    note([] { return "every candidate is down: policy return_backups"; });
                     return true;
                 }
                 break;
             case config::AllDownPolicy::return_all: break;
         }
-        note("every candidate is down: policy returns all");
+        note([] { return "every candidate is down: policy returns all"; });
         mark([](std::size_t) { return true; });
         return true;
     }
@@ -246,6 +292,96 @@ private:
         }
     }
 
+    // Best score first; the near-equal best (split by weight at pick time) form a prefix.
+    void order_pool(Ranking& ranking) const {
+        std::size_t pool = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            if (!states_[i].eligible) continue;
+            ranking.order[pool++] = static_cast<std::uint8_t>(i);
+            ranking.eligible |= std::uint64_t{1} << i;
+        }
+        std::stable_sort(ranking.order.begin(), ranking.order.begin() + static_cast<long>(pool),
+                         [&](auto a, auto b) { return states_[a].score < states_[b].score; });
+        ranking.pool = static_cast<std::uint8_t>(pool);
+        std::size_t ties = 0;
+        while (ties < pool && states_[ranking.order[ties]].score <= states_[ranking.order[0]].score + near_equal_score) {
+            ++ties;
+        }
+        ranking.ties = static_cast<std::uint8_t>(ties);
+    }
+
+    const CompiledDomain& domain_;
+    net::IpAddress::Family family_;
+    const Client& client_;
+    const EngineInputs& inputs_;
+    Explanation* explanation_;
+    std::size_t count_;
+    std::array<CandidateState, max_candidates> states_{};
+    bool any_latency_ = false;
+    const config::CoverageZone* coverage_ = nullptr;
+};
+
+// The per-query half: persistence, then the near-equal best split by weight, then score order.
+class Picker {
+public:
+    Picker(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family, const Client& client,
+           const Ranking& ranking, const EngineInputs& inputs, RandomState& random, Explanation* explanation)
+        : domain_(domain), domain_index_(domain_index), family_(family), client_(client), ranking_(ranking),
+          inputs_(inputs), random_(random), explanation_(explanation) {}
+
+    Decision run() {
+        Decision decision;
+        if (client_.from_client_subnet) {
+            const unsigned bucket = client_.address.is_v4() ? latency_prefix_v4 : latency_prefix_v6;
+            decision.scope_prefix_length = static_cast<std::uint8_t>(std::min(client_.prefix_length, bucket));
+        }
+        if (ranking_.servfail) {
+            decision.outcome = Decision::Outcome::servfail;
+            return decision;
+        }
+        if (ranking_.pool == 0) return decision;
+        const auto& policy = domain_.policy;
+        const std::size_t wanted = std::clamp<std::size_t>(policy.answers, 1, max_answers);
+        const bool persistent = policy.persistence_s > 0 && inputs_.persistence != nullptr;
+        const auto client_key = client_prefix_key(client_.address);
+        if (persistent) {
+            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
+            if (kept && *kept < domain_.candidates.size() && (ranking_.eligible >> *kept & 1) != 0) {
+                if (explanation_ != nullptr) {
+                    explanation_->notes.push_back(fmt::format("persistence: client keeps {}", domain_.candidates[*kept].label));
+                }
+                take(decision, *kept);
+            }
+        }
+        std::array<std::uint8_t, max_candidates> ties{};
+        std::size_t tie_count = 0;
+        for (std::size_t k = 0; k < ranking_.ties; ++k) {
+            if (!chosen(ranking_.order[k])) ties[tie_count++] = ranking_.order[k];
+        }
+        while (decision.count < wanted && tie_count > 0) {
+            const std::size_t k = policy.use_weights ? weighted_pick(ties, tie_count) : 0;
+            take(decision, ties[k]);
+            std::copy(ties.begin() + static_cast<long>(k) + 1, ties.begin() + static_cast<long>(tie_count),
+                      ties.begin() + static_cast<long>(k));
+            --tie_count;
+        }
+        for (std::size_t k = 0; k < ranking_.pool && decision.count < wanted; ++k) {
+            if (!chosen(ranking_.order[k])) take(decision, ranking_.order[k]);
+        }
+        if (persistent && first_taken_ >= 0) {
+            const auto first = static_cast<std::uint8_t>(first_taken_);
+            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
+            if (!kept || *kept != first) {
+                inputs_.persistence->remember(domain_index_, client_key, inputs_.generation, first,
+                                              inputs_.now_ms + std::int64_t{policy.persistence_s} * 1000);
+            }
+        }
+        return decision;
+    }
+
+private:
+    bool chosen(std::size_t index) const { return (chosen_ >> index & 1) != 0; }
+
     std::size_t weighted_pick(const std::array<std::uint8_t, max_candidates>& set, std::size_t size) {
         std::uint64_t total = 0;
         for (std::size_t k = 0; k < size; ++k) total += domain_.candidates[set[k]].weight;
@@ -260,101 +396,21 @@ private:
     }
 
     void take(Decision& decision, std::size_t index) {
-        chosen_[index] = true;
+        chosen_ |= std::uint64_t{1} << index;
         if (first_taken_ < 0) first_taken_ = static_cast<int>(index);
-        if (decision.count < max_answers) decision.addresses[decision.count++] = states_[index].address;
-    }
-
-    void pick(Decision& decision) {
-        const auto& policy = domain_.policy;
-        const std::size_t wanted = std::clamp<std::size_t>(policy.answers, 1, max_answers);
-        chosen_.fill(false);
-        std::array<std::uint8_t, max_candidates> order{};
-        std::size_t pool = 0;
-        for (std::size_t i = 0; i < count_; ++i) {
-            if (states_[i].eligible) order[pool++] = static_cast<std::uint8_t>(i);
-        }
-        std::stable_sort(order.begin(), order.begin() + static_cast<long>(pool),
-                         [&](auto a, auto b) { return states_[a].score < states_[b].score; });
-        if (pool == 0) return;
-        const bool persistent = policy.persistence_s > 0 && inputs_.persistence != nullptr;
-        const auto client_key = client_prefix_key(client_.address);
-        if (persistent) {
-            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
-            if (kept && *kept < count_ && states_[*kept].eligible) {
-                note(fmt::format("persistence: client keeps {}", domain_.candidates[*kept].label));
-                take(decision, *kept);
-            }
-        }
-        // Near-equal best scores are split by weight; the rest follow in score order.
-        std::array<std::uint8_t, max_candidates> ties{};
-        std::size_t tie_count = 0;
-        for (std::size_t k = 0; k < pool; ++k) {
-            if (states_[order[k]].score <= states_[order[0]].score + near_equal_score && !chosen_[order[k]]) {
-                ties[tie_count++] = order[k];
-            }
-        }
-        while (decision.count < wanted && tie_count > 0) {
-            const std::size_t k = policy.use_weights ? weighted_pick(ties, tie_count) : 0;
-            take(decision, ties[k]);
-            std::copy(ties.begin() + static_cast<long>(k) + 1, ties.begin() + static_cast<long>(tie_count),
-                      ties.begin() + static_cast<long>(k));
-            --tie_count;
-        }
-        for (std::size_t k = 0; k < pool && decision.count < wanted; ++k) {
-            if (!chosen_[order[k]]) take(decision, order[k]);
-        }
-        if (persistent && first_taken_ >= 0) {
-            const auto first = static_cast<std::uint8_t>(first_taken_);
-            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
-            if (!kept || *kept != first) {
-                inputs_.persistence->remember(domain_index_, client_key, inputs_.generation, first,
-                                              inputs_.now_ms + std::int64_t{policy.persistence_s} * 1000);
-            }
-        }
-    }
-
-    void finish_explanation(const Decision& decision) {
-        if (explanation_ == nullptr) return;
-        explanation_->name = domain_.name;
-        explanation_->client = fmt::format("{}/{}{}", client_.address.to_string(), client_.prefix_length,
-                                           client_.from_client_subnet ? " (ECS)" : "");
-        for (std::size_t i = 0; i < count_; ++i) {
-            const auto& candidate = domain_.candidates[i];
-            const auto& state = states_[i];
-            CandidateExplanation row;
-            row.label = candidate.label;
-            row.address = state.address ? state.address->to_string() : "(no address of this family)";
-            row.health = !state.health_known ? "unknown" : state.down ? "down" : "up";
-            row.load = state.load;
-            row.loss = state.loss;
-            row.latency_ms = state.latency_ms;
-            if (state.latency_pop >= 0) row.latency_via = inputs_.config->pops[static_cast<std::size_t>(state.latency_pop)].name;
-            row.cost = candidate.cost;
-            row.weight = candidate.weight;
-            row.backup = candidate.backup;
-            row.eligible = state.eligible;
-            row.score = state.score;
-            row.chosen = std::find(decision.addresses.begin(), decision.addresses.begin() + static_cast<long>(decision.count),
-                                   state.address) != decision.addresses.begin() + static_cast<long>(decision.count) &&
-                         state.address != nullptr;
-            explanation_->candidates.push_back(std::move(row));
-        }
+        if (decision.count < max_answers) decision.addresses[decision.count++] = address_for(domain_.candidates[index], family_);
     }
 
     const CompiledDomain& domain_;
     std::size_t domain_index_;
     net::IpAddress::Family family_;
     const Client& client_;
+    const Ranking& ranking_;
     const EngineInputs& inputs_;
     RandomState& random_;
     Explanation* explanation_;
-    std::size_t count_;
-    std::array<CandidateState, max_candidates> states_{};
-    std::array<bool, max_candidates> chosen_{};
-    bool any_latency_ = false;
+    std::uint64_t chosen_ = 0;
     int first_taken_ = -1;
-    const config::CoverageZone* coverage_ = nullptr;
 };
 
 std::string number_or_dash(double value, const char* format) {
@@ -365,7 +421,22 @@ std::string number_or_dash(double value, const char* format) {
 
 Decision decide(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
                 const Client& client, const EngineInputs& inputs, RandomState& random, Explanation* explanation) {
-    return Decider(domain, domain_index, family, client, inputs, random, explanation).run();
+    Ranker ranker(domain, family, client, inputs, explanation);
+    const auto ranking = ranker.run();
+    const auto decision = Picker(domain, domain_index, family, client, ranking, inputs, random, explanation).run();
+    ranker.explain(decision);
+    return decision;
+}
+
+Ranking rank(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client,
+             const EngineInputs& inputs) {
+    return Ranker(domain, family, client, inputs, nullptr).run();
+}
+
+Decision pick(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
+              const Client& client, const Ranking& ranking, const EngineInputs& inputs, RandomState& random,
+              Explanation* explanation) {
+    return Picker(domain, domain_index, family, client, ranking, inputs, random, explanation).run();
 }
 
 std::string Explanation::to_text() const {

@@ -7,6 +7,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,21 @@ struct Client {
     net::IpAddress address;         // the ECS subnet's address, or the resolver's
     unsigned prefix_length = 32;    // ECS source prefix, or the full address length
     bool from_client_subnet = false;
+};
+
+// The half of a decision that depends only on its inputs (configuration, probe observations,
+// the client bucket's latency, the time) and not on chance or persistence: which candidates
+// are eligible, best score first, and how many of the best are near-equal (split by weight).
+// A worker may reuse it for every client of the same bucket until valid_until_ms or until an
+// input changes (RankingCache); the weighted pick and persistence stay per query.
+static_assert(max_candidates <= 64, "Ranking::eligible has one bit per candidate");
+struct Ranking {
+    bool servfail = false;                       // every candidate down and the policy says so
+    std::uint8_t pool = 0;                       // eligible candidates, in `order`
+    std::uint8_t ties = 0;                       // order[0..ties) are within the near-equal margin of the best
+    std::uint64_t eligible = 0;                  // bit i: candidate i is eligible
+    std::array<std::uint8_t, max_candidates> order{};  // candidate indexes, best score first
+    std::int64_t valid_until_ms = std::numeric_limits<std::int64_t>::max();  // first moment an input used here goes stale
 };
 
 struct Decision {
@@ -85,5 +101,15 @@ struct RandomState {
 Decision decide(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
                 const Client& client, const EngineInputs& inputs, RandomState& random,
                 Explanation* explanation = nullptr);
+
+// decide() in its two halves. rank() asks the probes to measure the client when its latency is
+// unknown or stale (and then keeps the ranking valid for at most remeasure_interval_ms, so that
+// a reused ranking asks again).
+inline constexpr std::int64_t remeasure_interval_ms = 1000;
+Ranking rank(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client,
+             const EngineInputs& inputs);
+Decision pick(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
+              const Client& client, const Ranking& ranking, const EngineInputs& inputs, RandomState& random,
+              Explanation* explanation = nullptr);
 
 }  // namespace udn::dns::gslb

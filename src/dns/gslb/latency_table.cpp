@@ -42,7 +42,8 @@ LatencyTable::LatencyTable(std::size_t pop_count, std::size_t capacity)
       capacity_(bucket_count_ * bucket_slots),
       keys_(capacity_, 0),
       latency_ms_(capacity_ * pop_count_, no_sample),
-      measured_at_s_(capacity_ * pop_count_, 0) {}
+      measured_at_s_(capacity_ * pop_count_, 0),
+      versions_(bucket_count_) {}
 
 // Any bucket count (not only powers of two), so memory follows the configured capacity.
 std::size_t LatencyTable::bucket_start(std::uint64_t key) const { return (mix(key) % bucket_count_) * bucket_slots; }
@@ -75,6 +76,7 @@ void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::
     }
     latency_ms_[target * pop_count_ + pop_index] = static_cast<std::uint16_t>(std::min<std::uint32_t>(latency_ms, 0xFFFE));
     measured_at_s_[target * pop_count_ + pop_index] = measured_at_s;
+    versions_[home / bucket_slots].fetch_add(1, std::memory_order_release);
 }
 
 bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s) const {
@@ -95,7 +97,8 @@ bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, s
 
 std::size_t LatencyTable::memory_bytes() const {
     return keys_.capacity() * sizeof(std::uint64_t) + latency_ms_.capacity() * sizeof(std::uint16_t) +
-           measured_at_s_.capacity() * sizeof(std::uint32_t) + sizeof(*this);
+           measured_at_s_.capacity() * sizeof(std::uint32_t) + versions_.capacity() * sizeof(std::uint32_t) +
+           sizeof(*this);
 }
 
 std::size_t LatencyTable::size() const {

@@ -1,9 +1,12 @@
 // Latency from each POP's latency probe to client prefixes (resolver /24 or /48, or the ECS
 // subnet), for up to millions of prefixes in fixed memory: an open-addressed table allocated
 // once, striped locks, no allocation on insert or lookup. Old entries are overwritten when
-// the probe window is full.
+// the probe window is full. Each bucket carries a version that every record() bumps, so a
+// reader that keeps something derived from a lookup can tell, with one atomic load and no
+// lock, that it may still use it.
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,6 +32,12 @@ public:
     // Fills latency_ms/measured_at_s (size pop_count); false when the prefix is unknown.
     bool lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s) const;
 
+    // Changes whenever the data `lookup(prefix_key)` returns may have changed. Read it before
+    // the lookup whose result is kept.
+    std::uint32_t version(std::uint64_t prefix_key) const {
+        return versions_[bucket_start(prefix_key) / bucket_slots].load(std::memory_order_acquire);
+    }
+
     std::size_t pop_count() const { return pop_count_; }
     std::size_t capacity() const { return capacity_; }
     std::size_t memory_bytes() const;
@@ -45,6 +54,7 @@ private:
     std::vector<std::uint64_t> keys_;       // 0 = empty
     std::vector<std::uint16_t> latency_ms_; // capacity * pop_count; 0xFFFF = no sample
     std::vector<std::uint32_t> measured_at_s_;
+    std::vector<std::atomic<std::uint32_t>> versions_;  // one per bucket
     mutable std::array<std::mutex, stripe_count> stripes_;
 };
 

@@ -6,6 +6,7 @@ namespace udn::dns::gslb {
 
 void ObservationStore::record_check(const std::string& target, const ProbeSample& sample) {
     std::lock_guard lock(mutex_);
+    changed_ = true;
     auto& samples = working_.targets[target].samples;
     const auto it = std::find_if(samples.begin(), samples.end(), [&](const auto& s) { return s.pop == sample.pop; });
     if (it == samples.end()) {
@@ -18,6 +19,7 @@ void ObservationStore::record_check(const std::string& target, const ProbeSample
 void ObservationStore::record_load(const std::string& target, double load, std::int64_t measured_at_ms) {
     std::lock_guard lock(mutex_);
     auto& observation = working_.targets[target];
+    changed_ = true;
     if (observation.has_load && measured_at_ms < observation.load_measured_at_ms) return;
     observation.has_load = true;
     observation.load = std::clamp(load, 0.0, 1.0);
@@ -26,6 +28,8 @@ void ObservationStore::record_load(const std::string& target, double load, std::
 
 void ObservationStore::publish() {
     std::lock_guard lock(mutex_);
+    if (!changed_) return;
+    changed_ = false;
     published_.replace(std::make_shared<const ObservationView>(working_));
 }
 

@@ -50,7 +50,9 @@ public:
 
     void record_check(const std::string& target, const ProbeSample& sample);
     void record_load(const std::string& target, double load, std::int64_t measured_at_ms);
-    // Makes the updates so far visible to readers (the ingest thread calls it after a batch).
+    // Makes the updates so far visible to readers (the ingest thread calls it after a batch);
+    // without updates since the last publish, readers keep the view they have (and whatever
+    // they derived from it).
     void publish();
 
     const Snapshot<ObservationView>& snapshot() const { return published_; }
@@ -58,6 +60,7 @@ public:
 private:
     std::mutex mutex_;
     ObservationView working_;
+    bool changed_ = false;
     Snapshot<ObservationView> published_;
 };
 

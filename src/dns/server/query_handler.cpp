@@ -17,9 +17,10 @@ constexpr int max_cname_hops = 8;
 class Answerer {
 public:
     Answerer(const ServingState& serving, const gslb::EngineInputs& inputs, gslb::RandomState& random,
-             wire::ResponseBuilder& builder, const wire::Query& query, const gslb::Client& client, QueryInfo& info)
-        : serving_(serving), zones_(*serving.zones), inputs_(inputs), random_(random), builder_(builder),
-          query_(query), client_(client), info_(info) {}
+             gslb::RankingCache& rankings, std::uint64_t epoch, wire::ResponseBuilder& builder,
+             const wire::Query& query, const gslb::Client& client, QueryInfo& info)
+        : serving_(serving), zones_(*serving.zones), inputs_(inputs), random_(random), rankings_(rankings),
+          epoch_(epoch), builder_(builder), query_(query), client_(client), info_(info) {}
 
     void answer() {
         if (query_.qclass != wire::class_in) return finish_rcode(rcode::refused);
@@ -122,7 +123,7 @@ private:
         const auto index = static_cast<std::size_t>(node.gslb_domain);
         const auto& domain = serving_.domains->domain(index);
         const auto family = query_.qtype == rr_type::a ? net::IpAddress::Family::v4 : net::IpAddress::Family::v6;
-        const auto decision = gslb::decide(domain, index, family, client_, inputs_, random_);
+        const auto decision = rankings_.decide(domain, index, family, client_, inputs_, random_, epoch_);
         info_.gslb_domain = node.gslb_domain;
         info_.scope_prefix_length = decision.scope_prefix_length;
         builder_.set_client_subnet_scope(decision.scope_prefix_length);
@@ -171,6 +172,8 @@ private:
     const zone::ZoneSet& zones_;
     const gslb::EngineInputs& inputs_;
     gslb::RandomState& random_;
+    gslb::RankingCache& rankings_;
+    std::uint64_t epoch_;
     wire::ResponseBuilder& builder_;
     const wire::Query& query_;
     const gslb::Client& client_;
@@ -198,7 +201,8 @@ std::size_t udp_limit(const wire::Query& query) {
 }  // namespace
 
 QueryHandler::QueryHandler(SharedState& shared, std::uint64_t random_seed)
-    : shared_(shared), serving_(shared.serving), observations_(shared.observations.snapshot()) {
+    : shared_(shared), serving_(shared.serving), observations_(shared.observations.snapshot()),
+      rankings_(4096, random_seed) {
     random_.state = random_seed | 1;
 }
 
@@ -233,10 +237,16 @@ std::size_t QueryHandler::handle(std::span<const std::uint8_t> query_bytes, cons
         return builder.finish();
     }
     const auto& serving = serving_.current();
-    const gslb::EngineInputs inputs{serving.config.get(), &observations_.current(), &shared_.latency,
+    const auto& observations = observations_.current();
+    if (&serving != seen_serving_ || &observations != seen_observations_) {
+        seen_serving_ = &serving;
+        seen_observations_ = &observations;
+        ++epoch_;
+    }
+    const gslb::EngineInputs inputs{serving.config.get(), &observations, &shared_.latency,
                                     &shared_.persistence, &shared_.measurements, serving.generation, now_ms};
     const auto client = client_of(query, source);
-    Answerer(serving, inputs, random_, builder, query, client, info).answer();
+    Answerer(serving, inputs, random_, rankings_, epoch_, builder, query, client, info).answer();
     builder.set_rcode(info.rcode);
     return builder.finish();
 }

@@ -1,13 +1,15 @@
 // Turns one query into one response: the authoritative logic (REFUSED outside our zones,
 // NXDOMAIN/NODATA with the SOA, CNAME chains inside our data, referrals, minimal ANY, EDNS and
 // ECS, truncation for UDP) with GSLB decisions for customer names. One handler per worker
-// thread; it owns its random state and snapshot readers and never allocates per query.
+// thread; it owns its random state, snapshot readers and GSLB ranking cache and never
+// allocates per query.
 #pragma once
 #include <cstdint>
 #include <span>
 
 #include "common/net/ip_address.hpp"
 #include "dns/gslb/engine.hpp"
+#include "dns/gslb/ranking_cache.hpp"
 #include "dns/server/serving_state.hpp"
 #include "dns/wire/query.hpp"
 
@@ -43,6 +45,12 @@ private:
     SnapshotReader<ServingState> serving_;
     SnapshotReader<gslb::ObservationView> observations_;
     gslb::RandomState random_;
+    gslb::RankingCache rankings_;
+    // Bumped when the serving or observation snapshot is a different object (the reader holds
+    // the current one, so a new snapshot can never reuse its address).
+    std::uint64_t epoch_ = 1;
+    const ServingState* seen_serving_ = nullptr;
+    const gslb::ObservationView* seen_observations_ = nullptr;
 };
 
 }  // namespace udn::dns::server

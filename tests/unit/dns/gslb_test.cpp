@@ -1,10 +1,12 @@
 // GSLB decisions with injected probe data: load, the latency rule, failover, backups, weights,
-// persistence, static mappings, staleness, coverage fallback, ECS scope, explanations.
+// persistence, static mappings, staleness, coverage fallback, ECS scope, explanations. Every
+// decision test runs twice: straight through decide(), and through a worker's RankingCache.
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "dns/gslb/engine.hpp"
+#include "dns/gslb/ranking_cache.hpp"
 #include "test_config.hpp"
 
 namespace udn::dns::gslb {
@@ -13,7 +15,7 @@ namespace {
 using testing::ip;
 constexpr std::int64_t now_ms = 10'000'000;
 
-class Decisions : public ::testing::Test {
+class Decisions : public ::testing::TestWithParam<bool> {
 protected:
     Decisions() : latency_(8, 1024), persistence_(1024) {
         config_ = testing::make_config();
@@ -23,15 +25,23 @@ protected:
     void rebuild() {
         std::vector<std::string> errors;
         table_ = DomainTable::build(config_, errors);
+        ++rebuilds_;
         ASSERT_TRUE(table_) << errors.front();
     }
+
+    bool cached() const { return GetParam(); }
+    // Changes exactly when the configuration or the published observation view does.
+    std::uint64_t epoch() const { return (rebuilds_ << 32) + store_.snapshot().generation(); }
 
     std::vector<std::string> choose(std::string_view name, const Client& client, Explanation* explanation = nullptr,
                                     net::IpAddress::Family family = net::IpAddress::Family::v4) {
         const auto index = static_cast<std::size_t>(table_->find(name));
         store_.publish();
         const EngineInputs inputs{&config_, store_.snapshot().get().get(), &latency_, &persistence_, &queue_, 1, now_};
-        const auto decision = decide(table_->domain(index), index, family, client, inputs, random_, explanation);
+        const auto decision =
+            cached() && explanation == nullptr
+                ? cache_.decide(table_->domain(index), index, family, client, inputs, random_, epoch())
+                : decide(table_->domain(index), index, family, client, inputs, random_, explanation);
         last_ = decision;
         std::vector<std::string> out;
         for (std::size_t i = 0; i < decision.count; ++i) out.push_back(decision.addresses[i]->to_string());
@@ -60,11 +70,13 @@ protected:
     PersistenceTable persistence_;
     MeasurementQueue queue_;
     RandomState random_;
+    RankingCache cache_{64, 1};
+    std::uint64_t rebuilds_ = 0;
     Decision last_;
     std::int64_t now_ = now_ms;
 };
 
-TEST_F(Decisions, LowestLoadWins) {
+TEST_P(Decisions, LowestLoadWins) {
     store_.record_load(origin_key("acme", "m1"), 0.8, now_ms - 10);
     store_.record_load(origin_key("acme", "m2"), 0.2, now_ms - 10);
     for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
@@ -72,7 +84,7 @@ TEST_F(Decisions, LowestLoadWins) {
     EXPECT_EQ(first("www.acme.example"), "192.0.2.1");
 }
 
-TEST_F(Decisions, LatencyRuleAddsProbeToServerAndProbeToClient) {
+TEST_P(Decisions, LatencyRuleAddsProbeToServerAndProbeToClient) {
     // Client 198.51.100.0/24: 5 ms from the eu probe, 80 ms from the us probe.
     const auto client = client_prefix_key(ip("198.51.100.7"));
     latency_.record(client, 0, 5, now_ms / 1000);
@@ -92,7 +104,7 @@ TEST_F(Decisions, LatencyRuleAddsProbeToServerAndProbeToClient) {
     EXPECT_EQ(first("acme.cdn.example"), "127.0.1.2");
 }
 
-TEST_F(Decisions, DeadServersAreNeverReturned) {
+TEST_P(Decisions, DeadServersAreNeverReturned) {
     check(origin_key("acme", "m1"), false);
     check(origin_key("acme", "m2"), true);
     for (int i = 0; i < 200; ++i) EXPECT_EQ(first("www.acme.example", "203.0.113." + std::to_string(i % 250)), "192.0.2.2");
@@ -101,7 +113,7 @@ TEST_F(Decisions, DeadServersAreNeverReturned) {
     EXPECT_EQ(all, std::vector<std::string>{"192.0.2.2"});  // neither the dead one nor the backup
 }
 
-TEST_F(Decisions, BackupsOnlyWhenPrimariesAreDown) {
+TEST_P(Decisions, BackupsOnlyWhenPrimariesAreDown) {
     check(origin_key("acme", "m3"), true);
     for (int i = 0; i < 100; ++i) EXPECT_NE(first("www.acme.example"), "192.0.2.3");
     check(origin_key("acme", "m1"), false);
@@ -109,7 +121,7 @@ TEST_F(Decisions, BackupsOnlyWhenPrimariesAreDown) {
     EXPECT_EQ(first("www.acme.example"), "192.0.2.3");
 }
 
-TEST_F(Decisions, WhenEverythingIsDown) {
+TEST_P(Decisions, WhenEverythingIsDown) {
     for (const char* name : {"m1", "m2", "m3"}) check(origin_key("acme", name), false);
     domain_policy(0, [](auto& p) { p.when_all_down = config::AllDownPolicy::servfail; });
     choose("www.acme.example", {ip("203.0.113.1"), 32, false});
@@ -123,7 +135,7 @@ TEST_F(Decisions, WhenEverythingIsDown) {
     EXPECT_EQ(choose("www.acme.example", {ip("203.0.113.1"), 32, false}).size(), 3u);
 }
 
-TEST_F(Decisions, WeightsHoldWithinFivePercentOver10000Queries) {
+TEST_P(Decisions, WeightsHoldWithinFivePercentOver10000Queries) {
     config_.customers[0].origins[0].weight = 100;
     config_.customers[0].origins[1].weight = 300;
     rebuild();
@@ -133,7 +145,7 @@ TEST_F(Decisions, WeightsHoldWithinFivePercentOver10000Queries) {
     EXPECT_NEAR(counts["192.0.2.2"] / 10000.0, 0.75, 0.05 * 0.75);
 }
 
-TEST_F(Decisions, PersistenceSurvivesLoadChangesButNotFailure) {
+TEST_P(Decisions, PersistenceSurvivesLoadChangesButNotFailure) {
     domain_policy(0, [](auto& p) { p.persistence_s = 300; });
     store_.record_load(origin_key("acme", "m1"), 0.1, now_ms - 10);
     store_.record_load(origin_key("acme", "m2"), 0.9, now_ms - 10);
@@ -153,7 +165,7 @@ TEST_F(Decisions, PersistenceSurvivesLoadChangesButNotFailure) {
     EXPECT_EQ(first("www.acme.example"), "192.0.2.1");  // window over
 }
 
-TEST_F(Decisions, StaticMappingsOverride) {
+TEST_P(Decisions, StaticMappingsOverride) {
     domain_policy(0, [](auto& p) { p.static_mappings.push_back({*net::Cidr::parse("203.0.113.0/24"), {"m2"}}); });
     store_.record_load(origin_key("acme", "m1"), 0.0, now_ms - 10);
     store_.record_load(origin_key("acme", "m2"), 1.0, now_ms - 10);
@@ -163,7 +175,7 @@ TEST_F(Decisions, StaticMappingsOverride) {
     EXPECT_EQ(first("www.acme.example", "203.0.113.9"), "192.0.2.1");  // mapped server down: normal decision
 }
 
-TEST_F(Decisions, StaleDataIsIgnored) {
+TEST_P(Decisions, StaleDataIsIgnored) {
     const auto stale_ms = now_ms - config_.probe.staleness_ms - 1;
     check(origin_key("acme", "m1"), false, 0, 10, "eu", stale_ms);  // an old "down" does not count
     store_.record_load(origin_key("acme", "m2"), 1.0, stale_ms);    // nor an old high load
@@ -183,7 +195,7 @@ TEST_F(Decisions, StaleDataIsIgnored) {
     EXPECT_NE(std::find(asked.begin(), asked.end(), ip("10.1.2.3")), asked.end());
 }
 
-TEST_F(Decisions, EcsScope) {
+TEST_P(Decisions, EcsScope) {
     choose("www.acme.example", {ip("198.51.100.0"), 24, true});
     EXPECT_EQ(last_.scope_prefix_length, 24);
     choose("www.acme.example", {ip("198.51.0.0"), 16, true});
@@ -196,13 +208,81 @@ TEST_F(Decisions, EcsScope) {
     EXPECT_EQ(last_.scope_prefix_length, 0);
 }
 
-TEST_F(Decisions, AnswersCountAndFamily) {
+TEST_P(Decisions, AnswersCountAndFamily) {
     domain_policy(0, [](auto& p) { p.answers = 2; });
     EXPECT_EQ(choose("www.acme.example", {ip("198.51.100.7"), 32, false}).size(), 2u);
     EXPECT_TRUE(choose("www.acme.example", {ip("198.51.100.7"), 32, false}, nullptr, net::IpAddress::Family::v6).empty());
     const auto v6 = choose("acme.cdn.example", {ip("198.51.100.7"), 32, false}, nullptr, net::IpAddress::Family::v6);
     ASSERT_EQ(v6.size(), 1u);
     EXPECT_EQ(v6.front().substr(0, 6), "fd00::");
+}
+
+TEST_P(Decisions, AStaleDownReportStopsCountingWithoutNewReports) {
+    check(origin_key("acme", "m1"), false, 0, 10, "eu", now_ms - 100);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
+    now_ = now_ms - 100 + static_cast<std::int64_t>(config_.probe.staleness_ms) + 1;  // nothing new arrives
+    std::map<std::string, int> counts;
+    for (int i = 0; i < 200; ++i) ++counts[first("www.acme.example")];
+    EXPECT_GT(counts["192.0.2.1"], 50);  // health unknown again: back in the weighted split
+}
+
+TEST_P(Decisions, LatencyArrivingForABucketChangesItsAnswer) {
+    std::map<std::string, int> before;
+    for (int i = 0; i < 300; ++i) ++before[first("acme.cdn.example", "198.51.100.7")];
+    EXPECT_GE(before.size(), 3u);  // nothing measured: the POPs' caches (and the origin) share the load
+    const auto client = client_prefix_key(ip("198.51.100.99"));  // same /24
+    latency_.record(client, 0, 5, now_ms / 1000);
+    latency_.record(client, 1, 80, now_ms / 1000);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("acme.cdn.example", "198.51.100.7"), "127.0.1.2");
+}
+
+INSTANTIATE_TEST_SUITE_P(DirectAndCached, Decisions, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "cached" : "direct"; });
+
+TEST(RankingCache, OneRankingPerBucketUntilAnInputChanges) {
+    auto config = testing::make_config();
+    std::vector<std::string> errors;
+    const auto table = DomainTable::build(config, errors);
+    ASSERT_TRUE(table);
+    ObservationStore store;
+    LatencyTable latency(8, 1024);
+    RankingCache cache(64, 7);
+    RandomState random;
+    const auto index = static_cast<std::size_t>(table->find("www.acme.example"));
+    const auto ask = [&](std::string_view client, std::uint64_t epoch, std::int64_t now) {
+        const EngineInputs inputs{&config, store.snapshot().get().get(), &latency, nullptr, nullptr, 1, now};
+        return cache.decide(table->domain(index), index, net::IpAddress::Family::v4, {ip(client), 32, false}, inputs,
+                            random, epoch);
+    };
+    for (int i = 0; i < 100; ++i) ask("198.51.100." + std::to_string(i), 1, now_ms);
+    EXPECT_EQ(cache.misses(), 1u);
+    EXPECT_EQ(cache.hits(), 99u);
+    ask("198.51.101.1", 1, now_ms);  // another bucket
+    EXPECT_EQ(cache.misses(), 2u);
+    ask("198.51.100.1", 2, now_ms);  // new snapshots
+    EXPECT_EQ(cache.misses(), 3u);
+    latency.record(client_prefix_key(ip("198.51.100.1")), 0, 5, now_ms / 1000);
+    ask("198.51.100.1", 2, now_ms);  // the bucket's latency changed
+    EXPECT_EQ(cache.misses(), 4u);
+    ask("198.51.100.1", 2, now_ms + static_cast<std::int64_t>(config.probe.latency_staleness_s) * 1000 + 1000);
+    EXPECT_EQ(cache.misses(), 5u);  // that latency went stale
+    ask("198.51.100.1", 2, now_ms + static_cast<std::int64_t>(config.probe.latency_staleness_s) * 1000 + 1001);
+    EXPECT_EQ(cache.misses(), 5u);
+}
+
+TEST(RankingCache, SmallStaticMappingsAreNeverCachedPerBucket) {
+    auto config = testing::make_config();
+    config.customers[0].domains[0].policy.static_mappings.push_back({*net::Cidr::parse("203.0.113.128/25"), {"m2"}});
+    config.customers[0].domains[1].policy.static_mappings.push_back({*net::Cidr::parse("203.0.113.0/24"), {"eu"}});
+    std::vector<std::string> errors;
+    const auto table = DomainTable::build(config, errors);
+    ASSERT_TRUE(table);
+    EXPECT_FALSE(table->domain(0).rank_per_bucket);
+    EXPECT_TRUE(table->domain(1).rank_per_bucket);
+    config.coverage.push_back({});
+    config.coverage.back().client = *net::Cidr::parse("10.1.2.0/26");
+    config.coverage.back().pop = "us";
+    EXPECT_FALSE(DomainTable::build(config, errors)->domain(1).rank_per_bucket);
 }
 
 TEST(LatencyTableMemory, HoldsManyPrefixesInFixedMemory) {
