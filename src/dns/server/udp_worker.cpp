@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <array>
@@ -16,7 +17,7 @@ namespace {
 constexpr std::size_t batch_size = 64;
 constexpr std::size_t query_buffer_bytes = 4096;
 constexpr std::size_t answer_buffer_bytes = 4096;
-constexpr int poll_timeout_ms = 200;  // how quickly stop() is noticed
+constexpr int stop_check_ms = 200;  // how quickly stop() is noticed
 
 std::int64_t wall_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -42,6 +43,9 @@ UdpWorker::UdpWorker(std::size_t index, SharedState& shared, const std::vector<n
       sink_(sink), buffers_(std::make_unique<Buffers>()) {
     try {
         for (const auto& endpoint : endpoints) fds_.push_back(bind_udp(endpoint, true));
+        // A blocking receive wakes up this often to notice stop().
+        const timeval timeout{0, stop_check_ms * 1000};
+        for (const int fd : fds_) ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     } catch (...) {
         for (const int fd : fds_) ::close(fd);
         throw;
@@ -61,17 +65,24 @@ void UdpWorker::stop() {
 }
 
 void UdpWorker::run() {
+    if (fds_.size() == 1) {
+        // Blocks until the first datagram, then takes whatever else is queued (or times out).
+        while (!stopping_.load(std::memory_order_relaxed)) serve_batch(fds_.front(), MSG_WAITFORONE);
+        return;
+    }
     std::vector<pollfd> polls;
     for (const int fd : fds_) polls.push_back({fd, POLLIN, 0});
     while (!stopping_.load(std::memory_order_relaxed)) {
-        if (::poll(polls.data(), polls.size(), poll_timeout_ms) <= 0) continue;
+        if (::poll(polls.data(), polls.size(), stop_check_ms) <= 0) continue;
         for (const auto& p : polls) {
-            if ((p.revents & POLLIN) != 0) serve_batch(p.fd);
+            if ((p.revents & POLLIN) == 0) continue;
+            while (serve_batch(p.fd, MSG_DONTWAIT) == batch_size) {
+            }
         }
     }
 }
 
-void UdpWorker::serve_batch(int fd) {
+std::size_t UdpWorker::serve_batch(int fd, int flags) {
     auto& b = *buffers_;
     for (std::size_t i = 0; i < batch_size; ++i) {
         b.query_iov[i] = {b.queries[i].data(), b.queries[i].size()};
@@ -81,8 +92,8 @@ void UdpWorker::serve_batch(int fd) {
         b.in[i].msg_hdr.msg_iov = &b.query_iov[i];
         b.in[i].msg_hdr.msg_iovlen = 1;
     }
-    const int received = ::recvmmsg(fd, b.in.data(), batch_size, MSG_DONTWAIT, nullptr);
-    if (received <= 0) return;
+    const int received = ::recvmmsg(fd, b.in.data(), batch_size, flags, nullptr);
+    if (received <= 0) return 0;
     const auto now_ms = wall_clock_ms();
     std::size_t answers = 0;
     for (int i = 0; i < received; ++i) {
@@ -106,6 +117,7 @@ void UdpWorker::serve_batch(int fd) {
         if (n <= 0) break;  // the client is gone or the buffer is full: UDP may drop
         sent += static_cast<std::size_t>(n);
     }
+    return static_cast<std::size_t>(received);
 }
 
 }  // namespace udn::dns::server

@@ -1,5 +1,7 @@
 // One UDP worker: its own SO_REUSEPORT socket per listening address, receiving and answering
-// queries in batches with recvmmsg/sendmmsg into buffers allocated once.
+// queries in batches with recvmmsg/sendmmsg into buffers allocated once. With one address the
+// worker blocks in recvmmsg itself (one system call per batch); with several it polls and
+// then drains each ready socket.
 #pragma once
 #include <atomic>
 #include <memory>
@@ -21,7 +23,8 @@ public:
 
 private:
     void run();
-    void serve_batch(int fd);
+    // Returns the number of datagrams received (0 when none was waiting or on timeout).
+    std::size_t serve_batch(int fd, int flags);
 
     struct Buffers;
     std::size_t index_;
