@@ -2,10 +2,15 @@
 # bench/dns/run.sh — udn dns beside Knot DNS, NSD and gdnsd under the shared peers harness
 # (../shared/peers/dns-peers.sh: same zone, server pinned to CPU 0 with one worker, dnsperf on
 # CPU 1, CPU time per query from /proc). Two udn targets: with the query log on (the default)
-# and off. Then measures the latency state for 1M client prefixes (memory, record/lookup cost).
+# and off. Then a second pass measures latency percentiles under the same dnsperf load for every
+# server (dnsperf 2.10 prints only average and max): latency_sampler.cpp sends paced queries
+# for gslb.example.test beside dnsperf and reports p50/p99/max. Last, the latency state for 1M
+# client prefixes (memory, record/lookup cost).
 # Usage: bench/dns/run.sh [dns-peers.sh options, e.g. -d 10 -r 3 -m mixed,gslb]
 # Environment: PEERS_DIR (default: ../shared/peers beside the repository, else /work/shared/peers),
-#              PEERS (default nsd,knot,gdnsd), PORT_UDN (5354), PORT_UDN_NOLOG (5364).
+#              PEERS (default nsd,knot,gdnsd), PORT_UDN (5354), PORT_UDN_NOLOG (5364),
+#              UDN_BIN (a udn binary to measure instead of building build/release/udn),
+#              SAMPLE_QPS (2000: sampler rate), SKIP_PEERS_PASS=1 / SKIP_P99=1 / SKIP_MEMORY=1.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 peers_dir="${PEERS_DIR:-$repo/../shared/peers}"
@@ -24,53 +29,23 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-make -C "$repo" build >/dev/null
-udn="$repo/build/release/udn"
-
-# The peers' benchmark zone (dns-peers.sh --emit-zone static example.test) as a udn config:
-# the customer zone example.test with the same names; gslb.example.test is a live GSLB name
-# choosing one of three origins per query (like gdnsd's weighted DYNA).
-write_config() {  # file port
-    local port="$1"
-    cat <<CONF
-version = 1
-[network]
-name = "bench"
-domain = "udn.bench"
-cdn_zone = "cdn.bench"
-hostmaster = "hostmaster@udn.bench"
-report_key = "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-[ports]
-dns = $port
-reports = $((port + 1))
-latency = $((port + 2))
-dns_admin = $((port + 3))
-[[pops]]
-name = "bench"
-region = "bench"
-  [[pops.servers]]
-  name = "ns1"
-  addresses = ["127.0.0.1"]
-  roles = ["dns"]
-[[customers]]
-name = "bench"
-zones = ["example.test"]
-CONF
-    for i in 1 2 3; do
-        printf '  [[customers.origins]]\n  name = "o%s"\n  address = "192.0.2.10%s"\n' "$i" "$i"
-    done
-    printf '  [[customers.domains]]\n  name = "gslb.example.test"\n  kind = "dynamic"\n  origins = ["o1", "o2", "o3"]\n'
-    printf '    [customers.domains.policy]\n    ttl_s = 30\n    answers = 1\n'
-    record() { printf '  [[customers.records]]\n  name = "%s"\n  type = "A"\n  value = "%s"\n' "$1" "$2"; }
-    record example.test 192.0.2.1
-    record www.example.test 192.0.2.10
-    record ns1.example.test 192.0.2.53
-    record ns2.example.test 192.0.2.54
-    for i in $(seq 1 18); do record "host$(printf %02d "$i").example.test" "192.0.2.$((10 + i))"; done
-}
+udn="${UDN_BIN:-}"
+if [[ -z "$udn" ]]; then
+    make -C "$repo" build >/dev/null
+    udn="$repo/build/release/udn"
+fi
+duration=10 reps=3 mixes=mixed,gslb
+args=("$@")
+for ((i = 0; i < ${#args[@]} - 1; ++i)); do
+    case "${args[i]}" in
+        -d) duration="${args[i + 1]}" ;;
+        -r) reps="${args[i + 1]}" ;;
+        -m) mixes="${args[i + 1]}" ;;
+    esac
+done
 
 start_udn() {  # name port query-log
-    write_config "$2" > "$run/$1.toml"
+    "$repo/bench/dns/config.sh" "$2" > "$run/$1.toml"
     "$udn" check "$run/$1.toml" >/dev/null
     setsid taskset -c "${SERVER_CPU:-0}" "$udn" dns --config "$run/$1.toml" --server ns1 --workers 1 \
         --query-log "$3" --state-dir "$run/$1" >"$run/$1.log" 2>&1 &
@@ -84,10 +59,91 @@ start_udn() {  # name port query-log
 
 start_udn udn "$port_log" true
 start_udn udn-nolog "$port_nolog" false
-echo "bench/dns: udn on 127.0.0.1:$port_log (query log on) and :$port_nolog (off); run dir $run"
-"$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" -x "127.0.0.1:$port_log,127.0.0.1:$port_nolog" \
-    -z example.test -n udn,udn-nolog "$@"
+echo "bench/dns: udn $udn on 127.0.0.1:$port_log (query log on) and :$port_nolog (off); run dir $run"
+if [[ -z "${SKIP_PEERS_PASS:-}" ]]; then
+    "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" -x "127.0.0.1:$port_log,127.0.0.1:$port_nolog" \
+        -z example.test -n udn,udn-nolog "$@"
+fi
 
+# Pass 2: latency percentiles. The peers harness keeps its servers up (--hold) on its default
+# ports; every target gets the harness's dnsperf load and the paced sampler beside it.
+if [[ -z "${SKIP_P99:-}" ]]; then
+    g++ -O2 -std=c++20 -o "$run/latency_sampler" "$repo/bench/dns/latency_sampler.cpp"
+    targets=("udn $port_log" "udn-nolog $port_nolog")
+    if [[ "${PEERS:-nsd,knot,gdnsd}" != none ]]; then
+        RUN_DIR="$run/peers-hold" setsid "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" --hold 3600 -o "$run/hold" \
+            >"$run/hold.log" 2>&1 &
+        pids+=("$!")
+        declare -A peer_port=([nsd]=${PORT_NSD:-5301} [knot]=${PORT_KNOT:-5302} [gdnsd]=${PORT_GDNSD:-5305})
+        IFS=, read -r -a peer_list <<< "${PEERS:-nsd,knot,gdnsd}"
+        for peer in "${peer_list[@]}"; do
+            [[ -n "${peer_port[$peer]:-}" ]] || { echo "bench/dns: no port known for peer $peer" >&2; exit 1; }
+            ok=""
+            for _ in $(seq 150); do
+                dig +short +time=1 +tries=1 @127.0.0.1 -p "${peer_port[$peer]}" www.example.test 2>/dev/null \
+                    | grep -q . && { ok=1; break; }
+                sleep 0.2
+            done
+            [[ -n "$ok" ]] || { echo "bench/dns: $peer did not start; see $run/hold.log" >&2; cat "$run/hold.log" >&2; exit 1; }
+            targets+=("$peer ${peer_port[$peer]}")
+        done
+    fi
+    sample_s=$((duration > 3 ? duration - 2 : 1))
+    echo "bench/dns: p99 pass: ${#targets[@]} targets x {$mixes} x $reps reps, dnsperf ${duration} s, sampler" \
+         "${SAMPLE_QPS:-2000} q/s for ${sample_s} s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    mkdir -p "$run/p99" "$run/queries"
+    IFS=, read -r -a mix_list <<< "$mixes"
+    for mix in "${mix_list[@]}"; do  # the harness's query files (dns-peers.sh emit_queries)
+        case "$mix" in
+            gslb) for _ in $(seq 100); do echo "gslb.example.test A"; done > "$run/queries/$mix" ;;
+            mixed) awk 'BEGIN { n = split("@ www host01 host02 host03 host04 host05 host06 host07 host08 host09 host10 host11 host12 host13 host14 host15 host16 host17 host18 ns1 ns2", h, " "); j = 0
+                   for (i = 0; i < 1000; i++) { r = i % 10
+                     if (r < 6) { nm = h[(j++ % n) + 1]; print (nm == "@" ? "example.test" : nm ".example.test") " A" }
+                     else if (r < 8) print "gslb.example.test A"; else printf "nx-%04d.example.test A\n", i } }' \
+                   > "$run/queries/$mix" ;;
+            *) echo "bench/dns: unknown mix $mix" >&2; exit 1 ;;
+        esac
+    done
+    for rep in $(seq "$reps"); do
+        for mix in "${mix_list[@]}"; do
+            for target in "${targets[@]}"; do
+                read -r name port <<< "$target"
+                out="$run/p99/$name.$mix.$rep"
+                timeout -k 5 $((duration + 20)) taskset -c "${LOAD_CPU:-1}" dnsperf -s 127.0.0.1 -p "$port" \
+                    -d "$run/queries/$mix" -l "$duration" -c 16 -q 200 -T 1 -t 2 -O suppress=timeout \
+                    >"$out.dnsperf" 2>&1 &
+                load_pid=$!
+                sleep 1
+                # Real-time priority so the sampler's own wake-ups do not wait behind dnsperf.
+                timeout -k 5 $((duration + 20)) taskset -c "${LOAD_CPU:-1}" chrt -f 10 "$run/latency_sampler" \
+                    127.0.0.1 "$port" gslb.example.test "${SAMPLE_QPS:-2000}" "$sample_s" >"$out.sampler"
+                wait "$load_pid" || true
+                echo "bench/dns: p99 [$rep] $name $mix: $(cat "$out.sampler") dnsperf $(awk '/Queries per second/ {print $4}' "$out.dnsperf") q/s"
+            done
+        done
+    done
+    /usr/bin/python3 - "$run/p99" <<'PY'
+import pathlib, re, statistics, sys
+rows = {}
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.sampler")):
+    name, mix, _ = f.name.rsplit(".", 3)[:3]
+    fields = dict(zip(*[iter(f.read_text().split())] * 2))
+    qps = re.search(r"Queries per second:\s+([\d.]+)", f.with_suffix(".dnsperf").read_text())
+    lost = re.search(r"Queries lost:\s+(\d+)", f.with_suffix(".dnsperf").read_text())
+    rows.setdefault((name, mix), []).append((float(fields["p50_us"]), float(fields["p99_us"]), float(fields["max_us"]),
+        int(fields["lost"]), float(qps.group(1)) if qps else 0.0, int(lost.group(1)) if lost else -1))
+print("\n| target | mix | dnsperf q/s | sampled p50 µs | sampled p99 µs (min–max) | sampled max µs | lost (sampler / dnsperf) |")
+print("|---|---|---|---|---|---|---|")
+for (name, mix), runs in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    med = lambda i: statistics.median(r[i] for r in runs)
+    p99 = [r[1] for r in runs]
+    print(f"| {name} | {mix} | {med(4):,.0f} | {med(0):.0f} | {med(1):.0f} ({min(p99):.0f}–{max(p99):.0f}) | {med(2):.0f} | "
+          f"{sum(r[3] for r in runs)} / {sum(r[5] for r in runs)} |")
+print(f"\n(medians over {max(len(r) for r in rows.values())} reps)")
+PY
+fi
+
+[[ -n "${SKIP_MEMORY:-}" ]] && exit 0
 echo "bench/dns: latency state for 1M client prefixes"
 g++ -O2 -std=c++20 -I"$repo/src" -o "$run/latency_memory" "$repo/bench/dns/latency_memory.cpp" \
     "$repo/src/dns/gslb/latency_table.cpp" "$repo/src/common/net/ip_address.cpp"
