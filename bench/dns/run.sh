@@ -10,6 +10,8 @@
 # Environment: PEERS_DIR (default: ../shared/peers beside the repository, else /work/shared/peers),
 #              PEERS (default nsd,knot,gdnsd), PORT_UDN (5354), PORT_UDN_NOLOG (5364),
 #              UDN_BIN (a udn binary to measure instead of building build/release/udn),
+#              UDN_BASELINE (a second udn binary, e.g. main's, measured in the same loop as
+#              udn-base / udn-base-nolog on PORT_UDN + 40 / + 50),
 #              SAMPLE_QPS (2000: sampler rate), SKIP_PEERS_PASS=1 / SKIP_P99=1 / SKIP_MEMORY=1.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -44,10 +46,11 @@ for ((i = 0; i < ${#args[@]} - 1; ++i)); do
     esac
 done
 
-start_udn() {  # name port query-log
+start_udn() {  # name port query-log [binary]
+    local binary="${4:-$udn}"
     "$repo/bench/dns/config.sh" "$2" > "$run/$1.toml"
-    "$udn" check "$run/$1.toml" >/dev/null
-    setsid taskset -c "${SERVER_CPU:-0}" "$udn" dns --config "$run/$1.toml" --server ns1 --workers 1 \
+    "$binary" check "$run/$1.toml" >/dev/null
+    setsid taskset -c "${SERVER_CPU:-0}" "$binary" dns --config "$run/$1.toml" --server ns1 --workers 1 \
         --query-log "$3" --state-dir "$run/$1" >"$run/$1.log" 2>&1 &
     pids+=("$!")
     for _ in $(seq 100); do
@@ -59,17 +62,24 @@ start_udn() {  # name port query-log
 
 start_udn udn "$port_log" true
 start_udn udn-nolog "$port_nolog" false
+extra_targets="127.0.0.1:$port_log,127.0.0.1:$port_nolog" extra_names=udn,udn-nolog
+targets=("udn $port_log" "udn-nolog $port_nolog")
+if [[ -n "${UDN_BASELINE:-}" ]]; then
+    start_udn udn-base $((port_log + 40)) true "$UDN_BASELINE"
+    start_udn udn-base-nolog $((port_log + 50)) false "$UDN_BASELINE"
+    extra_targets+=",127.0.0.1:$((port_log + 40)),127.0.0.1:$((port_log + 50))"
+    extra_names+=",udn-base,udn-base-nolog"
+    targets+=("udn-base $((port_log + 40))" "udn-base-nolog $((port_log + 50))")
+fi
 echo "bench/dns: udn $udn on 127.0.0.1:$port_log (query log on) and :$port_nolog (off); run dir $run"
 if [[ -z "${SKIP_PEERS_PASS:-}" ]]; then
-    "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" -x "127.0.0.1:$port_log,127.0.0.1:$port_nolog" \
-        -z example.test -n udn,udn-nolog "$@"
+    "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" -x "$extra_targets" -z example.test -n "$extra_names" "$@"
 fi
 
 # Pass 2: latency percentiles. The peers harness keeps its servers up (--hold) on its default
 # ports; every target gets the harness's dnsperf load and the paced sampler beside it.
 if [[ -z "${SKIP_P99:-}" ]]; then
     g++ -O2 -std=c++20 -o "$run/latency_sampler" "$repo/bench/dns/latency_sampler.cpp"
-    targets=("udn $port_log" "udn-nolog $port_nolog")
     if [[ "${PEERS:-nsd,knot,gdnsd}" != none ]]; then
         RUN_DIR="$run/peers-hold" setsid "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" --hold 3600 -o "$run/hold" \
             >"$run/hold.log" 2>&1 &
