@@ -1,12 +1,16 @@
 // A TCP socket with a deadline: one watcher coroutine per socket closes it when the deadline
 // passes, which aborts whatever read or write is pending. Moving the deadline later (the usual
 // case: every request or write extends it) is a plain store, not a timer operation, so the hit
-// path pays nothing per request for slow-client protection.
+// path pays nothing per request for slow-client protection. On the HTTPS port a TLS stream
+// runs over the socket; reads and writes go through async_read_some/async_write here, which
+// pick the TLS stream when there is one.
 #pragma once
 #include <chrono>
 #include <memory>
 
 #include "cache/server/asio.hpp"
+
+#include <boost/asio/ssl/stream.hpp>
 
 namespace udn::cache {
 
@@ -27,7 +31,20 @@ struct GuardedSocket {
         socket.close(ignored);
     }
 
+    // One branch per call; both arms return the same awaitable type for a given token.
+    template <class Buffers, class Token>
+    auto async_read_some(const Buffers& buffers, Token&& token) {
+        if (tls) return tls->async_read_some(buffers, std::forward<Token>(token));
+        return socket.async_read_some(buffers, std::forward<Token>(token));
+    }
+    template <class Buffers, class Token>
+    auto async_write(const Buffers& buffers, Token&& token) {
+        if (tls) return asio::async_write(*tls, buffers, std::forward<Token>(token));
+        return asio::async_write(socket, buffers, std::forward<Token>(token));
+    }
+
     tcp::socket socket;
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // set on the HTTPS port before the handshake
     asio::steady_timer timer;
     Clock::time_point deadline = Clock::time_point::max();
     bool finished = false;
