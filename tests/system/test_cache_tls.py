@@ -8,6 +8,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import warnings
 
 import pytest
 
@@ -58,7 +59,8 @@ def make_leaf(directory, stem, common_name, names):
     """A leaf certificate signed by the test CA, for `names` (subjectAltName)."""
     san = ",".join(f"DNS:{name}" for name in names)
     openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-            "-subj", f"/CN={common_name}", "-addext", f"subjectAltName={san}", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-subj", f"/CN={common_name}", "-addext", f"subjectAltName={san}",
+            "-addext", "basicConstraints=critical,CA:FALSE", "-CA", "ca.pem", "-CAkey", "ca.key",
             "-keyout", f"{stem}.key", "-out", f"{stem}.pem", cwd=directory)
 
 
@@ -165,10 +167,19 @@ def test_unknown_or_absent_sni_is_refused(tls_net):
 
 
 def test_old_protocols_refused(tls_net):
-    code, _, err = tls_net.curl("https://img.acme.test/PORT/x", extra=["--tlsv1.1", "--tls-max", "1.1"])
-    assert code != 0, err
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # so that the client itself offers TLS 1.1
+    raw = socket.create_connection((tls_net.cache_address, tls_net.https_port), timeout=10)
+    with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION"):  # the server's alert
+        context.wrap_socket(raw, server_hostname="img.acme.test")
+    raw.close()
     code, _, err = tls_net.curl("https://img.acme.test/PORT/v.txt?size=4", extra=["--tlsv1.2", "--tls-max", "1.2"])
-    assert code == 0, err
+    assert code == 0 and "TLSv1.2" in err, err
 
 
 def test_keep_alive_and_host_must_match_the_certificate(tls_net):

@@ -1,9 +1,7 @@
 // A TCP socket with a deadline: one watcher coroutine per socket closes it when the deadline
 // passes, which aborts whatever read or write is pending. Moving the deadline later (the usual
 // case: every request or write extends it) is a plain store, not a timer operation, so the hit
-// path pays nothing per request for slow-client protection. On the HTTPS port a TLS stream
-// runs over the socket; reads and writes go through async_read_some/async_write here, which
-// pick the TLS stream when there is one.
+// path pays nothing per request for slow-client protection.
 #pragma once
 #include <chrono>
 #include <memory>
@@ -31,7 +29,8 @@ struct GuardedSocket {
         socket.close(ignored);
     }
 
-    // One branch per call; both arms return the same awaitable type for a given token.
+    // Reads and writes of the connection code: through the TLS stream on the HTTPS port, else
+    // on the socket. One branch per call; both arms return the same type for a given token.
     template <class Buffers, class Token>
     auto async_read_some(const Buffers& buffers, Token&& token) {
         if (tls) return tls->async_read_some(buffers, std::forward<Token>(token));
