@@ -105,8 +105,13 @@ class TlsNet(Net):
 
     def handshake(self, server_hostname, session=None):
         """A TLS connection with Python's ssl (for what curl cannot do: no SNI, session reuse)."""
-        context = ssl.create_default_context(cafile=str(self.certs / "ca.pem"))
-        context.check_hostname = server_hostname is not None
+        if not hasattr(self, "client_contexts"):  # a session resumes only on the context it came from
+            self.client_contexts = {}
+        key = server_hostname is not None
+        if key not in self.client_contexts:
+            self.client_contexts[key] = ssl.create_default_context(cafile=str(self.certs / "ca.pem"))
+            self.client_contexts[key].check_hostname = key
+        context = self.client_contexts[key]
         raw = socket.create_connection((self.cache_address, self.https_port), timeout=10)
         return context.wrap_socket(raw, server_hostname=server_hostname, session=session)
 
