@@ -40,6 +40,7 @@ struct Ports {
     std::uint16_t latency = 5302;       // UDP: dns -> latency probe requests and results
     std::uint16_t loadp = 5303;         // UDP: load agent queries
     std::uint16_t configd = 5304;       // TCP+TLS: configuration push
+    std::uint16_t dns_cluster = 5305;   // UDP: queries forwarded to the DNS server owning the client
     // HTTP admin endpoints (/metrics, purge, status), one per role so that roles sharing a
     // server's address do not collide.
     std::uint16_t dns_admin = 9153;
@@ -154,12 +155,20 @@ struct Record : SourceLine {
     std::uint32_t ttl_s = 300;
 };
 
+// A TLS certificate the caches present on ports.https for the names listed (chosen by SNI).
+struct Certificate : SourceLine {
+    std::vector<std::string> names;  // exact names or "*.zone" wildcards (one label)
+    std::string cert;                // PEM file: the certificate, then its chain
+    std::string key;                 // PEM file: its private key
+};
+
 struct Customer : SourceLine {
     std::string name;
     std::vector<std::string> zones;  // zones delegated to us; every domain lies in one (or in cdn_zone)
     std::vector<Origin> origins;
     std::vector<Domain> domains;
     std::vector<Record> records;  // extra static records in the customer's zones
+    std::vector<Certificate> certificates;  // HTTPS on the caches
 };
 
 struct ProbeSettings {
@@ -167,6 +176,13 @@ struct ProbeSettings {
     std::uint32_t latency_staleness_s = 3600;    // and latency data older than this
     std::uint32_t report_max_age_ms = 10000;     // receivers drop reports older (replay window)
     std::uint32_t latency_batch_max = 64;        // client addresses per latency request datagram
+};
+
+// How the DNS servers of the network share client state (latency and persistence per client
+// prefix): each prefix has one owner by rendezvous hashing; the others forward its GSLB queries.
+struct DnsSettings {
+    bool share_client_state = true;
+    std::uint32_t forward_timeout_ms = 50;  // then the forwarding server decides by itself
 };
 
 struct CoverageZone : SourceLine {
@@ -197,6 +213,7 @@ struct Config {
     Network network;
     Ports ports;
     ProbeSettings probe;
+    DnsSettings dns;
     PushSettings push;
     LogSettings logs;
     std::vector<AdminKey> admin_keys;

@@ -31,6 +31,17 @@ bool dns_name_element(const toml::node& node, Context& context, std::string_view
     return false;
 }
 
+bool tls_name_element(const toml::node& node, Context& context, std::string_view path, std::string& out) {
+    if (!read_string(node, context, path, out)) return false;
+    const bool wildcard = out.rfind("*.", 0) == 0;
+    const auto problem = check_dns_name(wildcard ? out.substr(2) : out);
+    if (problem.empty()) return true;
+    const auto split = problem.find('\n');
+    context.error(node, std::string{path} + " = \"" + out + "\": " + problem.substr(0, split),
+                  "write a DNS name such as \"img.example.com\" or a wildcard such as \"*.example.com\"");
+    return false;
+}
+
 bool address_element(const toml::node& node, Context& context, std::string_view path, net::IpAddress& out) {
     std::string text;
     if (!read_string(node, context, path, text)) return false;
@@ -146,6 +157,8 @@ const Section<Ports>& ports_section() {
             integer_field<Ports>("loadp", &Ports::loadp, 1, max_port, "", Reload::restart, "UDP: the load agent."),
             integer_field<Ports>("configd", &Ports::configd, 1, max_port, "", Reload::restart,
                                  "TCP (TLS): configuration push."),
+            integer_field<Ports>("dns_cluster", &Ports::dns_cluster, 1, max_port, "", Reload::restart,
+                                 "UDP: GSLB queries a DNS server forwards to the server owning the client's prefix."),
             integer_field<Ports>("dns_admin", &Ports::dns_admin, 1, max_port, "", Reload::restart,
                                  "HTTP admin/metrics of the dns role."),
             integer_field<Ports>("cache_admin", &Ports::cache_admin, 1, max_port, "", Reload::restart,
@@ -174,6 +187,21 @@ const Section<ProbeSettings>& probe_section() {
                                          Reload::live, "Receivers drop reports older than this (replay window)."),
             integer_field<ProbeSettings>("latency_batch_max", &ProbeSettings::latency_batch_max, 1, 256, "", Reload::live,
                                          "Client addresses per latency request datagram."),
+        }};
+    return section;
+}
+
+const Section<DnsSettings>& dns_section() {
+    static const Section<DnsSettings> section{
+        "How the DNS servers share client state (latency, persistence) by owner of each client prefix.",
+        {
+            bool_field<DnsSettings>("share_client_state", &DnsSettings::share_client_state, Reload::live,
+                                    "Forward GSLB queries to the DNS server owning the client's /24 or /48, so that "
+                                    "every server answers a client from the same measurements and persistence."),
+            integer_field<DnsSettings>("forward_timeout_ms", &DnsSettings::forward_timeout_ms, 1, 5000, "ms",
+                                       Reload::live,
+                                       "How long a forwarded query waits for the owner before this server decides "
+                                       "by itself."),
         }};
     return section;
 }
@@ -386,6 +414,23 @@ const Section<Record>& record_section() {
     return section;
 }
 
+const Section<Certificate>& certificate_section() {
+    static const Section<Certificate> section{
+        "A TLS certificate the caches present on `ports.https` for these names (chosen by SNI; a "
+        "handshake for any other name is refused). Relative paths are resolved against the working "
+        "directory of the process; `udn check` verifies the files, the key and the names.",
+        {
+            array_field<Certificate, std::string>("names", &Certificate::names, "array of DNS names", Reload::live,
+                                                  "Names it is served for: exact, or `*.zone` (one label).",
+                                                  tls_name_element, true),
+            string_field<Certificate>("cert", &Certificate::cert, Reload::live,
+                                      "PEM file: the certificate, then its intermediate chain.", true, nullptr, "path"),
+            string_field<Certificate>("key", &Certificate::key, Reload::live, "PEM file: its private key.", true,
+                                      nullptr, "path"),
+        }};
+    return section;
+}
+
 const Section<Customer>& customer_section() {
     static const Section<Customer> section{
         "A customer: its zones, origins, names and records.",
@@ -401,6 +446,8 @@ const Section<Customer>& customer_section() {
                                                 "Names we answer for."),
             table_array_field<Customer, Record>("records", &Customer::records, record_section, Reload::live,
                                                 "Extra static records in the customer's zones."),
+            table_array_field<Customer, Certificate>("certificates", &Customer::certificates, certificate_section,
+                                                     Reload::live, "HTTPS certificates of its names."),
         }};
     return section;
 }
@@ -438,6 +485,8 @@ const Section<Config>& config_section() {
                                          true),
             table_field<Config, Ports>("ports", &Config::ports, ports_section, Reload::restart, "Ports per role."),
             table_field<Config, ProbeSettings>("probe", &Config::probe, probe_section, Reload::live, "Probe data."),
+            table_field<Config, DnsSettings>("dns", &Config::dns, dns_section, Reload::live,
+                                             "How DNS servers share client state."),
             table_field<Config, PushSettings>("push", &Config::push, push_section, Reload::live, "Push tree."),
             table_field<Config, LogSettings>("logs", &Config::logs, logs_section, Reload::live, "Log spools."),
             table_array_field<Config, AdminKey>("admin_keys", &Config::admin_keys, admin_key_section, Reload::live,
