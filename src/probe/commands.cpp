@@ -112,6 +112,10 @@ void probe_metrics(runtime::Registry& registry, Current<ProbeRole>& current) {
     };
     add("udn_probe_checks_total", "Service checks run since the last (re)start",
         [](const ProbeStats& s) { return static_cast<double>(s.checks_run); });
+    add("udn_probe_checks_timed_out_total", "Service checks that hit their timeout_ms since the last (re)start",
+        [](const ProbeStats& s) { return static_cast<double>(s.checks_timed_out); });
+    add("udn_probe_checks_in_flight", "Service checks running now",
+        [](const ProbeStats& s) { return static_cast<double>(s.checks_in_flight); });
     add("udn_probe_services", "Services being checked", [](const ProbeStats& s) { return static_cast<double>(s.services); });
     add("udn_probe_services_down", "Services currently down",
         [](const ProbeStats& s) { return static_cast<double>(s.services_down); });
@@ -163,8 +167,9 @@ void register_commands(CommandTree tree) {
     static ProbeOptions probe_options;
     auto* probe = tree.root.add_subcommand("probe", "Service probes of origins and POP caches, and the POP's latency probe");
     runtime::add_role_options(*probe, probe_common);
-    probe->add_option("--check-threads", probe_options.check_threads, "Worker threads running service checks")
-        ->check(CLI::Range(1, 256));
+    probe->add_option("--max-checks-in-flight", probe_options.max_checks_in_flight,
+                      "Service checks running at once, each holding one socket (default 1000)")
+        ->check(CLI::Range(1, 100000));
     probe->add_option("--latency-threads", probe_options.latency_threads, "Worker threads measuring client latency")
         ->check(CLI::Range(1, 256));
     probe->callback([] {

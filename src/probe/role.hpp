@@ -10,13 +10,15 @@ namespace udn::probe {
 
 struct ProbeOptions {
     std::string server;       // --server: whose address we bind and whose name we sign with
-    std::size_t check_threads = 8;
+    std::size_t max_checks_in_flight = 1000;
     std::size_t latency_threads = 16;
 };
 
 // Counters of a running probe, for /metrics and the periodic status log line.
 struct ProbeStats {
     std::uint64_t checks_run = 0;
+    std::uint64_t checks_timed_out = 0;
+    std::size_t checks_in_flight = 0;
     std::size_t services = 0;
     std::size_t services_down = 0;
     std::uint64_t reports_sent = 0;
