@@ -86,10 +86,13 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
     latency_settings.threads = options.latency_threads;
     parts_->latency = std::make_unique<latency::LatencyProbe>(
         key, latency_settings,
-        std::make_unique<latency::Measurer>(latency::default_methods(), std::chrono::milliseconds(500)));
+        std::make_unique<latency::Measurer>(latency::default_methods(),
+                                           std::chrono::milliseconds(options.latency_timeout_ms)));
 }
 
 ProbeRole::~ProbeRole() { stop(); }
+
+void ProbeRole::take_state_from(const ProbeRole& previous) { parts_->prober->adopt_state(*previous.parts_->prober); }
 
 void ProbeRole::start() {
     parts_->loads->start();

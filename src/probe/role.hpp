@@ -12,6 +12,7 @@ struct ProbeOptions {
     std::string server;       // --server: whose address we bind and whose name we sign with
     std::size_t max_checks_in_flight = 1000;
     std::size_t latency_threads = 16;
+    std::uint32_t latency_timeout_ms = 500;  // per latency method, before trying the next one
 };
 
 // Counters of a running probe, for /metrics and the periodic status log line.
@@ -36,6 +37,9 @@ class ProbeRole {
 public:
     ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOptions& options);
     ~ProbeRole();
+    // Before start(), on reload: keeps what the replaced (stopped) role knew that still holds —
+    // the up/down state of services whose check did not change, and the check counters.
+    void take_state_from(const ProbeRole& previous);
     void start();
     void stop();
     std::string summary() const;

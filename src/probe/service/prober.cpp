@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "common/report/signer.hpp"
 
@@ -34,6 +35,23 @@ Prober::Prober(std::vector<Target> targets, Reporter& reporter, const LoadSource
 }
 
 Prober::~Prober() { stop(); }
+
+void Prober::adopt_state(const Prober& previous) {
+    std::unordered_map<std::string, std::size_t> by_label;
+    for (std::size_t i = 0; i < previous.targets_.size(); ++i) by_label.emplace(previous.targets_[i].label(), i);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < targets_.size(); ++i) {
+        const auto found = by_label.find(targets_[i].label());
+        if (found == by_label.end() || !same_check(targets_[i], previous.targets_[found->second])) continue;
+        const auto& health = previous.states_[found->second].health;
+        if (health.state() == report::ServiceState::down) down_.fetch_add(1, std::memory_order_relaxed);
+        states_[i].health = health;
+        ++kept;
+    }
+    checks_run_.fetch_add(previous.checks_run(), std::memory_order_relaxed);
+    timed_out_.fetch_add(previous.checks_timed_out(), std::memory_order_relaxed);
+    spdlog::info("kept the up/down state of {} of {} services across the reload", kept, targets_.size());
+}
 
 void Prober::start() {
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });

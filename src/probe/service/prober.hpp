@@ -36,6 +36,10 @@ public:
     Prober(const Prober&) = delete;
     Prober& operator=(const Prober&) = delete;
 
+    // Before start(): carries over, from a prober this one replaces (stopped), the up/down state
+    // of every target whose check did not change, and the check counters.
+    void adopt_state(const Prober& previous);
+
     void start();
     void stop();
 

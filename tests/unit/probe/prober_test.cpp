@@ -114,6 +114,39 @@ TEST(Prober, KeepsEachTargetsInterval) {
     EXPECT_LE(slow.load(), 4);
 }
 
+TEST(Prober, AReplacementKeepsTheStateOfUnchangedServicesOnly) {
+    auto receiver = net::UdpSocket::bind(loopback());
+    Reporter reporter(test_key(), "probe-1", {receiver.local_endpoint()});
+    const auto failing = fake_checks([](const service::Target&) {
+        return service::Outcome{report::CheckResult::timeout, 0, {}, ""};
+    });
+    const auto passing = fake_checks([](const service::Target&) {
+        return service::Outcome{report::CheckResult::ok, 200, {}, ""};
+    });
+    auto changed = fake_target("changed", 1000);
+    service::Prober old_prober({fake_target("same", 1000), changed}, reporter, nullptr, failing);
+    old_prober.start();
+    ASSERT_EQ(receive_all(receiver, 2, std::chrono::seconds(3)).size(), 2u);
+    old_prober.stop();
+    ASSERT_EQ(old_prober.down_count(), 2u);
+
+    changed.check.timeout_ms += 1;
+    service::Prober new_prober({fake_target("same", 1000), changed}, reporter, nullptr, passing);
+    new_prober.adopt_state(old_prober);
+    EXPECT_EQ(new_prober.down_count(), 1u);
+    EXPECT_EQ(new_prober.checks_run(), old_prober.checks_run());
+    new_prober.start();
+    const auto messages = receive_all(receiver, 2, std::chrono::seconds(3));
+    new_prober.stop();
+    ASSERT_EQ(messages.size(), 2u);
+    for (const auto& message : messages) {
+        const auto& report = std::get<report::ServiceReport>(message.body);
+        // "same" was down and needs rise = 2 successes; "changed" starts over from its first result.
+        EXPECT_EQ(report.state, report.name == "same" ? report::ServiceState::down : report::ServiceState::up)
+            << report.name;
+    }
+}
+
 // A listener that never accepts: the kernel completes TCP handshakes into its backlog, and
 // nobody ever says a word — a hung server.
 class SilentListener {
