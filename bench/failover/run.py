@@ -11,7 +11,8 @@ datagrams per second flow. Not part of `make test`; run it on a quiet machine:
    probe cadence, and polls DNS every 10 ms until the answer no longer contains it.
    Prints each trial, the median and the max.
 2. Probe send rate: a probe with N TCP-checked services (1 s interval; the targets are closed
-   ports, so each check is one loopback round trip) and a receiver counting its reports.
+   ports, so each check is one loopback round trip) and a receiver counting its reports; also
+   the probe's CPU use over the same window.
 3. DNS absorb rate: signed service reports flooded at the DNS server's reports port for a few
    seconds; absorbed = sent - the kernel's drop count for that socket (/proc/net/udp).
 """
@@ -214,7 +215,7 @@ def probe_send_rate(procs, workdir, services, seconds=10):
     receiver.bind((f"{base}.1", 5301))
     receiver.settimeout(0.2)
     probe = procs.start("probe", "--config", config, "--server", "ns1", "--state-dir", workdir / "flood-state",
-                        "--check-threads", "32", name="probe-flood")
+                        name="probe-flood")
     warm_until = time.monotonic() + 5
     while time.monotonic() < warm_until:
         try:
@@ -222,6 +223,7 @@ def probe_send_rate(procs, workdir, services, seconds=10):
         except socket.timeout:
             pass
     count, verified, start = 0, 0, time.monotonic()
+    cpu_before = cpu_seconds(probe.pid)
     while time.monotonic() - start < seconds:
         try:
             data = receiver.recv(65535)
@@ -232,10 +234,18 @@ def probe_send_rate(procs, workdir, services, seconds=10):
             probe_wire.open_datagram(KEY, data)  # raises on a bad MAC
             verified += 1
     elapsed = time.monotonic() - start
+    cpu_share = (cpu_seconds(probe.pid) - cpu_before) / elapsed
     procs.stop(probe)
     receiver.close()
     print(f"probe send rate: {count / elapsed:,.0f} report datagrams/s to one receiver with {services} services "
-          f"at a 1 s interval (target {services:,}/s; {verified} sampled datagrams verified)")
+          f"at a 1 s interval (target {services:,}/s; {verified} sampled datagrams verified); probe CPU "
+          f"{cpu_share:.0%} of one core")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_net_udp_drops(address, port):

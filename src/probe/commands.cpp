@@ -72,10 +72,17 @@ void run_role(const runtime::RoleOptions& common, const Options& options, std::s
         spdlog::info("udn {} reload: {}", role_name, outcome.message);
         if (!outcome.changed) continue;
         std::lock_guard lock(current.mutex);
-        try {
-            current.role->stop();
-            current.role = std::make_unique<Role>(config.current(), options);
+        // The old role stops first (its sockets must be free for the new one), then hands what
+        // still holds to its replacement.
+        const auto replace = [&](std::shared_ptr<const config::Config> snapshot) {
+            auto next = std::make_unique<Role>(std::move(snapshot), options);
+            if constexpr (requires(Role& role) { role.take_state_from(role); }) next->take_state_from(*current.role);
+            current.role = std::move(next);
             current.role->start();
+        };
+        current.role->stop();
+        try {
+            replace(config.current());
             running = config.current();
             spdlog::info("udn {} now runs configuration version {}: {}", role_name, running->version,
                          current.role->summary());
@@ -83,8 +90,7 @@ void run_role(const runtime::RoleOptions& common, const Options& options, std::s
             // The old role is stopped and its sockets are gone: bring it back on the old snapshot.
             spdlog::error("udn {} could not apply the new configuration ({}); keeping version {}", role_name,
                           error.what(), running->version);
-            current.role = std::make_unique<Role>(running, options);
-            current.role->start();
+            replace(running);
         }
     }
     {
@@ -112,6 +118,10 @@ void probe_metrics(runtime::Registry& registry, Current<ProbeRole>& current) {
     };
     add("udn_probe_checks_total", "Service checks run since the last (re)start",
         [](const ProbeStats& s) { return static_cast<double>(s.checks_run); });
+    add("udn_probe_checks_timed_out_total", "Service checks that hit their timeout_ms since the last (re)start",
+        [](const ProbeStats& s) { return static_cast<double>(s.checks_timed_out); });
+    add("udn_probe_checks_in_flight", "Service checks running now",
+        [](const ProbeStats& s) { return static_cast<double>(s.checks_in_flight); });
     add("udn_probe_services", "Services being checked", [](const ProbeStats& s) { return static_cast<double>(s.services); });
     add("udn_probe_services_down", "Services currently down",
         [](const ProbeStats& s) { return static_cast<double>(s.services_down); });
@@ -163,10 +173,14 @@ void register_commands(CommandTree tree) {
     static ProbeOptions probe_options;
     auto* probe = tree.root.add_subcommand("probe", "Service probes of origins and POP caches, and the POP's latency probe");
     runtime::add_role_options(*probe, probe_common);
-    probe->add_option("--check-threads", probe_options.check_threads, "Worker threads running service checks")
-        ->check(CLI::Range(1, 256));
+    probe->add_option("--max-checks-in-flight", probe_options.max_checks_in_flight,
+                      "Service checks running at once, each holding one socket (default 1000)")
+        ->check(CLI::Range(1, 100000));
     probe->add_option("--latency-threads", probe_options.latency_threads, "Worker threads measuring client latency")
         ->check(CLI::Range(1, 256));
+    probe->add_option("--latency-timeout-ms", probe_options.latency_timeout_ms,
+                      "How long each latency method (dns_query, tcp_connect, icmp_echo) waits before the next is tried")
+        ->check(CLI::Range(10, 10000));
     probe->callback([] {
         probe_options.server = probe_common.server;
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -1,6 +1,8 @@
 #include "probe/role.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <stdexcept>
 
@@ -29,6 +31,26 @@ const config::Server& server_of(const config::Config& config, const std::string&
     return *server;
 }
 
+// Every check in flight holds a socket: raise the soft open-files limit to fit them (Debian's
+// default soft limit is 1024), or run fewer at once when the hard limit does not allow it.
+std::size_t checks_in_flight_within_fd_limit(std::size_t wanted) {
+    constexpr rlim_t reserve_fds = 256;  // listeners, report sockets, load and latency probes, logs
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+    const rlim_t needed = wanted + reserve_fds;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return wanted;
+    const auto fitting = static_cast<std::size_t>(limit.rlim_cur > 2 * reserve_fds ? limit.rlim_cur - reserve_fds : reserve_fds);
+    spdlog::warn("--max-checks-in-flight {} does not fit the open-files limit {} (ulimit -n): running at most {} "
+                 "checks at once",
+                 wanted, limit.rlim_cur, fitting);
+    return fitting;
+}
+
 }  // namespace
 
 struct ProbeRole::Parts {
@@ -51,8 +73,9 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
     parts_->loads = std::make_unique<loadp::LoadPoller>(
         key, loadp::LoadPoller::Settings{server.name, config->probe.report_max_age_ms, std::chrono::milliseconds(1000)},
         std::move(agents));
-    parts_->prober = std::make_unique<service::Prober>(std::move(targets), *parts_->reporter, parts_->loads.get(),
-                                                       service::Prober::Settings{options.check_threads, {}});
+    parts_->prober = std::make_unique<service::Prober>(
+        std::move(targets), *parts_->reporter, parts_->loads.get(),
+        service::Prober::Settings{checks_in_flight_within_fd_limit(options.max_checks_in_flight), {}});
     latency::LatencyProbe::Settings latency_settings;
     latency_settings.bind = {server.addresses.front(), config->ports.latency};
     latency_settings.sender = server.name;
@@ -63,10 +86,13 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
     latency_settings.threads = options.latency_threads;
     parts_->latency = std::make_unique<latency::LatencyProbe>(
         key, latency_settings,
-        std::make_unique<latency::Measurer>(latency::default_methods(), std::chrono::milliseconds(500)));
+        std::make_unique<latency::Measurer>(latency::default_methods(),
+                                           std::chrono::milliseconds(options.latency_timeout_ms)));
 }
 
 ProbeRole::~ProbeRole() { stop(); }
+
+void ProbeRole::take_state_from(const ProbeRole& previous) { parts_->prober->adopt_state(*previous.parts_->prober); }
 
 void ProbeRole::start() {
     parts_->loads->start();
@@ -91,6 +117,8 @@ std::string ProbeRole::summary() const {
 ProbeStats ProbeRole::stats() const {
     ProbeStats stats;
     stats.checks_run = parts_->prober->checks_run();
+    stats.checks_timed_out = parts_->prober->checks_timed_out();
+    stats.checks_in_flight = parts_->prober->checks_in_flight();
     stats.services = parts_->prober->target_count();
     stats.services_down = parts_->prober->down_count();
     stats.reports_sent = parts_->reporter->datagrams_sent();
@@ -105,9 +133,9 @@ ProbeStats ProbeRole::stats() const {
 
 std::string ProbeRole::status() const {
     const auto s = stats();
-    return fmt::format("{} checks run, {} of {} services down, {} report datagrams sent ({} failed), {} load answers; "
+    return fmt::format("{} checks run ({} timed out, {} in flight), {} of {} services down, {} report datagrams sent ({} failed), {} load answers; "
                        "latency: {} requests, {} clients; {}",
-                       s.checks_run, s.services_down, s.services, s.reports_sent, s.report_send_failures,
+                       s.checks_run, s.checks_timed_out, s.checks_in_flight, s.services_down, s.services, s.reports_sent, s.report_send_failures,
                        s.load_answers, s.latency_requests, s.latency_clients, parts_->latency->measurer().stats_text());
 }
 

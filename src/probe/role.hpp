@@ -10,13 +10,16 @@ namespace udn::probe {
 
 struct ProbeOptions {
     std::string server;       // --server: whose address we bind and whose name we sign with
-    std::size_t check_threads = 8;
+    std::size_t max_checks_in_flight = 1000;
     std::size_t latency_threads = 16;
+    std::uint32_t latency_timeout_ms = 500;  // per latency method, before trying the next one
 };
 
 // Counters of a running probe, for /metrics and the periodic status log line.
 struct ProbeStats {
     std::uint64_t checks_run = 0;
+    std::uint64_t checks_timed_out = 0;
+    std::size_t checks_in_flight = 0;
     std::size_t services = 0;
     std::size_t services_down = 0;
     std::uint64_t reports_sent = 0;
@@ -34,6 +37,9 @@ class ProbeRole {
 public:
     ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOptions& options);
     ~ProbeRole();
+    // Before start(), on reload: keeps what the replaced (stopped) role knew that still holds —
+    // the up/down state of services whose check did not change, and the check counters.
+    void take_state_from(const ProbeRole& previous);
     void start();
     void stop();
     std::string summary() const;

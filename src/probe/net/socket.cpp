@@ -122,58 +122,48 @@ udn::net::Endpoint UdpSocket::local_endpoint() const {
     return endpoint;
 }
 
-ConnectResult tcp_connect(const udn::net::Endpoint& to, Clock::time_point deadline) {
-    ConnectResult result;
-    Fd fd(::socket(family_of(to.address.family()), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) {
-        result.error = std::strerror(errno);
-        return result;
+ConnectStart start_connect(const udn::net::Endpoint& to, int socket_type) {
+    ConnectStart start;
+    start.fd = Fd(::socket(family_of(to.address.family()), socket_type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!start.fd.valid()) {
+        start.error = errno;
+        return start;
     }
     sockaddr_storage address{};
     const auto length = to.address.to_sockaddr(to.port, address);
+    if (::connect(start.fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+        start.in_progress = errno == EINPROGRESS;
+        start.error = start.in_progress ? 0 : errno;
+    }
+    return start;
+}
+
+int pending_error(int fd) {
     int error = 0;
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
-        if (errno != EINPROGRESS) {
-            error = errno;
-        } else if (!wait_for(fd.get(), POLLOUT, deadline)) {
+    socklen_t error_length = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) != 0) return errno;
+    return error;
+}
+
+ConnectResult tcp_connect(const udn::net::Endpoint& to, Clock::time_point deadline) {
+    ConnectResult result;
+    auto start = start_connect(to, SOCK_STREAM);
+    int error = start.error;
+    if (start.fd.valid() && start.in_progress) {
+        if (!wait_for(start.fd.get(), POLLOUT, deadline)) {
             result.timed_out = true;
             result.error = "timeout";
             return result;
-        } else {
-            socklen_t error_length = sizeof error;
-            ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &error_length);
         }
+        error = pending_error(start.fd.get());
     }
     if (error != 0) {
         result.refused = error == ECONNREFUSED;
         result.error = std::strerror(error);
         return result;
     }
-    result.fd = std::move(fd);
+    result.fd = std::move(start.fd);
     return result;
-}
-
-bool read_some(int fd, std::string& received, Clock::time_point deadline, std::size_t max_bytes) {
-    if (!wait_for(fd, POLLIN, deadline)) return false;
-    char buffer[4096];
-    const auto wanted = std::min(sizeof buffer, max_bytes - std::min(max_bytes, received.size()));
-    const auto size = ::recv(fd, buffer, wanted, 0);
-    if (size <= 0) return false;
-    received.append(buffer, static_cast<std::size_t>(size));
-    return true;
-}
-
-bool write_all(int fd, std::string_view data, Clock::time_point deadline) {
-    while (!data.empty()) {
-        if (!wait_for(fd, POLLOUT, deadline)) return false;
-        const auto sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EAGAIN || errno == EINTR) continue;
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(sent));
-    }
-    return true;
 }
 
 }  // namespace udn::probe::net

@@ -1,6 +1,7 @@
-// Small RAII sockets with deadlines for the probe's blocking checks and UDP loops: a UDP socket
-// (bind, send, receive with timeout) and a TCP connect/read/write with timeouts. Errors are
-// values (errno-style strings), never exceptions, except at bind time on the control path.
+// Small RAII sockets for the probe: a UDP socket (bind, send, receive with timeout), a blocking
+// TCP connect with a deadline (latency measurements), and the first step of a non-blocking
+// connect (service checks on the reactor). Errors are values, never exceptions, except at bind
+// time on the control path.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -66,19 +67,16 @@ struct ConnectResult {
 };
 ConnectResult tcp_connect(const udn::net::Endpoint& to, Clock::time_point deadline);
 
-// Reads what is available until `done(received)` says stop, the peer closes, or the deadline.
-// Returns false on timeout or error.
-template <class Done>
-bool read_until(int fd, std::string& received, Clock::time_point deadline, Done done, std::size_t max_bytes = 65536);
-bool read_some(int fd, std::string& received, Clock::time_point deadline, std::size_t max_bytes);
-bool write_all(int fd, std::string_view data, Clock::time_point deadline);
-
-template <class Done>
-bool read_until(int fd, std::string& received, Clock::time_point deadline, Done done, std::size_t max_bytes) {
-    while (!done(received)) {
-        if (received.size() >= max_bytes || !read_some(fd, received, deadline, max_bytes)) return false;
-    }
-    return true;
-}
+// The first step of a non-blocking connect (SOCK_STREAM or SOCK_DGRAM): a socket, and either
+// in_progress (wait for it to become writable, then read pending_error) or the connect's errno
+// (0 when it completed at once). fd is invalid, with error set, when no socket could be made.
+struct ConnectStart {
+    Fd fd;
+    int error = 0;
+    bool in_progress = false;
+};
+ConnectStart start_connect(const udn::net::Endpoint& to, int socket_type);
+// The socket's pending error (SO_ERROR): how a non-blocking connect ended, 0 when connected.
+int pending_error(int fd);
 
 }  // namespace udn::probe::net

@@ -1,20 +1,18 @@
-// Runs every service check continuously from start-up, each at its own interval, on a small
-// pool of worker threads; applies fall/rise and sends every result as a report (with the
-// target's latest load, when its load agent answered recently).
+// Runs every service check continuously from start-up, each at its own interval, on one thread:
+// a Scheduler of non-blocking checks on a Reactor. Applies fall/rise and sends every result as a
+// report (with the target's latest load, when its load agent answered recently).
 #pragma once
 #include <atomic>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <optional>
-#include <queue>
 #include <thread>
 #include <vector>
 
+#include "probe/net/reactor.hpp"
 #include "probe/reporter.hpp"
+#include "probe/service/checks.hpp"
 #include "probe/service/health.hpp"
-#include "probe/service/outcome.hpp"
-#include "probe/service/target.hpp"
+#include "probe/service/scheduler.hpp"
 
 namespace udn::probe::service {
 
@@ -27,11 +25,10 @@ public:
 
 class Prober {
 public:
-    using CheckFunction = std::function<Outcome(const Target&)>;
-
     struct Settings {
-        std::size_t threads = 8;
-        CheckFunction check;  // defaults to run_check (tests inject fakes)
+        std::size_t max_in_flight = 1000;  // checks running at once (each holds a socket)
+        // Starts the checks; defaults to a CheckRunner on the prober's reactor (tests inject fakes).
+        std::function<StartCheck(net::Reactor&)> make_start_check;
     };
 
     Prober(std::vector<Target> targets, Reporter& reporter, const LoadSource* loads, Settings settings);
@@ -39,39 +36,42 @@ public:
     Prober(const Prober&) = delete;
     Prober& operator=(const Prober&) = delete;
 
+    // Before start(): carries over, from a prober this one replaces (stopped), the up/down state
+    // of every target whose check did not change, and the check counters.
+    void adopt_state(const Prober& previous);
+
     void start();
     void stop();
 
-    std::uint64_t checks_run() const;
-    std::size_t target_count() const { return entries_.size(); }
+    std::uint64_t checks_run() const { return checks_run_.load(std::memory_order_relaxed); }
+    std::uint64_t checks_timed_out() const { return timed_out_.load(std::memory_order_relaxed); }
+    std::size_t checks_in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+    std::size_t target_count() const { return targets_.size(); }
     std::size_t down_count() const { return down_.load(std::memory_order_relaxed); }
 
 private:
-    using Clock = std::chrono::steady_clock;
-    struct Entry {
-        Target target;
+    struct State {
         report::CheckKind kind;
         HealthTracker health;
     };
-    struct Due {
-        Clock::time_point at;
-        std::size_t index;
-        bool operator>(const Due& other) const { return at > other.at; }
-    };
-    void work();
-    void run_one(Entry& entry);
+    void run();
+    void on_result(std::size_t index, const Outcome& outcome, std::uint64_t started_unix_ms);
 
-    std::vector<Entry> entries_;
+    std::vector<Target> targets_;
+    std::vector<State> states_;
     Reporter& reporter_;
     const LoadSource* loads_;
     Settings settings_;
-    mutable std::mutex mutex_;
-    std::condition_variable wake_;
-    std::priority_queue<Due, std::vector<Due>, std::greater<>> queue_;
-    bool stopping_ = false;
-    std::uint64_t checks_run_ = 0;
+    // Destroyed in reverse: the scheduler's running checks first, then curl, then the reactor.
+    std::unique_ptr<net::Reactor> reactor_;
+    std::unique_ptr<CheckRunner> runner_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::uint64_t> checks_run_{0};
+    std::atomic<std::uint64_t> timed_out_{0};
+    std::atomic<std::size_t> in_flight_{0};
     std::atomic<std::size_t> down_{0};
-    std::vector<std::thread> workers_;
+    std::thread thread_;
 };
 
 }  // namespace udn::probe::service

@@ -1,6 +1,7 @@
 #include "probe/service/target.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace udn::probe::service {
 namespace {
@@ -21,6 +22,16 @@ std::string host_for(const config::Customer& customer, const config::Origin& ori
 }  // namespace
 
 std::string Target::label() const { return customer.empty() ? name : customer + "/" + name; }
+
+bool same_check(const Target& a, const Target& b) {
+    const auto fields = [](const Target& t) {
+        const auto& c = t.check;
+        return std::tie(t.kind, t.customer, t.name, t.endpoint, t.host, t.load_agent, c.type, c.path, c.expect_status,
+                        c.expect_substring, c.expect_regex, c.expect_sha256, c.query_name, c.expect_address,
+                        c.interval_ms, c.timeout_ms, c.fall, c.rise);
+    };
+    return fields(a) == fields(b);
+}
 
 std::optional<report::CheckKind> wire_check_kind(config::CheckType type) {
     switch (type) {

@@ -2,6 +2,7 @@
 // configuration. Customers' origins get their configured check (Origin.check); every POP
 // cache gets an HTTP GET of its admin /healthz (docs/probes.md says why).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct Target {
 };
 
 std::vector<Target> targets_from_config(const config::Config& config);
+
+// The same service checked the same way (everything but nothing differs): a reload keeps such a
+// target's up/down state instead of starting over.
+bool same_check(const Target& a, const Target& b);
 
 // The wire value of a config check type; nullopt for CheckType::none.
 std::optional<report::CheckKind> wire_check_kind(config::CheckType type);

@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
-#include <unistd.h>
+#include <map>
 
 #include "common/report/verifier.hpp"
 #include "probe/loadp/agent.hpp"
@@ -31,6 +35,18 @@ std::vector<report::Message> receive_all(const net::UdpSocket& socket, std::size
     return messages;
 }
 
+// Checks that finish at once with fn's outcome, as the scheduler's StartCheck.
+service::Prober::Settings fake_checks(std::function<service::Outcome(const service::Target&)> fn) {
+    service::Prober::Settings settings;
+    settings.make_start_check = [fn](net::Reactor&) {
+        return [fn](const service::Target& target, service::CheckDone done) -> std::unique_ptr<service::RunningCheck> {
+            done(fn(target));
+            return nullptr;
+        };
+    };
+    return settings;
+}
+
 service::Target fake_target(std::string name, std::uint32_t interval_ms) {
     service::Target target;
     target.customer = "acme";
@@ -49,9 +65,7 @@ TEST(Prober, ReportsEveryCheckWithFallRiseStateToEveryReceiver) {
     Reporter reporter(test_key(), "probe-1", {receiver_a.local_endpoint(), receiver_b.local_endpoint()});
     // Results of the fake check: ok, fail, fail, ok, ok, ok ...
     std::atomic<int> calls{0};
-    service::Prober::Settings settings;
-    settings.threads = 2;
-    settings.check = [&](const service::Target&) {
+    const auto settings = fake_checks([&](const service::Target&) {
         const int call = calls++;
         service::Outcome outcome;
         outcome.result = (call == 1 || call == 2) ? report::CheckResult::timeout : report::CheckResult::ok;
@@ -59,7 +73,7 @@ TEST(Prober, ReportsEveryCheckWithFallRiseStateToEveryReceiver) {
         outcome.timing.total_us = 1234;
         outcome.detail = "fake";
         return outcome;
-    };
+    });
     service::Prober prober({fake_target("origin-1", 20)}, reporter, nullptr, settings);
     prober.start();
     const auto messages = receive_all(receiver_a, 6, std::chrono::seconds(5));
@@ -86,12 +100,10 @@ TEST(Prober, KeepsEachTargetsInterval) {
     auto receiver = net::UdpSocket::bind(loopback());
     Reporter reporter(test_key(), "probe-1", {receiver.local_endpoint()});
     std::atomic<int> fast{0}, slow{0};
-    service::Prober::Settings settings;
-    settings.threads = 2;
-    settings.check = [&](const service::Target& target) {
+    const auto settings = fake_checks([&](const service::Target& target) {
         ++(target.name == "fast" ? fast : slow);
         return service::Outcome{report::CheckResult::ok, 200, {}, ""};
-    };
+    });
     service::Prober prober({fake_target("fast", 50), fake_target("slow", 500)}, reporter, nullptr, settings);
     prober.start();
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
@@ -100,6 +112,101 @@ TEST(Prober, KeepsEachTargetsInterval) {
     EXPECT_LE(fast.load(), 25);
     EXPECT_GE(slow.load(), 2);
     EXPECT_LE(slow.load(), 4);
+}
+
+TEST(Prober, AReplacementKeepsTheStateOfUnchangedServicesOnly) {
+    auto receiver = net::UdpSocket::bind(loopback());
+    Reporter reporter(test_key(), "probe-1", {receiver.local_endpoint()});
+    const auto failing = fake_checks([](const service::Target&) {
+        return service::Outcome{report::CheckResult::timeout, 0, {}, ""};
+    });
+    const auto passing = fake_checks([](const service::Target&) {
+        return service::Outcome{report::CheckResult::ok, 200, {}, ""};
+    });
+    auto changed = fake_target("changed", 1000);
+    service::Prober old_prober({fake_target("same", 1000), changed}, reporter, nullptr, failing);
+    old_prober.start();
+    ASSERT_EQ(receive_all(receiver, 2, std::chrono::seconds(3)).size(), 2u);
+    old_prober.stop();
+    ASSERT_EQ(old_prober.down_count(), 2u);
+
+    changed.check.timeout_ms += 1;
+    service::Prober new_prober({fake_target("same", 1000), changed}, reporter, nullptr, passing);
+    new_prober.adopt_state(old_prober);
+    EXPECT_EQ(new_prober.down_count(), 1u);
+    EXPECT_EQ(new_prober.checks_run(), old_prober.checks_run());
+    new_prober.start();
+    const auto messages = receive_all(receiver, 2, std::chrono::seconds(3));
+    new_prober.stop();
+    ASSERT_EQ(messages.size(), 2u);
+    for (const auto& message : messages) {
+        const auto& report = std::get<report::ServiceReport>(message.body);
+        // "same" was down and needs rise = 2 successes; "changed" starts over from its first result.
+        EXPECT_EQ(report.state, report.name == "same" ? report::ServiceState::down : report::ServiceState::up)
+            << report.name;
+    }
+}
+
+// A listener that never accepts: the kernel completes TCP handshakes into its backlog, and
+// nobody ever says a word — a hung server.
+class SilentListener {
+public:
+    SilentListener() {
+        fd_ = net::Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        EXPECT_EQ(::listen(fd_.get(), SOMAXCONN), 0);
+        socklen_t length = sizeof address;
+        ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+    }
+    udn::net::Endpoint endpoint() const { return loopback(port_); }
+
+private:
+    net::Fd fd_;
+    std::uint16_t port_ = 0;
+};
+
+TEST(Prober, RunsRealChecksConcurrentlyAndHungServersDoNotHoldOthersUp) {
+    SilentListener silent;
+    auto receiver = net::UdpSocket::bind(loopback());
+    Reporter reporter(test_key(), "probe-1", {receiver.local_endpoint()});
+    std::vector<service::Target> targets;
+    for (int i = 0; i < 300; ++i) {
+        auto target = fake_target("tcp-" + std::to_string(i), 1000);
+        target.check.type = config::CheckType::tcp;
+        target.endpoint = silent.endpoint();
+        targets.push_back(target);
+    }
+    for (const auto type : {config::CheckType::ftp, config::CheckType::http}) {
+        auto hung = fake_target("hung-" + std::string(config::to_string(type)), 1000);
+        hung.check.type = type;
+        hung.check.timeout_ms = 300;
+        hung.endpoint = silent.endpoint();
+        targets.push_back(hung);
+    }
+    service::Prober::Settings settings;
+    settings.max_in_flight = 16;
+    service::Prober prober(targets, reporter, nullptr, settings);
+    prober.start();
+    // First results only: first checks are spread over the 1 s interval, so early targets are
+    // checked again before the hung ones time out.
+    std::map<std::string, report::CheckResult> results;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (results.size() < targets.size() && std::chrono::steady_clock::now() < deadline) {
+        for (const auto& message : receive_all(receiver, 1, std::chrono::milliseconds(100))) {
+            const auto& report = std::get<report::ServiceReport>(message.body);
+            results.emplace(report.name, report.result);
+        }
+    }
+    prober.stop();
+    ASSERT_EQ(results.size(), targets.size()) << "every target checked within its first interval";
+    for (int i = 0; i < 300; ++i) EXPECT_EQ(results["tcp-" + std::to_string(i)], report::CheckResult::ok);
+    EXPECT_EQ(results["hung-ftp"], report::CheckResult::timeout);
+    EXPECT_EQ(results["hung-http"], report::CheckResult::timeout);
+    EXPECT_EQ(prober.checks_timed_out(), 2u);
 }
 
 TEST(LoadProtocol, PollerGetsTheAgentsSampleAndReportsCarryIt) {
@@ -126,8 +233,8 @@ TEST(LoadProtocol, PollerGetsTheAgentsSampleAndReportsCarryIt) {
     Reporter reporter(test_key(), "probe-1", {receiver.local_endpoint()});
     auto target = fake_target("origin-1", 1000);
     target.load_agent = agent_endpoint;
-    service::Prober::Settings settings;
-    settings.check = [](const service::Target&) { return service::Outcome{report::CheckResult::ok, 200, {}, ""}; };
+    const auto settings =
+        fake_checks([](const service::Target&) { return service::Outcome{report::CheckResult::ok, 200, {}, ""}; });
     service::Prober prober({target}, reporter, &poller, settings);
     prober.start();
     const auto messages = receive_all(receiver, 1, std::chrono::seconds(3));
