@@ -142,6 +142,21 @@ void SpoolWriter::append(std::string_view line) {
     if (size_bytes_ >= options_.max_bytes) close_locked();
 }
 
+void SpoolWriter::append_lines(std::string_view lines) {
+    if (lines.empty()) return;
+    std::string terminated;
+    if (lines.back() != '\n') {  // a torn last line would glue onto the next batch's first
+        terminated.assign(lines).push_back('\n');
+        lines = terminated;
+    }
+    const std::lock_guard lock(mutex_);
+    if (too_old_locked()) close_locked();
+    if (fd_ < 0) open_locked();
+    write_all(fd_, lines, current_path());
+    size_bytes_ += lines.size();
+    if (size_bytes_ >= options_.max_bytes) close_locked();
+}
+
 void SpoolWriter::tick() {
     const std::lock_guard lock(mutex_);
     if (too_old_locked()) close_locked();

@@ -38,6 +38,10 @@ public:
     // Appends one line (a newline is added; CR/LF inside the line become spaces). Closes the
     // file first if it is too old, and afterwards if it reached max_bytes.
     void append(std::string_view line);
+    // Appends a batch of complete lines ("a\nb\n", each already free of CR) in one write(2),
+    // for a role that buffers lines (the cache's access log): one system call per batch
+    // instead of per line. The file may exceed max_bytes by one batch before it is closed.
+    void append_lines(std::string_view lines);
     // Closes current if it is older than max_age_s; call it about once a second, so that a
     // quiet role still ships its lines.
     void tick();
