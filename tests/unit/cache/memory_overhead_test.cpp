@@ -53,8 +53,8 @@ std::shared_ptr<Object> typical_object(const std::string& body) {
 }
 
 // The goal is under 200 bytes; docs/cache.md has the numbers measured so far and what
-// is left to get there. The bound here catches regressions (storing header fields twice again
-// measured about 1.4 kB).
+// is left to get there. The bound here catches regressions such as storing the header fields
+// twice again.
 TEST(MemoryOverhead, PerCachedObjectIsMeasuredAndBounded) {
     constexpr int count = 20000;
     const std::string body(1024, 'x');
