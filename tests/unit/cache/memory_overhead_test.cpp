@@ -17,7 +17,8 @@
 #define UDN_ASAN 1
 #endif
 #ifdef UDN_ASAN
-#include <sanitizer/allocator_interface.h>
+// From libasan (g++ ships no sanitizer headers).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace udn::cache::store {
