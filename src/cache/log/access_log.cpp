@@ -88,6 +88,8 @@ void AccessLog::append(const AccessRecord& record) {
     append_milliseconds(line, record.total_ms);
     line += '\t';
     append_field(line, record.origin);
+    line += '\t';
+    append_field(line, record.scheme);
     line += '\n';
     std::lock_guard lock(mutex_);
     pending_ += line;
