@@ -549,8 +549,9 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
         co_return !ec && keep_alive;
     }
 
-    // A complete large body in a memory file goes out with sendfile(2), without a copy.
-    if (framing == Framing::length && state == store::Object::State::complete) {
+    // A complete large body in a memory file goes out with sendfile(2), without a copy (plain
+    // TCP only: on the HTTPS port the bytes must pass through the TLS stream).
+    if (framing == Framing::length && state == store::Object::State::complete && !socket_.tls) {
         const auto body = object->body();
         if (body->in_file() && body->size_bytes == length) {
             const bool sent = co_await send_head_and_file(body->file_fd, static_cast<std::size_t>(length));

@@ -46,13 +46,14 @@ TEST(AccessLog, FormatsOneTabSeparatedLinePerRequest) {
         record.time_ms += 1001;
         record.status = 404;
         record.first_byte_ms = 1.9996;
+        record.scheme = "https";
         log.append(record);
         log.flush(0);
         log.close();
     }
     EXPECT_EQ(read_ready(directory),
-              "2026-11-23T23:00:00.123Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t200\t1024\tHIT\t0.046\t12.346\t-\n"
-              "2026-11-23T23:00:01.124Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t404\t1024\tHIT\t2.000\t12.346\t-\n");
+              "2026-11-23T23:00:00.123Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t200\t1024\tHIT\t0.046\t12.346\t-\thttp\n"
+              "2026-11-23T23:00:01.124Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t404\t1024\tHIT\t2.000\t12.346\t-\thttps\n");
     fs::remove_all(directory);
 }
 
