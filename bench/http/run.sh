@@ -64,7 +64,8 @@ TOML
 # configured site (any other Host is still refused).
 setsid taskset -c "$server_cpu" "$udn" cache --config "$work/bench.toml" --server edge --state-dir "$work/state" \
     --threads 1 --memory-mb 1024 --disk-mb 0 --host-alias 127.0.0.1=www.bench.example > "$work/udn.log" 2>&1 &
-pids+=($!)
+udn_pid=$!  # setsid and taskset exec: this is the cache's own PID
+pids+=($udn_pid)
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$admin_port/healthz" && break; sleep 0.1; done
 "$peers" -x "127.0.0.1:$port" -n udn "$@"
 
@@ -75,5 +76,5 @@ if [ -z "${SKIP_MEMORY:-}" ]; then
     "$peers" -s none --hold 120 > "$work/hold.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$origin_port/obj/1k" && break; sleep 0.2; done
-    /usr/bin/python3 "$here/memory_overhead.py" "127.0.0.1" "$port" "$(pgrep -f "udn cache --config $work/bench.toml" | head -1)"
+    /usr/bin/python3 "$here/memory_overhead.py" "127.0.0.1" "$port" "$udn_pid"
 fi

@@ -363,3 +363,22 @@ def test_ranges_are_served_from_the_stored_object(net):
     status, _, whole = net.get(path, headers={"Range": "bytes=0-1", "If-Range": '"other"'})
     assert status == 200 and whole == body
     assert net.count("/range.bin") == 1
+
+
+def test_large_hits_from_a_memory_file_keep_framing(net):
+    # Bodies >= 64 KiB of known length are kept in a memory file and sent with sendfile(2) on
+    # hits (docs/cache.md): same bytes, and a keep-alive connection stays in step after them.
+    path = b"/www.acme.test/large.bin?cc=max-age%3D600&size=300000"
+    status, _, first = net.get(path.decode())
+    assert status == 200 and len(first) == 300000
+    request = b"GET " + path + b" HTTP/1.1\r\nHost: acme.cdn.test\r\n\r\n"
+    reply = net.raw(request + request + b"HEAD " + path + b" HTTP/1.1\r\nHost: acme.cdn.test\r\nConnection: close\r\n\r\n",
+                    read_timeout=10)
+    for _ in range(2):
+        head, _, rest = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK") and b"content-length: 300000" in head.lower()
+        assert b"; hit" in head
+        assert rest[:300000] == first
+        reply = rest[300000:]
+    assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(b"\r\n\r\n")
+    assert net.count("/large.bin") == 1

@@ -2,7 +2,12 @@
 // policy/freshness and fill.cpp; this file decides which tier answers and writes the bytes.
 #include "cache/server/exchange.hpp"
 
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 
@@ -67,9 +72,9 @@ std::string origin_request_head(std::string_view method, const Route& route, con
     head.reserve(512);
     head += method;
     head += ' ';
-    head += route.origin_target;
+    head += route.origin_target();
     head += " HTTP/1.1\r\nHost: ";
-    head += route.origin_host;
+    head += route.origin_host();
     head += "\r\n";
     for (const auto& header : *request.head.headers) {
         bool forward = false;
@@ -107,10 +112,10 @@ bool etag_matches(std::string_view list, std::string_view etag) {
 
 bool client_not_modified(const http::RequestHead& head, const store::ObjectMeta& meta) {
     if (meta.status != 200) return false;
-    if (const auto inm = head.header("if-none-match")) return !meta.etag.empty() && etag_matches(*inm, meta.etag);
-    if (const auto ims = head.header("if-modified-since"); ims && !meta.last_modified.empty()) {
+    if (const auto inm = head.header("if-none-match")) return !meta.etag().empty() && etag_matches(*inm, meta.etag());
+    if (const auto ims = head.header("if-modified-since"); ims && !meta.last_modified().empty()) {
         const auto since = http::parse_http_date(*ims);
-        const auto modified = http::parse_http_date(meta.last_modified);
+        const auto modified = http::parse_http_date(meta.last_modified());
         return since && modified && *modified <= *since;
     }
     return false;
@@ -123,8 +128,8 @@ bool if_range_allows(const http::RequestHead& head, const store::ObjectMeta& met
     if (!if_range) return true;
     const auto value = http::trim(*if_range);
     if (value.starts_with("W/")) return false;
-    if (value.starts_with("\"")) return !meta.etag.empty() && !meta.etag.starts_with("W/") && value == meta.etag;
-    return !meta.last_modified.empty() && value == meta.last_modified;
+    if (value.starts_with("\"")) return !meta.etag().empty() && !meta.etag().starts_with("W/") && value == meta.etag();
+    return !meta.last_modified().empty() && value == meta.last_modified();
 }
 
 awaitable<void> wait_for_change(const std::shared_ptr<store::Object>& object, std::size_t seen_bytes,
@@ -170,6 +175,53 @@ awaitable<bool> Exchange::write_all(std::string_view what) {
     socket_.expire_after(context_.settings.send_timeout);
     co_await socket_.async_write(asio::buffer(what.data(), what.size()), asio::redirect_error(use_awaitable, ec));
     co_return !ec;
+}
+
+awaitable<bool> Exchange::send_head_and_file(int file_fd, std::size_t file_bytes) {
+    auto& socket = socket_.socket;
+    boost::system::error_code ec;
+    socket.native_non_blocking(true, ec);
+    if (ec) co_return false;
+    socket_.expire_after(context_.settings.send_timeout);
+    // The head with MSG_MORE, so that it leaves with the body's first bytes rather than as a
+    // segment of its own; it nearly always fits the socket buffer at once.
+    std::array<iovec, 8> parts{};
+    std::size_t head_bytes = 0;
+    const auto count = std::min(parts.size(), gather_.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        parts[i].iov_base = const_cast<void*>(gather_[i].data());
+        parts[i].iov_len = gather_[i].size();
+        head_bytes += gather_[i].size();
+    }
+    msghdr message{};
+    message.msg_iov = parts.data();
+    message.msg_iovlen = count;
+    const auto sent = ::sendmsg(socket.native_handle(), &message, MSG_DONTWAIT | MSG_MORE | MSG_NOSIGNAL);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return false;
+    auto done = static_cast<std::size_t>(std::max<ssize_t>(sent, 0));
+    if (done < head_bytes) {
+        std::vector<asio::const_buffer> rest;
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto skip = std::min(done, parts[i].iov_len);
+            done -= skip;
+            if (skip < parts[i].iov_len) rest.emplace_back(static_cast<const char*>(parts[i].iov_base) + skip, parts[i].iov_len - skip);
+        }
+        co_await asio::async_write(socket, rest, asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+    }
+    off_t offset = 0;
+    while (static_cast<std::size_t>(offset) < file_bytes) {
+        const auto moved = ::sendfile(socket.native_handle(), file_fd, &offset, file_bytes - static_cast<std::size_t>(offset));
+        if (moved > 0 || (moved < 0 && errno == EINTR)) continue;
+        if (moved < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            socket_.expire_after(context_.settings.send_timeout);
+            co_await socket.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
+            if (ec) co_return false;
+            continue;
+        }
+        co_return false;  // the peer went away, or the file is shorter than it should be
+    }
+    co_return true;
 }
 
 awaitable<bool> Exchange::send_simple(int status, std::string_view body, bool keep_alive, ExchangeRecord& record,
@@ -240,12 +292,13 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
     if (cc.no_store) co_return co_await serve_pass(request, route, record, "request");
     const auto vary = context_.memory.vary_of(route.key);
     std::vector<std::pair<std::string, std::string>> headers;
-    std::string key;
-    if (vary.empty()) {
-        key = route.key;
-    } else {
+    // A hit looks the route's key up in place; a key is only copied on the way to a fetch.
+    std::string variant_storage;
+    std::string_view key = route.key;
+    if (!vary.empty()) {
         headers = lower_headers(head);
-        key = variant_key(route.key, variant_of(vary, headers));
+        variant_storage = variant_key(route.key, variant_of(vary, headers));
+        key = variant_storage;
     }
     auto object = context_.memory.find(key);
     if (!object && context_.disk) {
@@ -272,12 +325,12 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
         if (may_serve_stale) {
             // Serve the stale copy now and refresh it in the background (RFC 5861), once.
             auto refresh = std::make_shared<store::Object>();
-            if (!context_.inflight.join_or_register(key, refresh)) {
+            if (!context_.inflight.join_or_register(std::string(key), refresh)) {
                 if (headers.empty()) headers = lower_headers(head);
-                FillJob job{&context_, refresh, route.key, key, route.site->origins, {}, std::move(headers), stale};
+                FillJob job{&context_, refresh, route.key, std::string(key), route.site->origins, {}, std::move(headers), stale};
                 job.request.head = origin_request_head("GET", route, request, context_.cache_status_prefix, false);
-                if (!meta->etag.empty()) job.request.head += "If-None-Match: " + meta->etag + "\r\n";
-                if (!meta->last_modified.empty()) job.request.head += "If-Modified-Since: " + meta->last_modified + "\r\n";
+                if (!meta->etag().empty()) job.request.head += "If-None-Match: " + std::string(meta->etag()) + "\r\n";
+                if (!meta->last_modified().empty()) job.request.head += "If-Modified-Since: " + std::string(meta->last_modified()) + "\r\n";
                 job.request.head += "\r\n";
                 job.revalidate_s = route.site->revalidate_s;
                 asio::co_spawn(co_await asio::this_coro::executor, fill(std::move(job)), asio::detached);
@@ -292,7 +345,7 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
     }
 
     auto fresh = std::make_shared<store::Object>();
-    if (auto joined = context_.inflight.join_or_register(key, fresh)) {
+    if (auto joined = context_.inflight.join_or_register(std::string(key), fresh)) {
         co_await wait_for_head(joined);
         const auto meta = joined->meta();
         bool usable = !joined->is_private();
@@ -308,12 +361,12 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
         co_return co_await serve_pass(request, route, record, "request");
     }
     if (headers.empty()) headers = lower_headers(head);
-    FillJob job{&context_, fresh, route.key, key, route.site->origins, {}, std::move(headers), stale};
+    FillJob job{&context_, fresh, route.key, std::string(key), route.site->origins, {}, std::move(headers), stale};
     job.request.head = origin_request_head("GET", route, request, context_.cache_status_prefix, false);
     if (stale) {
         const auto meta = stale->meta();
-        if (!meta->etag.empty()) job.request.head += "If-None-Match: " + meta->etag + "\r\n";
-        if (!meta->last_modified.empty()) job.request.head += "If-Modified-Since: " + meta->last_modified + "\r\n";
+        if (!meta->etag().empty()) job.request.head += "If-None-Match: " + std::string(meta->etag()) + "\r\n";
+        if (!meta->last_modified().empty()) job.request.head += "If-Modified-Since: " + std::string(meta->last_modified()) + "\r\n";
     }
     job.request.head += "\r\n";
     job.request_stale_if_error_s = cc.stale_if_error_s.value_or(0);
@@ -392,7 +445,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
     char line[160];
     if (not_modified) {
         scratch_ += "HTTP/1.1 304 Not Modified\r\n";
-        for (const auto& [name, value] : meta->headers) {
+        for (const auto& [name, value] : meta->fields()) {
             if (http::istarts_with(name, "content-") && !http::iequals(name, "content-location")) continue;
             scratch_ += name;
             scratch_ += ": ";
@@ -437,7 +490,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
                 scratch_ += line;
                 scratch_ += keep_alive ? (head.version_minor == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n") : "Connection: close\r\n\r\n";
                 static constexpr std::string_view partial = "HTTP/1.1 206 Partial Content\r\n";
-                const auto& block = meta->head_block;
+                const auto& block = meta->head_block();
                 const auto rest = block.find("\r\n") + 2;
                 gather_.clear();
                 gather_.emplace_back(partial.data(), partial.size());
@@ -486,7 +539,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
     scratch_ += keep_alive ? (head.version_minor == 0 ? "Connection: keep-alive\r\n\r\n" : "\r\n") : "Connection: close\r\n\r\n";
 
     gather_.clear();
-    gather_.emplace_back(meta->head_block.data(), meta->head_block.size());
+    gather_.emplace_back(meta->head_block().data(), meta->head_block().size());
     gather_.emplace_back(scratch_.data(), scratch_.size());
     mark_first_byte(request, record);
     if (head_only || bodiless_status) {
@@ -494,6 +547,20 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
         socket_.expire_after(context_.settings.send_timeout);
         co_await socket_.async_write(gather_, asio::redirect_error(use_awaitable, ec));
         co_return !ec && keep_alive;
+    }
+
+    // A complete large body in a memory file goes out with sendfile(2), without a copy (plain
+    // TCP only: on the HTTPS port the bytes must pass through the TLS stream).
+    if (framing == Framing::length && state == store::Object::State::complete && !socket_.tls) {
+        const auto body = object->body();
+        if (body->in_file() && body->size_bytes == length) {
+            const bool sent = co_await send_head_and_file(body->file_fd, static_cast<std::size_t>(length));
+            gather_.clear();
+            if (!sent) co_return false;
+            record.body_bytes = length;
+            context_.metrics.body_bytes_sent.fetch_add(length, std::memory_order_relaxed);
+            co_return keep_alive;
+        }
     }
 
     // Body: everything present now in one gathered write; then, while the object fills, each

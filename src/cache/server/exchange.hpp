@@ -51,6 +51,8 @@ private:
     awaitable<bool> send_object(Request& request, std::shared_ptr<store::Object> object, ExchangeRecord& record,
                                 std::string_view cache_status);
     awaitable<bool> write_all(std::string_view what);
+    // Writes the head gathered in gather_, then `file_bytes` of `file_fd` with sendfile(2).
+    awaitable<bool> send_head_and_file(int file_fd, std::size_t file_bytes);
     void mark_first_byte(const Request& request, ExchangeRecord& record);
 
     Context& context_;

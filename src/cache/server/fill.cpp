@@ -48,14 +48,16 @@ bool listed_in_connection(std::string_view name, const std::vector<std::pair<std
 std::shared_ptr<store::ObjectMeta> meta_from_response(const FillJob& job, const origin::OriginResponse& response,
                                                       std::int64_t request_time_s, std::int64_t response_time_s) {
     auto meta = std::make_shared<store::ObjectMeta>();
-    meta->status = response.status;
+    store::HeaderFields fields;
+    fields.reserve(response.headers.size());
     for (const auto& [name, value] : response.headers) {
         if (is_hop_by_hop(name) || http::iequals(name, "content-length") || http::iequals(name, "age") ||
             listed_in_connection(name, response.headers)) {
             continue;
         }
-        meta->headers.emplace_back(name, value);
+        fields.emplace_back(name, value);
     }
+    meta->set_head(response.status, fields);
     const auto facts = facts_of(response.status, response.headers);
     apply_freshness(*meta, facts, job.context->settings.heuristic_cap_s, job.revalidate_s);
     meta->request_time_s = request_time_s;
@@ -65,7 +67,6 @@ std::shared_ptr<store::ObjectMeta> meta_from_response(const FillJob& job, const 
     meta->variant = variant_of(meta->vary, job.request_headers);
     if (!response.chunked && response.content_length) meta->content_length = response.content_length;
     meta->origin_name = response.origin ? response.origin->name : "";
-    meta->build_head_block();
     return meta;
 }
 
@@ -74,22 +75,27 @@ std::shared_ptr<store::ObjectMeta> refreshed_meta(const FillJob& job, const stor
                                                   const origin::OriginResponse& response, std::int64_t request_time_s,
                                                   std::int64_t response_time_s) {
     auto meta = std::make_shared<store::ObjectMeta>(stored);
-    for (const auto& [name, value] : response.headers) {
-        if (is_hop_by_hop(name) || http::iequals(name, "content-length") || http::iequals(name, "age")) continue;
-        std::erase_if(meta->headers, [&](const auto& header) { return http::iequals(header.first, name); });
+    const auto updated = [](std::string_view name) {
+        return !is_hop_by_hop(name) && !http::iequals(name, "content-length") && !http::iequals(name, "age");
+    };
+    store::HeaderFields fields;
+    for (const auto& [name, value] : stored.fields()) {
+        const bool replaced = std::any_of(response.headers.begin(), response.headers.end(), [&](const auto& header) {
+            return updated(header.first) && http::iequals(header.first, name);
+        });
+        if (!replaced) fields.emplace_back(name, value);
     }
     for (const auto& [name, value] : response.headers) {
-        if (is_hop_by_hop(name) || http::iequals(name, "content-length") || http::iequals(name, "age")) continue;
-        meta->headers.emplace_back(name, value);
+        if (updated(name)) fields.emplace_back(name, value);
     }
-    const auto facts = facts_of(meta->status, meta->headers);
+    meta->set_head(stored.status, fields);
+    const auto facts = facts_of(meta->status, fields);
     apply_freshness(*meta, facts, job.context->settings.heuristic_cap_s, job.revalidate_s);
     meta->request_time_s = request_time_s;
     meta->response_time_s = response_time_s;
     auto response_facts = facts_of(response.status, response.headers);
     meta->corrected_initial_age_s = policy::corrected_initial_age_s(response_facts, request_time_s, response_time_s);
     meta->origin_name = response.origin ? response.origin->name : meta->origin_name;
-    meta->build_head_block();
     return meta;
 }
 
@@ -184,12 +190,6 @@ void apply_freshness(store::ObjectMeta& meta, const policy::ResponseFacts& facts
     meta.must_revalidate = cc.must_revalidate || cc.proxy_revalidate || cc.no_cache || cc.s_maxage_s.has_value();
     meta.stale_while_revalidate_s = cc.stale_while_revalidate_s.value_or(0);
     meta.stale_if_error_s = cc.stale_if_error_s.value_or(0);
-    meta.etag.clear();
-    meta.last_modified.clear();
-    for (const auto& [name, value] : meta.headers) {
-        if (http::iequals(name, "etag")) meta.etag = value;
-        else if (http::iequals(name, "last-modified")) meta.last_modified = value;
-    }
 }
 
 awaitable<void> fill(FillJob job) {
@@ -229,7 +229,7 @@ awaitable<void> fill(FillJob job) {
     auto meta = meta_from_response(job, response, request_time_s, response_time_s);
     auto facts = facts_of(response.status, response.headers);
     bool storable = job.shareable && !policy::why_not_storable(job.request_facts, facts) &&
-                    (meta->lifetime_s > 0 || !meta->etag.empty() || !meta->last_modified.empty()) &&
+                    (meta->lifetime_s > 0 || !meta->etag().empty() || !meta->last_modified().empty()) &&
                     meta->content_length.value_or(0) <= context.settings.max_object_bytes;
     if (!storable) {
         job.object->mark_private();

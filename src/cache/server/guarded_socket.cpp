@@ -7,16 +7,19 @@ namespace {
 
 awaitable<void> watch(std::shared_ptr<GuardedSocket> guarded) {
     while (!guarded->finished) {
-        guarded->timer.expires_at(guarded->deadline);
-        boost::system::error_code ec;
-        co_await guarded->timer.async_wait(asio::redirect_error(use_awaitable, ec));
-        if (guarded->finished) break;
-        if (GuardedSocket::Clock::now() >= guarded->deadline) {
+        const auto now = GuardedSocket::Clock::now();
+        if (now >= guarded->deadline) {
             guarded->timed_out = true;
             boost::system::error_code ignored;
             guarded->socket.close(ignored);
             break;
         }
+        const auto latest = guarded->deadline - now > GuardedSocket::max_sleep ? now + GuardedSocket::max_sleep
+                                                                              : guarded->deadline;
+        guarded->wake_at = latest;
+        guarded->timer.expires_at(latest);
+        boost::system::error_code ec;
+        co_await guarded->timer.async_wait(asio::redirect_error(use_awaitable, ec));
     }
 }
 

@@ -30,7 +30,10 @@ std::vector<const config::Origin*> origins_of(const config::Customer& customer, 
 
 }  // namespace
 
-std::string lower_host(std::string_view host) {
+namespace {
+
+// The host name without port and trailing dot (not yet lower-case).
+std::string_view bare_host(std::string_view host) {
     if (!host.empty() && host.front() == '[') {
         const auto close = host.find(']');
         host = host.substr(0, close == std::string_view::npos ? host.size() : close + 1);
@@ -38,7 +41,15 @@ std::string lower_host(std::string_view host) {
         host = host.substr(0, colon);
     }
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-    std::string result(host);
+    return host;
+}
+
+bool is_dot_segment(std::size_t bytes, bool only_dots) { return only_dots && (bytes == 1 || bytes == 2); }
+
+}  // namespace
+
+std::string lower_host(std::string_view host) {
+    std::string result(bare_host(host));
     std::transform(result.begin(), result.end(), result.begin(), lower);
     return result;
 }
@@ -47,36 +58,34 @@ std::string_view check_target(std::string_view target) {
     if (target.empty() || target.front() != '/') return "request target must be an absolute path";
     if (target.find('#') != std::string_view::npos) return "fragment in request target";
     const auto path = target.substr(0, target.find('?'));
-    // Decode the path once and look at its segments: "..", "." and encoded variants (%2e%2e,
-    // %2f) are refused instead of resolved, so two spellings can never name two cache entries
-    // or reach outside a site.
-    std::string decoded;
-    decoded.reserve(path.size());
+    // Decode the path and look at its segments: "..", "." and encoded variants (%2e%2e, %2f)
+    // are refused instead of resolved, so two spellings can never name two cache entries or
+    // reach outside a site. Decoded on the fly, segment by segment, without a copy.
+    std::size_t segment_bytes = 0;
+    bool only_dots = true;
     for (std::size_t i = 0; i < path.size(); ++i) {
-        if (path[i] == '%') {
+        char c = path[i];
+        if (c == '%') {
             if (i + 2 >= path.size()) return "truncated percent-encoding";
             const int high = hex_value(path[i + 1]);
             const int low = hex_value(path[i + 2]);
             if (high < 0 || low < 0) return "invalid percent-encoding";
-            const char c = static_cast<char>(high * 16 + low);
+            c = static_cast<char>(high * 16 + low);
             if (c == '/' || c == '\\') return "encoded slash in path";
             if (c == '\0') return "encoded NUL in path";
-            decoded += c;
             i += 2;
-        } else if (path[i] == '\\') {
+        } else if (c == '\\') {
             return "backslash in path";
-        } else {
-            decoded += path[i];
+        } else if (c == '/') {
+            if (is_dot_segment(segment_bytes, only_dots)) return "dot-segment in path";
+            segment_bytes = 0;
+            only_dots = true;
+            continue;
         }
+        ++segment_bytes;
+        only_dots = only_dots && c == '.';
     }
-    std::size_t pos = 0;
-    while (pos <= decoded.size()) {
-        const auto next = decoded.find('/', pos);
-        const auto segment = std::string_view(decoded).substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-        if (segment == ".." || segment == ".") return "dot-segment in path";
-        if (next == std::string::npos) break;
-        pos = next + 1;
-    }
+    if (is_dot_segment(segment_bytes, only_dots)) return "dot-segment in path";
     return {};
 }
 
@@ -113,13 +122,19 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config, std::string
 }
 
 std::variant<Route, RouteError> RouteTable::route(std::string_view host, std::string_view target) const {
-    const auto name = lower_host(host);
+    // Lower-cased into a stack buffer: looking up a host must not allocate on every request.
+    const auto bare = bare_host(host);
+    char buffer[256];
+    if (bare.size() > sizeof buffer) return RouteError{421, "this cache does not serve host names that long"};
+    std::transform(bare.begin(), bare.end(), buffer, lower);
+    const std::string_view name(buffer, bare.size());
     const auto it = sites_.find(name);
-    if (it == sites_.end()) return RouteError{421, "this cache does not serve host '" + name + "'"};
+    if (it == sites_.end()) return RouteError{421, "this cache does not serve host '" + std::string(name) + "'"};
     if (const auto problem = check_target(target); !problem.empty()) return RouteError{400, std::string(problem)};
     const Entry& entry = it->second;
     Route route;
     route.site = &entry.site;
+    route.path_form = entry.path_form;
     if (entry.path_form) {
         // /<domain>/<path>: the domain must be one of this customer's names.
         const auto slash = target.find('/', 1);
@@ -131,15 +146,17 @@ std::variant<Route, RouteError> RouteTable::route(std::string_view host, std::st
             return RouteError{404, "'" + origin_name + "' is not a domain of customer '" + entry.site.customer +
                                        "' (path form is /<domain>/<path>)"};
         }
-        route.origin_host = origin_name;
         // "/www.example.com?q" names the origin's root with a query: the origin target is "/?q".
         const auto rest = end == std::string_view::npos ? std::string_view{} : target.substr(end);
-        route.origin_target = rest.empty() || rest.front() == '?' ? "/" + std::string(rest) : std::string(rest);
-        route.key = origin_name + route.origin_target;
+        route.key = origin_name;
+        if (rest.empty() || rest.front() == '?') route.key += '/';
+        route.key += rest;
+        route.host_bytes = origin_name.size();
     } else {
-        route.origin_host = entry.site.origin_host;
-        route.origin_target = std::string(target);
-        route.key = entry.site.domain + route.origin_target;
+        route.key.reserve(entry.site.domain.size() + target.size());
+        route.key = entry.site.domain;
+        route.key += target;
+        route.host_bytes = entry.site.domain.size();
     }
     return route;
 }

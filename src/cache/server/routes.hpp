@@ -25,9 +25,18 @@ struct Site {
 
 struct Route {
     const Site* site = nullptr;
-    std::string origin_host;  // for the path form: the domain named in the path
-    std::string key;          // cache key: "<site name>/<path?query>" (lower-case site)
-    std::string origin_target;  // request target sent to the origin
+    // Cache key: "<site or path-form domain, lower-case><origin target>". The origin target and
+    // (path form) the origin host are read back from it, so routing a hit costs one string.
+    std::string key;
+    std::size_t host_bytes = 0;  // the key's leading name
+    bool path_form = false;
+
+    // Host header sent to the origin: for the path form, the domain named in the path.
+    std::string_view origin_host() const {
+        return path_form ? std::string_view(key).substr(0, host_bytes) : std::string_view(site->origin_host);
+    }
+    // Request target sent to the origin.
+    std::string_view origin_target() const { return std::string_view(key).substr(host_bytes); }
 };
 
 struct RouteError {
@@ -55,7 +64,11 @@ private:
         std::vector<std::string> path_names;  // path form: the customer's domain names
     };
     std::shared_ptr<const config::Config> config_;
-    std::unordered_map<std::string, Entry> sites_;  // by lower-case host name
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
+    };
+    std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> sites_;  // by lower-case host name
 };
 
 // Validates and normalises an origin-form target: must start with '/', no dot-segments (also

@@ -43,11 +43,11 @@ T get(std::string_view in, std::size_t offset) {
 
 nlohmann::json meta_to_json(const ObjectMeta& meta) {
     nlohmann::json headers = nlohmann::json::array();
-    for (const auto& [name, value] : meta.headers) headers.push_back({name, value});
+    for (const auto& [name, value] : meta.fields()) headers.push_back({name, value});
     return {{"status", meta.status},
             {"headers", headers},
-            {"etag", meta.etag},
-            {"last_modified", meta.last_modified},
+            {"etag", meta.etag()},
+            {"last_modified", meta.last_modified()},
             {"vary", meta.vary},
             {"variant", meta.variant},
             {"request_time_s", meta.request_time_s},
@@ -65,12 +65,11 @@ std::shared_ptr<ObjectMeta> meta_from_json(std::string_view text) {
     if (json.is_discarded() || !json.is_object()) return nullptr;
     try {
         auto meta = std::make_shared<ObjectMeta>();
-        meta->status = json.at("status").get<int>();
+        HeaderFields fields;
         for (const auto& header : json.at("headers")) {
-            meta->headers.emplace_back(header.at(0).get<std::string>(), header.at(1).get<std::string>());
+            fields.emplace_back(header.at(0).get<std::string>(), header.at(1).get<std::string>());
         }
-        meta->etag = json.at("etag").get<std::string>();
-        meta->last_modified = json.at("last_modified").get<std::string>();
+        meta->set_head(json.at("status").get<int>(), fields);
         meta->vary = json.at("vary").get<std::string>();
         meta->variant = json.at("variant").get<std::string>();
         meta->request_time_s = json.at("request_time_s").get<std::int64_t>();
@@ -136,13 +135,21 @@ std::shared_ptr<Object> DiskStore::decode(std::string_view key, std::string_view
     auto meta = meta_from_json(payload.substr(16 + key_bytes, meta_bytes));
     if (!meta) return nullptr;
     meta->content_length = body_bytes;
-    meta->build_head_block();
     auto body = std::make_shared<Body>();
     if (body_bytes > 0) {
         const auto size = static_cast<std::size_t>(body_bytes);
-        body->blocks.emplace_back(std::make_unique_for_overwrite<char[]>(size), size);
-        std::memcpy(body->blocks.back().first.get(), payload.data() + 16 + key_bytes + meta_bytes, size);
-        body->size_bytes = body->capacity_bytes = size;
+        const char* from = payload.data() + 16 + key_bytes + meta_bytes;
+        body->add_first_block(size);
+        std::size_t copied = 0;
+        while (true) {
+            const auto& [bytes, capacity] = body->blocks.back();
+            const auto take = std::min(size - copied, capacity);
+            std::memcpy(bytes.get(), from + copied, take);
+            copied += take;
+            if (copied == size) break;
+            body->add_heap_block(std::min<std::size_t>(size - copied, 1 << 20));
+        }
+        body->size_bytes = size;
     }
     return std::make_shared<Object>(std::move(meta), std::move(body));
 }

@@ -6,9 +6,28 @@
 namespace udn::cache::store {
 
 namespace {
-// Per-entry bookkeeping beyond the object: map node + list node + key.
-constexpr std::size_t entry_overhead_bytes = sizeof(void*) * 8;
+// Per-entry bookkeeping beyond the object: the map node (key view, entry pointer, cached hash,
+// next pointer), its bucket and the entry itself.
+constexpr std::size_t entry_overhead_bytes = sizeof(void*) * 6;
 }  // namespace
+
+void MemoryStore::Lru::push_newest(Entry* entry) {
+    entry->older = newest;
+    entry->newer = nullptr;
+    if (newest) newest->newer = entry;
+    else oldest = entry;
+    newest = entry;
+    bytes += entry->bytes;
+}
+
+void MemoryStore::Lru::unlink(Entry* entry) {
+    if (entry->newer) entry->newer->older = entry->older;
+    else newest = entry->older;
+    if (entry->older) entry->older->newer = entry->newer;
+    else oldest = entry->newer;
+    entry->newer = entry->older = nullptr;
+    bytes -= entry->bytes;
+}
 
 MemoryStore::MemoryStore(MemoryStoreSettings settings)
     : settings_(settings),
@@ -35,24 +54,19 @@ std::shared_ptr<Object> MemoryStore::find(std::string_view key) {
     ++shard.stats.hits;
     Entry* entry = it->second.get();
     if (entry->is_protected) {
-        shard.protected_lru.splice(shard.protected_lru.begin(), shard.protected_lru, entry->position);
+        shard.protected_lru.unlink(entry);
+        shard.protected_lru.push_newest(entry);
     } else {
         // Second hit: promote to the protected segment; its overflow goes back to probation.
-        shard.probation.erase(entry->position);
-        shard.probation_bytes -= entry->bytes;
+        shard.probation.unlink(entry);
         entry->is_protected = true;
-        shard.protected_lru.push_front(entry);
-        entry->position = shard.protected_lru.begin();
-        shard.protected_bytes += entry->bytes;
+        shard.protected_lru.push_newest(entry);
         const auto protected_limit = static_cast<std::size_t>(shard_capacity_bytes_ * settings_.protected_share);
-        while (shard.protected_bytes > protected_limit && shard.protected_lru.size() > 1) {
-            Entry* demoted = shard.protected_lru.back();
-            shard.protected_lru.pop_back();
-            shard.protected_bytes -= demoted->bytes;
+        while (shard.protected_lru.bytes > protected_limit && shard.protected_lru.oldest != shard.protected_lru.newest) {
+            Entry* demoted = shard.protected_lru.oldest;
+            shard.protected_lru.unlink(demoted);
             demoted->is_protected = false;
-            shard.probation.push_front(demoted);
-            demoted->position = shard.probation.begin();
-            shard.probation_bytes += demoted->bytes;
+            shard.probation.push_newest(demoted);
         }
     }
     return entry->object;
@@ -68,9 +82,7 @@ bool MemoryStore::insert(std::string_view key, std::shared_ptr<Object> object) {
     entry->key = std::string(key);
     entry->object = std::move(object);
     entry->bytes = bytes;
-    shard.probation.push_front(entry.get());
-    entry->position = shard.probation.begin();
-    shard.probation_bytes += bytes;
+    shard.probation.push_newest(entry.get());
     const std::string_view stable_key = entry->key;
     shard.entries.emplace(stable_key, std::move(entry));
     ++shard.stats.inserts;
@@ -79,22 +91,16 @@ bool MemoryStore::insert(std::string_view key, std::shared_ptr<Object> object) {
 }
 
 void MemoryStore::evict_locked(Shard& shard) {
-    while (shard.probation_bytes + shard.protected_bytes > shard_capacity_bytes_) {
+    while (shard.probation.bytes + shard.protected_lru.bytes > shard_capacity_bytes_) {
         Lru& victims = shard.probation.empty() ? shard.protected_lru : shard.probation;
         if (victims.empty()) return;
-        remove_locked(shard, victims.back());
+        remove_locked(shard, victims.oldest);
         ++shard.stats.evictions;
     }
 }
 
 void MemoryStore::remove_locked(Shard& shard, Entry* entry) {
-    if (entry->is_protected) {
-        shard.protected_lru.erase(entry->position);
-        shard.protected_bytes -= entry->bytes;
-    } else {
-        shard.probation.erase(entry->position);
-        shard.probation_bytes -= entry->bytes;
-    }
+    (entry->is_protected ? shard.protected_lru : shard.probation).unlink(entry);
     shard.entries.erase(std::string_view(entry->key));
 }
 
@@ -148,7 +154,7 @@ MemoryStoreStats MemoryStore::stats() const {
         total.inserts += shard->stats.inserts;
         total.evictions += shard->stats.evictions;
         total.objects += shard->entries.size();
-        total.bytes += shard->probation_bytes + shard->protected_bytes;
+        total.bytes += shard->probation.bytes + shard->protected_lru.bytes;
     }
     return total;
 }

@@ -5,7 +5,6 @@
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,14 +52,24 @@ public:
     std::size_t capacity_bytes() const { return settings_.capacity_bytes; }
 
 private:
-    struct Entry;
-    using Lru = std::list<Entry*>;
+    // Each entry is linked into its segment's list through its own pointers (no list node
+    // of its own): one allocation per entry besides the map node.
     struct Entry {
         std::string key;
         std::shared_ptr<Object> object;
         std::size_t bytes = 0;
+        Entry* newer = nullptr;
+        Entry* older = nullptr;
         bool is_protected = false;
-        Lru::iterator position;
+    };
+    // A segment: entries from most to least recently used.
+    struct Lru {
+        Entry* newest = nullptr;
+        Entry* oldest = nullptr;
+        std::size_t bytes = 0;
+        bool empty() const { return newest == nullptr; }
+        void push_newest(Entry* entry);
+        void unlink(Entry* entry);
     };
     struct Shard {
         std::mutex mutex;
@@ -68,8 +77,6 @@ private:
         std::unordered_map<std::string, std::string> vary;
         Lru probation;
         Lru protected_lru;
-        std::size_t probation_bytes = 0;
-        std::size_t protected_bytes = 0;
         MemoryStoreStats stats;
     };
 

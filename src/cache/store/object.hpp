@@ -11,20 +11,20 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "cache/store/body.hpp"
+
 namespace udn::cache::store {
+
+// Stored response header fields, in arrival order (hop-by-hop, Content-Length, Age removed).
+using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 
 struct ObjectMeta {
     int status = 200;
-    // End-to-end response header fields as stored (hop-by-hop, Content-Length, Age removed).
-    std::vector<std::pair<std::string, std::string>> headers;
-    // "HTTP/1.1 <status> <reason>\r\n" + every stored header line; built once, sent on each hit.
-    std::string head_block;
-    std::string etag;
-    std::string last_modified;
     std::string vary;  // lower-case, comma-separated request header names; "*" = never reusable
     std::string variant;  // the values of those request headers this response was selected by
     std::int64_t request_time_s = 0;
@@ -38,15 +38,26 @@ struct ObjectMeta {
     std::string origin_name;  // which mirror it came from (access log)
 
     std::int64_t age_s(std::int64_t now_s) const;
-    // Rebuilds head_block from status and headers.
-    void build_head_block();
-};
+    // Stores the status and header fields as the head block sent on every hit, the only copy
+    // of the fields: a cached object costs its head once, not a parsed list beside it.
+    void set_head(int status_code, const HeaderFields& fields);
+    // "HTTP/1.1 <status> <reason>\r\n" + one "Name: value\r\n" line per stored field.
+    const std::string& head_block() const { return head_block_; }
+    // The stored fields, read back from the head block (304 merges, the disk tier's file).
+    std::vector<std::pair<std::string_view, std::string_view>> fields() const;
+    std::string_view etag() const { return view_of(etag_); }
+    std::string_view last_modified() const { return view_of(last_modified_); }
 
-// Body bytes in blocks that never move; `size` grows while the object fills.
-struct Body {
-    std::vector<std::pair<std::unique_ptr<char[]>, std::size_t>> blocks;  // data, capacity
-    std::size_t size_bytes = 0;
-    std::size_t capacity_bytes = 0;
+private:
+    struct Slice {
+        std::uint32_t offset = 0;
+        std::uint32_t bytes = 0;
+    };
+    std::string_view view_of(Slice slice) const { return std::string_view(head_block_).substr(slice.offset, slice.bytes); }
+
+    std::string head_block_;
+    Slice etag_;
+    Slice last_modified_;
 };
 
 class Object {
@@ -97,8 +108,10 @@ public:
 
 private:
     void wake_all(std::unique_lock<std::mutex>& lock);
+    // Objects share a small array of locks (picked by address) instead of one each: a lock is
+    // only contended while an object fills, and 40 bytes per cached object add up.
+    std::mutex& mutex() const;
 
-    mutable std::mutex mutex_;
     std::atomic<State> state_{State::pending};
     std::atomic<bool> private_{false};
     std::atomic<Outcome> outcome_{Outcome::fetched};

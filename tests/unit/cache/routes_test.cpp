@@ -43,8 +43,8 @@ TEST(Routes, PathFormAcceptsOnlyTheCustomersDomains) {
     auto routed = table.route("acme.cdn.example:80", "/www.acme.example/images/logo.gif?x=1");
     ASSERT_TRUE(std::holds_alternative<Route>(routed));
     const auto& route = std::get<Route>(routed);
-    EXPECT_EQ(route.origin_host, "www.acme.example");
-    EXPECT_EQ(route.origin_target, "/images/logo.gif?x=1");
+    EXPECT_EQ(route.origin_host(), "www.acme.example");
+    EXPECT_EQ(route.origin_target(), "/images/logo.gif?x=1");
     EXPECT_EQ(route.key, "www.acme.example/images/logo.gif?x=1");
     ASSERT_EQ(route.site->origins.size(), 2u);
     EXPECT_EQ(route.site->origins[0]->name, "m1");  // primaries before backups
@@ -57,7 +57,7 @@ TEST(Routes, VirtualHostingUsesTheConfiguredOriginHost) {
     RouteTable table(demo_config(), "eu-west");
     auto routed = table.route("IMAGES.acme.example.", "/a.png");
     ASSERT_TRUE(std::holds_alternative<Route>(routed));
-    EXPECT_EQ(std::get<Route>(routed).origin_host, "wwx.acme.example");
+    EXPECT_EQ(std::get<Route>(routed).origin_host(), "wwx.acme.example");
     EXPECT_EQ(std::get<Route>(routed).key, "images.acme.example/a.png");
 }
 

@@ -60,6 +60,18 @@ TEST_F(RuntimeSpool, ClosesBySizeIntoReadyWithTimestampAndSeq) {
     EXPECT_EQ(writer.files_closed(), 1u);
 }
 
+TEST_F(RuntimeSpool, AppendsABatchOfLinesAndClosesBySize) {
+    SpoolWriter writer(options(12, 60), clock());
+    writer.append_lines("one\ntwo\n");  // 8 bytes
+    EXPECT_TRUE(ready_files().empty());
+    writer.append_lines("three");  // no final newline: one is added; 14 bytes >= 12: closed
+    const auto files = ready_files();
+    ASSERT_EQ(files.size(), 1u);
+    EXPECT_EQ(read(files[0]), "one\ntwo\nthree\n");
+    writer.append_lines("");
+    EXPECT_FALSE(fs::exists(writer.current_path()));
+}
+
 TEST_F(RuntimeSpool, ClosesByAgeOnTickAndBeforeAppend) {
     SpoolWriter writer(options(1 << 20, 60), clock());
     writer.append("first");

@@ -1,0 +1,61 @@
+// The access log's line format (docs/cache.md) and its batching into the spool.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "cache/log/access_log.hpp"
+
+namespace udn::cache::log {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_ready(const fs::path& directory) {
+    std::string text;
+    for (const auto& entry : fs::directory_iterator(directory / "ready")) {
+        std::ifstream in(entry.path());
+        std::stringstream content;
+        content << in.rdbuf();
+        text += content.str();
+    }
+    return text;
+}
+
+TEST(AccessLog, FormatsOneTabSeparatedLinePerRequest) {
+    const auto directory = fs::temp_directory_path() / ("udn-access-log-" + std::to_string(std::random_device{}()));
+    {
+        AccessLog log(directory, 1 << 20, 60);
+        AccessRecord record;
+        record.time_ms = 1795474800123;  // 2026-11-23T23:00:00.123Z
+        record.pop = "ams";
+        record.client = "127.0.0.1";
+        record.host = "www.example.com";
+        record.customer = "acme";
+        record.method = "GET";
+        record.url = "/a\tb";
+        record.status = 200;
+        record.bytes = 1024;
+        record.result = "HIT";
+        record.first_byte_ms = 0.0456;
+        record.total_ms = 12.3456;
+        record.origin = "";
+        log.append(record);
+        record.time_ms += 1001;
+        record.status = 404;
+        record.first_byte_ms = 1.9996;
+        record.scheme = "https";
+        log.append(record);
+        log.flush(0);
+        log.close();
+    }
+    EXPECT_EQ(read_ready(directory),
+              "2026-11-23T23:00:00.123Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t200\t1024\tHIT\t0.046\t12.346\t-\thttp\n"
+              "2026-11-23T23:00:01.124Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t404\t1024\tHIT\t2.000\t12.346\t-\thttps\n");
+    fs::remove_all(directory);
+}
+
+}  // namespace
+}  // namespace udn::cache::log
