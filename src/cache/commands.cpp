@@ -32,6 +32,8 @@ void register_cache(CLI::App& root) {
                         "ALIAS=STATIC_NAME: also serve Host ALIAS as that configured static name (repeatable)");
     command->add_option("--http-port", options->http_port, "Override ports.http (e.g. an unprivileged port)");
     command->add_option("--admin-port", options->admin_port, "Override ports.cache_admin");
+    command->add_option("--https-port", options->https_port,
+                        "Override ports.https (HTTPS is served only when the configuration has certificates)");
     command->callback([options] {
         const int code = control::run_cache(*options);
         if (code != 0) throw CLI::RuntimeError(code);

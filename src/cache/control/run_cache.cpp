@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "cache/server/cache_server.hpp"
+#include "cache/tls/certificates.hpp"
 #include "common/config/reloadable.hpp"
 
 namespace udn::cache::control {
@@ -74,6 +75,20 @@ int run_cache(const RunOptions& options) {
     settings.spool_max_age_s = config->logs.spool_max_age_s;
     settings.admin_key = config->network.report_key;
 
+    // HTTPS: listen only when the configuration has certificates at start-up, so that networks
+    // without any never need port 443.
+    const auto ticket_keys = tls::make_ticket_keys();
+    std::vector<config::Diagnostic> problems;
+    auto certificates = tls::CertificateSet::build(*config, ticket_keys, problems);
+    if (!problems.empty()) {
+        std::string text;
+        for (const auto& problem : problems) text += problem.to_string() + "\n";
+        say(options, "error", "HTTPS certificates rejected:\n" + text);
+        return 1;
+    }
+    settings.https = !certificates->empty();
+    settings.https_port = options.https_port.value_or(config->ports.https);
+
     std::vector<std::pair<std::string, std::string>> aliases;
     for (const auto& alias : options.host_aliases) {
         const auto equals = alias.find('=');
@@ -96,6 +111,7 @@ int run_cache(const RunOptions& options) {
     try {
         cache = std::make_unique<server::CacheServer>(settings,
                                                       std::make_shared<const server::RouteTable>(config, settings.pop, aliases));
+        cache->replace_certificates(certificates);
         cache->start();
     } catch (const std::exception& e) {
         say(options, "error", e.what());
@@ -107,7 +123,11 @@ int run_cache(const RunOptions& options) {
     std::ofstream(pid_file) << ::getpid() << "\n";
     say(options, "info", "serving " + server->name + " (pop " + settings.pop + ") on " + settings.listen_address + ":" +
                              std::to_string(cache->http_port()) + ", admin on port " +
-                             std::to_string(cache->admin_port()) + ", " +
+                             std::to_string(cache->admin_port()) +
+                             (settings.https ? ", https on port " + std::to_string(cache->https_port()) + " (" +
+                                                   std::to_string(certificates->certificate_count()) + " certificates)"
+                                             : std::string()) +
+                             ", " +
                              std::to_string(cache->context().routes.get()->site_count()) + " static sites");
     while (true) {
         int signal_number = 0;
@@ -118,6 +138,25 @@ int run_cache(const RunOptions& options) {
             cache->replace_routes(std::make_shared<const server::RouteTable>(reloadable->current(), settings.pop, aliases));
         }
         say(options, outcome.changed ? "info" : "warning", outcome.message);
+        {
+            // Certificate files are re-read on every SIGHUP, also when the configuration is
+            // unchanged: renewing a certificate in place is the common case.
+            std::vector<config::Diagnostic> tls_problems;
+            auto next = tls::CertificateSet::build(*reloadable->current(), ticket_keys, tls_problems);
+            if (tls_problems.empty()) {
+                if (!settings.https && !next->empty()) {
+                    say(options, "warning", "certificates were added: restart the cache to open the HTTPS port");
+                }
+                if (!next->empty()) {
+                    say(options, "info", "HTTPS certificates reloaded: " + std::to_string(next->certificate_count()));
+                }
+                cache->replace_certificates(std::move(next));
+            } else {
+                std::string text;
+                for (const auto& problem : tls_problems) text += problem.to_string() + "\n";
+                say(options, "error", "new HTTPS certificates rejected, the previous ones stay in use:\n" + text);
+            }
+        }
     }
     cache->stop();
     std::error_code ignored;

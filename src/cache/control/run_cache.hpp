@@ -21,6 +21,7 @@ struct RunOptions {
     std::vector<std::string> host_aliases;  // "ALIAS=STATIC_NAME"
     std::optional<std::uint16_t> http_port;
     std::optional<std::uint16_t> admin_port;
+    std::optional<std::uint16_t> https_port;
 };
 
 int run_cache(const RunOptions& options);

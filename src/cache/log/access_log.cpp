@@ -46,6 +46,8 @@ void AccessLog::append(const AccessRecord& record) {
     std::snprintf(numbers, sizeof numbers, "\t%.3f\t%.3f\t", record.first_byte_ms, record.total_ms);
     line += numbers;
     append_field(line, record.origin);
+    line += '\t';
+    append_field(line, record.scheme);
     line += '\n';
     std::lock_guard lock(mutex_);
     pending_ += line;

@@ -28,6 +28,7 @@ struct AccessRecord {
     double first_byte_ms = 0;
     double total_ms = 0;
     std::string_view origin;      // origin server name, "-" when none was asked
+    std::string_view scheme = "http";  // "https" on the TLS port
 };
 
 class AccessLog {

@@ -121,6 +121,10 @@ std::string metrics_text(server::Context& context) {
     counter("connections_open", "Client connections open now.", static_cast<std::uint64_t>(std::max<std::int64_t>(0, m.connections_open.load())), "gauge");
     counter("body_bytes_sent_total", "Response body bytes sent.", m.body_bytes_sent.load());
     counter("purges_total", "Purge requests executed.", m.purges.load());
+    counter("tls_handshakes_total", "TLS handshakes completed on the HTTPS port.", m.tls_handshakes.load());
+    counter("tls_handshake_failures_total", "TLS handshakes refused or failed (unknown SNI, old protocol, timeout).",
+            m.tls_handshake_failures.load());
+    counter("tls_resumed_total", "TLS handshakes that resumed a session (ticket).", m.tls_resumed.load());
     const auto memory = context.memory.stats();
     counter("memory_objects", "Objects in the memory tier.", memory.objects, "gauge");
     counter("memory_bytes", "Bytes accounted in the memory tier.", memory.bytes, "gauge");

@@ -13,6 +13,7 @@ struct CacheServer::Worker {
     asio::io_context io{1};
     std::unique_ptr<tcp::acceptor> http;
     std::unique_ptr<tcp::acceptor> admin;
+    std::unique_ptr<tcp::acceptor> https;
     std::unique_ptr<asio::steady_timer> flush_timer;
 };
 
@@ -57,16 +58,26 @@ awaitable<void> accept_loop(Context& context, tcp::acceptor& acceptor, Port port
         if (ec) continue;  // EMFILE and friends: keep serving the connections we have
         socket.set_option(tcp::no_delay(true), ec);
         auto guarded = make_guarded_socket(std::move(socket));
-        if (port == Port::http) {
+        if (port != Port::admin) {
             if (context.metrics.connections_open.load(std::memory_order_relaxed) >=
                 static_cast<std::int64_t>(context.settings.max_connections)) {
                 context.metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
-                asio::co_spawn(acceptor.get_executor(), refuse(std::move(guarded)), asio::detached);
+                if (port == Port::http) {
+                    asio::co_spawn(acceptor.get_executor(), refuse(std::move(guarded)), asio::detached);
+                } else {
+                    guarded->finish();  // a plain-text 503 means nothing to a TLS client
+                }
                 continue;
             }
             context.metrics.connections_accepted.fetch_add(1, std::memory_order_relaxed);
         }
-        asio::co_spawn(acceptor.get_executor(), serve_connection(context, std::move(guarded), port), asio::detached);
+        std::shared_ptr<const tls::CertificateSet> certificates;
+        if (port == Port::https) {
+            certificates = context.certificates.get();
+            guarded->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(guarded->socket, certificates->initial_context());
+        }
+        asio::co_spawn(acceptor.get_executor(), serve_connection(context, std::move(guarded), port, std::move(certificates)),
+                       asio::detached);
     }
 }
 
@@ -92,10 +103,16 @@ void CacheServer::start() {
     const auto address = asio::ip::make_address(settings.listen_address);
     const auto worker_count = std::max<std::size_t>(1, settings.threads);
     std::uint16_t http_port = settings.http_port;
+    std::uint16_t https_port = settings.https_port;
+    if (settings.https && !context_->certificates.get()) throw std::runtime_error("HTTPS without certificates");
     for (std::size_t i = 0; i < worker_count; ++i) {
         auto worker = std::make_unique<Worker>();
         worker->http = listen_on(worker->io, tcp::endpoint(address, http_port), worker_count > 1);
         http_port = worker->http->local_endpoint().port();  // later workers share the port chosen first
+        if (settings.https) {
+            worker->https = listen_on(worker->io, tcp::endpoint(address, https_port), worker_count > 1);
+            https_port = worker->https->local_endpoint().port();
+        }
         if (i == 0) {
             worker->admin = listen_on(worker->io, tcp::endpoint(address, settings.admin_port), false);
             admin_port_ = worker->admin->local_endpoint().port();
@@ -104,8 +121,10 @@ void CacheServer::start() {
         workers_.push_back(std::move(worker));
     }
     http_port_ = http_port;
+    https_port_ = settings.https ? https_port : 0;
     for (auto& worker : workers_) {
         asio::co_spawn(worker->io, accept_loop(*context_, *worker->http, Port::http), asio::detached);
+        if (worker->https) asio::co_spawn(worker->io, accept_loop(*context_, *worker->https, Port::https), asio::detached);
         if (worker->admin) {
             asio::co_spawn(worker->io, accept_loop(*context_, *worker->admin, Port::admin), asio::detached);
             asio::co_spawn(worker->io, flush_loop(*context_, *worker->flush_timer), asio::detached);

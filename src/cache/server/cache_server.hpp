@@ -22,9 +22,14 @@ public:
     // Stops accepting, ends the event loops, flushes the access log. Idempotent.
     void stop();
     void replace_routes(std::shared_ptr<const RouteTable> routes) { context_->routes.replace(std::move(routes)); }
+    // New HTTPS connections use `certificates`; open ones keep theirs.
+    void replace_certificates(std::shared_ptr<const tls::CertificateSet> certificates) {
+        context_->certificates.replace(std::move(certificates));
+    }
 
     std::uint16_t http_port() const { return http_port_; }
     std::uint16_t admin_port() const { return admin_port_; }
+    std::uint16_t https_port() const { return https_port_; }
     Context& context() { return *context_; }
 
 private:
@@ -34,6 +39,7 @@ private:
     std::vector<std::thread> threads_;
     std::uint16_t http_port_ = 0;
     std::uint16_t admin_port_ = 0;
+    std::uint16_t https_port_ = 0;
     bool started_ = false;
 };
 

@@ -5,7 +5,9 @@
 
 #include "cache/http/chunked.hpp"
 #include "cache/purge/admin.hpp"
+#include "cache/http/syntax.hpp"
 #include "cache/server/exchange.hpp"
+#include "cache/server/routes.hpp"
 
 namespace udn::cache::server {
 
@@ -15,8 +17,9 @@ constexpr std::size_t read_chunk_bytes = 16 * 1024;
 
 class ConnectionLoop {
 public:
-    ConnectionLoop(Context& context, std::shared_ptr<GuardedSocket> socket, Port port)
-        : context_(context), socket_(std::move(socket)), port_(port) {
+    ConnectionLoop(Context& context, std::shared_ptr<GuardedSocket> socket, Port port,
+                   std::shared_ptr<const tls::CertificateSet> certificates)
+        : context_(context), socket_(std::move(socket)), port_(port), certificates_(std::move(certificates)) {
         buffer_.resize(context_.settings.limits.max_head_bytes + read_chunk_bytes);
         headers_.reserve(32);
         gather_.reserve(16);
@@ -28,6 +31,10 @@ public:
     }
 
     awaitable<void> run() {
+        if (port_ == Port::https && !co_await handshake()) {
+            socket_->finish();
+            co_return;
+        }
         while (true) {
             socket_->expire_after(context_.settings.request_timeout);
             Request request;
@@ -63,6 +70,35 @@ public:
     }
 
 private:
+    awaitable<bool> handshake() {
+        socket_->expire_after(context_.settings.request_timeout);
+        boost::system::error_code ec;
+        co_await socket_->tls->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            context_.metrics.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+            co_return false;
+        }
+        context_.metrics.tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+        if (SSL_session_reused(socket_->tls->native_handle()) == 1) {
+            context_.metrics.tls_resumed.fetch_add(1, std::memory_order_relaxed);
+        }
+        co_return true;
+    }
+
+    // Whether the certificate this connection presented is the one configured for the request's
+    // host (the authority of an absolute-form target, else Host).
+    bool certificate_covers(const http::RequestHead& head) const {
+        std::string_view host = head.host;
+        for (const std::string_view scheme : {"http://", "https://"}) {
+            if (http::istarts_with(head.target, scheme)) {
+                const auto rest = head.target.substr(scheme.size());
+                host = rest.substr(0, rest.find('/'));
+            }
+        }
+        const auto* certificate = certificates_->find(lower_host(host));
+        return certificate != nullptr && certificate->context.get() == SSL_get_SSL_CTX(socket_->tls->native_handle());
+    }
+
     awaitable<http::ParseResult> read_head(http::RequestHead& head) {
         while (true) {
             if (begin_ < end_) {
@@ -84,8 +120,8 @@ private:
         }
         if (end_ == buffer_.size()) co_return false;  // cannot happen: limits are below the buffer size
         boost::system::error_code ec;
-        const auto n = co_await socket_->socket.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
-                                                                asio::redirect_error(use_awaitable, ec));
+        const auto n = co_await socket_->async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+                                                         asio::redirect_error(use_awaitable, ec));
         if (ec) co_return false;
         end_ += n;
         co_return true;
@@ -98,8 +134,8 @@ private:
         if (request.head.expect_continue) {
             static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
             boost::system::error_code ec;
-            co_await asio::async_write(socket_->socket, asio::buffer(continue_line.data(), continue_line.size()),
-                                       asio::redirect_error(use_awaitable, ec));
+            co_await socket_->async_write(asio::buffer(continue_line.data(), continue_line.size()),
+                                          asio::redirect_error(use_awaitable, ec));
             if (ec) co_return 400;
         }
         http::ChunkedDecoder decoder;
@@ -151,10 +187,15 @@ private:
         bool keep = false;
         if (port_ == Port::admin) {
             keep = co_await purge::serve_admin(context_, exchange, request, record);
+        } else if (port_ == Port::https && !certificate_covers(request.head)) {
+            context_.metrics.errors.fetch_add(1, std::memory_order_relaxed);
+            keep = co_await exchange.send_simple(421, "this connection's certificate (chosen by SNI) is not the one for host '" +
+                                                          lower_host(request.head.host) + "'\n",
+                                                 request.head.keep_alive, record);
         } else {
             keep = co_await exchange.run(request, record);
         }
-        if (context_.access_log && port_ == Port::http) {
+        if (context_.access_log && port_ != Port::admin) {
             log::AccessRecord line;
             line.time_ms = request.arrival_ms;
             line.pop = context_.settings.pop;
@@ -170,6 +211,7 @@ private:
             line.total_ms =
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - request.arrival).count();
             line.origin = record.origin.empty() ? std::string_view("-") : std::string_view(record.origin);
+            line.scheme = port_ == Port::https ? std::string_view("https") : std::string_view("http");
             context_.access_log->append(line);
         }
         co_return keep;
@@ -178,6 +220,7 @@ private:
     Context& context_;
     std::shared_ptr<GuardedSocket> socket_;
     Port port_;
+    std::shared_ptr<const tls::CertificateSet> certificates_;
     std::vector<char> buffer_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
@@ -190,10 +233,11 @@ private:
 
 }  // namespace
 
-awaitable<void> serve_connection(Context& context, std::shared_ptr<GuardedSocket> socket, Port port) {
+awaitable<void> serve_connection(Context& context, std::shared_ptr<GuardedSocket> socket, Port port,
+                                 std::shared_ptr<const tls::CertificateSet> certificates) {
     context.metrics.connections_open.fetch_add(1, std::memory_order_relaxed);
     {
-        ConnectionLoop loop(context, std::move(socket), port);
+        ConnectionLoop loop(context, std::move(socket), port, std::move(certificates));
         co_await loop.run();
     }
     context.metrics.connections_open.fetch_sub(1, std::memory_order_relaxed);

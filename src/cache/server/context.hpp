@@ -15,6 +15,7 @@
 #include "cache/server/settings.hpp"
 #include "cache/store/disk_store.hpp"
 #include "cache/store/memory_store.hpp"
+#include "cache/tls/certificates.hpp"
 #include "common/config/snapshot.hpp"
 
 namespace udn::cache::server {
@@ -37,6 +38,9 @@ struct Metrics {
     std::atomic<std::int64_t> connections_open{0};
     std::atomic<std::uint64_t> body_bytes_sent{0};
     std::atomic<std::uint64_t> purges{0};
+    std::atomic<std::uint64_t> tls_handshakes{0};
+    std::atomic<std::uint64_t> tls_handshake_failures{0};
+    std::atomic<std::uint64_t> tls_resumed{0};
 };
 
 // Fetches under way, by cache key: the rendezvous of request collapsing.
@@ -64,6 +68,7 @@ struct Context {
     Metrics metrics;
     std::unique_ptr<log::AccessLog> access_log;  // null when no spool is configured
     std::string cache_status_prefix;             // "udn-<pop>"
+    Snapshot<tls::CertificateSet> certificates{nullptr};  // HTTPS port only; swapped on reload
 };
 
 std::int64_t unix_now_s();

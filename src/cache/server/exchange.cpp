@@ -168,7 +168,7 @@ void Exchange::mark_first_byte(const Request& request, ExchangeRecord& record) {
 awaitable<bool> Exchange::write_all(std::string_view what) {
     boost::system::error_code ec;
     socket_.expire_after(context_.settings.send_timeout);
-    co_await asio::async_write(socket_.socket, asio::buffer(what.data(), what.size()), asio::redirect_error(use_awaitable, ec));
+    co_await socket_.async_write(asio::buffer(what.data(), what.size()), asio::redirect_error(use_awaitable, ec));
     co_return !ec;
 }
 
@@ -449,7 +449,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
                 mark_first_byte(request, record);
                 boost::system::error_code ec;
                 socket_.expire_after(context_.settings.send_timeout);
-                co_await asio::async_write(socket_.socket, gather_, asio::redirect_error(use_awaitable, ec));
+                co_await socket_.async_write(gather_, asio::redirect_error(use_awaitable, ec));
                 gather_.clear();
                 record.body_bytes = count;
                 context_.metrics.body_bytes_sent.fetch_add(count, std::memory_order_relaxed);
@@ -492,7 +492,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
     if (head_only || bodiless_status) {
         boost::system::error_code ec;
         socket_.expire_after(context_.settings.send_timeout);
-        co_await asio::async_write(socket_.socket, gather_, asio::redirect_error(use_awaitable, ec));
+        co_await socket_.async_write(gather_, asio::redirect_error(use_awaitable, ec));
         co_return !ec && keep_alive;
     }
 
@@ -518,7 +518,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
         if (!gather_.empty()) {
             boost::system::error_code ec;
             socket_.expire_after(context_.settings.send_timeout);
-            co_await asio::async_write(socket_.socket, gather_, asio::redirect_error(use_awaitable, ec));
+            co_await socket_.async_write(gather_, asio::redirect_error(use_awaitable, ec));
             gather_.clear();
             if (ec) co_return false;
             record.body_bytes = offset;

@@ -4,9 +4,13 @@
 // path pays nothing per request for slow-client protection.
 #pragma once
 #include <chrono>
+#include <iterator>
 #include <memory>
+#include <string>
 
 #include "cache/server/asio.hpp"
+
+#include <boost/asio/ssl/stream.hpp>
 
 namespace udn::cache {
 
@@ -27,7 +31,34 @@ struct GuardedSocket {
         socket.close(ignored);
     }
 
+    // Reads and writes of the connection code: through the TLS stream on the HTTPS port, else
+    // on the socket. One branch per call; both arms return the same type for a given token.
+    template <class Buffers, class Token>
+    auto async_read_some(const Buffers& buffers, Token&& token) {
+        if (tls) return tls->async_read_some(buffers, std::forward<Token>(token));
+        return socket.async_read_some(buffers, std::forward<Token>(token));
+    }
+    template <class Buffers, class Token>
+    auto async_write(const Buffers& buffers, Token&& token) {
+        if (tls) {
+            // A TLS stream makes one record (and one send) per buffer: a small response's head
+            // and body pieces are copied into one buffer first.
+            const auto total = asio::buffer_size(buffers);
+            if (total <= tls_coalesce_bytes &&
+                std::distance(asio::buffer_sequence_begin(buffers), asio::buffer_sequence_end(buffers)) > 1) {
+                tls_scratch.resize(total);
+                asio::buffer_copy(asio::buffer(tls_scratch), buffers);
+                return asio::async_write(*tls, asio::buffer(tls_scratch), std::forward<Token>(token));
+            }
+            return asio::async_write(*tls, buffers, std::forward<Token>(token));
+        }
+        return asio::async_write(socket, buffers, std::forward<Token>(token));
+    }
+    static constexpr std::size_t tls_coalesce_bytes = 16 * 1024;  // one TLS record
+
     tcp::socket socket;
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // set on the HTTPS port before the handshake
+    std::string tls_scratch;
     asio::steady_timer timer;
     Clock::time_point deadline = Clock::time_point::max();
     bool finished = false;

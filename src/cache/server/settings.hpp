@@ -18,6 +18,8 @@ struct Settings {
     std::string listen_address = "127.0.0.1";
     std::uint16_t http_port = 0;        // 0 = any free port (tests)
     std::uint16_t admin_port = 0;
+    bool https = false;                 // listen on https_port (needs certificates in Context)
+    std::uint16_t https_port = 0;
     std::size_t threads = 1;            // workers, each with its own event loop and SO_REUSEPORT socket
     std::size_t max_connections = 10000;
     http::Limits limits;

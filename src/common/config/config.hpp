@@ -154,12 +154,20 @@ struct Record : SourceLine {
     std::uint32_t ttl_s = 300;
 };
 
+// A TLS certificate the caches present on ports.https for the names listed (chosen by SNI).
+struct Certificate : SourceLine {
+    std::vector<std::string> names;  // exact names or "*.zone" wildcards (one label)
+    std::string cert;                // PEM file: the certificate, then its chain
+    std::string key;                 // PEM file: its private key
+};
+
 struct Customer : SourceLine {
     std::string name;
     std::vector<std::string> zones;  // zones delegated to us; every domain lies in one (or in cdn_zone)
     std::vector<Origin> origins;
     std::vector<Domain> domains;
     std::vector<Record> records;  // extra static records in the customer's zones
+    std::vector<Certificate> certificates;  // HTTPS on the caches
 };
 
 struct ProbeSettings {

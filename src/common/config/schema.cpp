@@ -31,6 +31,17 @@ bool dns_name_element(const toml::node& node, Context& context, std::string_view
     return false;
 }
 
+bool tls_name_element(const toml::node& node, Context& context, std::string_view path, std::string& out) {
+    if (!read_string(node, context, path, out)) return false;
+    const bool wildcard = out.rfind("*.", 0) == 0;
+    const auto problem = check_dns_name(wildcard ? out.substr(2) : out);
+    if (problem.empty()) return true;
+    const auto split = problem.find('\n');
+    context.error(node, std::string{path} + " = \"" + out + "\": " + problem.substr(0, split),
+                  "write a DNS name such as \"img.example.com\" or a wildcard such as \"*.example.com\"");
+    return false;
+}
+
 bool address_element(const toml::node& node, Context& context, std::string_view path, net::IpAddress& out) {
     std::string text;
     if (!read_string(node, context, path, text)) return false;
@@ -386,6 +397,23 @@ const Section<Record>& record_section() {
     return section;
 }
 
+const Section<Certificate>& certificate_section() {
+    static const Section<Certificate> section{
+        "A TLS certificate the caches present on `ports.https` for these names (chosen by SNI; a "
+        "handshake for any other name is refused). Relative paths are resolved against the working "
+        "directory of the process; `udn check` verifies the files, the key and the names.",
+        {
+            array_field<Certificate, std::string>("names", &Certificate::names, "array of DNS names", Reload::live,
+                                                  "Names it is served for: exact, or `*.zone` (one label).",
+                                                  tls_name_element, true),
+            string_field<Certificate>("cert", &Certificate::cert, Reload::live,
+                                      "PEM file: the certificate, then its intermediate chain.", true, nullptr, "path"),
+            string_field<Certificate>("key", &Certificate::key, Reload::live, "PEM file: its private key.", true,
+                                      nullptr, "path"),
+        }};
+    return section;
+}
+
 const Section<Customer>& customer_section() {
     static const Section<Customer> section{
         "A customer: its zones, origins, names and records.",
@@ -401,6 +429,8 @@ const Section<Customer>& customer_section() {
                                                 "Names we answer for."),
             table_array_field<Customer, Record>("records", &Customer::records, record_section, Reload::live,
                                                 "Extra static records in the customer's zones."),
+            table_array_field<Customer, Certificate>("certificates", &Customer::certificates, certificate_section,
+                                                     Reload::live, "HTTPS certificates of its names."),
         }};
     return section;
 }
