@@ -40,6 +40,7 @@ struct Ports {
     std::uint16_t latency = 5302;       // UDP: dns -> latency probe requests and results
     std::uint16_t loadp = 5303;         // UDP: load agent queries
     std::uint16_t configd = 5304;       // TCP+TLS: configuration push
+    std::uint16_t dns_cluster = 5305;   // UDP: queries forwarded to the DNS server owning the client
     // HTTP admin endpoints (/metrics, purge, status), one per role so that roles sharing a
     // server's address do not collide.
     std::uint16_t dns_admin = 9153;
@@ -177,6 +178,13 @@ struct ProbeSettings {
     std::uint32_t latency_batch_max = 64;        // client addresses per latency request datagram
 };
 
+// How the DNS servers of the network share client state (latency and persistence per client
+// prefix): each prefix has one owner by rendezvous hashing; the others forward its GSLB queries.
+struct DnsSettings {
+    bool share_client_state = true;
+    std::uint32_t forward_timeout_ms = 50;  // then the forwarding server decides by itself
+};
+
 struct CoverageZone : SourceLine {
     net::Cidr client;
     std::string pop;  // the POP assumed nearest while latency is unknown
@@ -205,6 +213,7 @@ struct Config {
     Network network;
     Ports ports;
     ProbeSettings probe;
+    DnsSettings dns;
     PushSettings push;
     LogSettings logs;
     std::vector<AdminKey> admin_keys;

@@ -157,6 +157,8 @@ const Section<Ports>& ports_section() {
             integer_field<Ports>("loadp", &Ports::loadp, 1, max_port, "", Reload::restart, "UDP: the load agent."),
             integer_field<Ports>("configd", &Ports::configd, 1, max_port, "", Reload::restart,
                                  "TCP (TLS): configuration push."),
+            integer_field<Ports>("dns_cluster", &Ports::dns_cluster, 1, max_port, "", Reload::restart,
+                                 "UDP: GSLB queries a DNS server forwards to the server owning the client's prefix."),
             integer_field<Ports>("dns_admin", &Ports::dns_admin, 1, max_port, "", Reload::restart,
                                  "HTTP admin/metrics of the dns role."),
             integer_field<Ports>("cache_admin", &Ports::cache_admin, 1, max_port, "", Reload::restart,
@@ -185,6 +187,21 @@ const Section<ProbeSettings>& probe_section() {
                                          Reload::live, "Receivers drop reports older than this (replay window)."),
             integer_field<ProbeSettings>("latency_batch_max", &ProbeSettings::latency_batch_max, 1, 256, "", Reload::live,
                                          "Client addresses per latency request datagram."),
+        }};
+    return section;
+}
+
+const Section<DnsSettings>& dns_section() {
+    static const Section<DnsSettings> section{
+        "How the DNS servers share client state (latency, persistence) by owner of each client prefix.",
+        {
+            bool_field<DnsSettings>("share_client_state", &DnsSettings::share_client_state, Reload::live,
+                                    "Forward GSLB queries to the DNS server owning the client's /24 or /48, so that "
+                                    "every server answers a client from the same measurements and persistence."),
+            integer_field<DnsSettings>("forward_timeout_ms", &DnsSettings::forward_timeout_ms, 1, 5000, "ms",
+                                       Reload::live,
+                                       "How long a forwarded query waits for the owner before this server decides "
+                                       "by itself."),
         }};
     return section;
 }
@@ -468,6 +485,8 @@ const Section<Config>& config_section() {
                                          true),
             table_field<Config, Ports>("ports", &Config::ports, ports_section, Reload::restart, "Ports per role."),
             table_field<Config, ProbeSettings>("probe", &Config::probe, probe_section, Reload::live, "Probe data."),
+            table_field<Config, DnsSettings>("dns", &Config::dns, dns_section, Reload::live,
+                                             "How DNS servers share client state."),
             table_field<Config, PushSettings>("push", &Config::push, push_section, Reload::live, "Push tree."),
             table_field<Config, LogSettings>("logs", &Config::logs, logs_section, Reload::live, "Log spools."),
             table_array_field<Config, AdminKey>("admin_keys", &Config::admin_keys, admin_key_section, Reload::live,

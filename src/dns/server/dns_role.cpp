@@ -43,7 +43,7 @@ std::shared_ptr<const ServingState> build_serving(std::shared_ptr<const config::
                                      server_name, server->line));
         return nullptr;
     }
-    return ServingState::build(std::move(config), generation, errors);
+    return ServingState::build(std::move(config), generation, errors, server_name);
 }
 
 std::string query_parameter(std::string_view query, std::string_view key) {
@@ -80,6 +80,44 @@ void register_probe_metrics(runtime::Registry& registry, const ProbeLink& probes
     }
 }
 
+// Sums of every worker's cluster counters: how much of the client state lives elsewhere.
+void register_cluster_metrics(runtime::Registry& registry, const std::vector<std::unique_ptr<UdpWorker>>& workers) {
+    using Field = std::atomic<std::uint64_t> cluster::ForwarderCounters::*;
+    const auto sum = [&workers](Field field) {
+        std::uint64_t total = 0;
+        for (const auto& worker : workers) {
+            if (const auto* counters = worker->forwarder_counters()) total += (counters->*field).load();
+        }
+        return static_cast<double>(total);
+    };
+    const auto gauge = [&](const char* name, const char* help, Field field) {
+        registry.gauge_callback(name, help, {}, [sum, field] { return sum(field); });
+    };
+    gauge("udn_dns_cluster_forwarded", "GSLB queries forwarded to the DNS server owning the client's prefix",
+          &cluster::ForwarderCounters::forwarded);
+    gauge("udn_dns_cluster_relayed", "Owners' answers relayed to clients", &cluster::ForwarderCounters::relayed);
+    gauge("udn_dns_cluster_timeouts", "Forwarded queries answered locally because the owner stayed silent",
+          &cluster::ForwarderCounters::timeouts);
+    gauge("udn_dns_cluster_busy", "GSLB queries answered locally because no forwarding slot was free",
+          &cluster::ForwarderCounters::busy);
+    gauge("udn_dns_cluster_stray_answers", "Answer datagrams matching no waiting query (late or forged)",
+          &cluster::ForwarderCounters::stray);
+    gauge("udn_dns_cluster_owner_suspensions", "Times an owner was skipped for a while after missed answers",
+          &cluster::ForwarderCounters::suspended);
+    registry.gauge_callback("udn_dns_cluster_served_for_peers", "Queries answered for clients other servers forwarded",
+                            {}, [&workers] {
+                                std::uint64_t total = 0;
+                                for (const auto& worker : workers) total += worker->served_for_peers();
+                                return static_cast<double>(total);
+                            });
+    registry.gauge_callback("udn_dns_cluster_rejected", "Forwarded-query datagrams not from a DNS server, or malformed",
+                            {}, [&workers] {
+                                std::uint64_t total = 0;
+                                for (const auto& worker : workers) total += worker->rejected_envelopes();
+                                return static_cast<double>(total);
+                            });
+}
+
 }  // namespace
 
 int run_dns_role(const RoleSettings& settings) {
@@ -111,14 +149,19 @@ int run_dns_role(const RoleSettings& settings) {
     sink.rebuild(serving);
 
     std::vector<net::Endpoint> endpoints;
-    for (const auto& address : server->addresses) endpoints.push_back({address, initial.ports.dns});
+    std::vector<net::Endpoint> cluster_endpoints;
+    for (const auto& address : server->addresses) {
+        endpoints.push_back({address, initial.ports.dns});
+        cluster_endpoints.push_back({address, initial.ports.dns_cluster});
+    }
     std::vector<std::unique_ptr<UdpWorker>> workers;
     for (std::size_t i = 0; i < settings.udp_workers; ++i) {
-        workers.push_back(std::make_unique<UdpWorker>(i, shared, endpoints, sink));
+        workers.push_back(std::make_unique<UdpWorker>(i, shared, endpoints, cluster_endpoints, sink));
     }
     TcpServer tcp(settings.udp_workers, shared, endpoints, sink);
     ProbeLink probes(shared, role.server);
     register_probe_metrics(metrics, probes, query_log.get());
+    register_cluster_metrics(metrics, workers);
 
     runtime::HttpServer admin({server->addresses.front().to_string(), initial.ports.dns_admin, "dns_admin"}, metrics);
     admin.add_route("GET", "/explain", [&shared](const runtime::HttpRequest& request) {
@@ -135,6 +178,10 @@ int run_dns_role(const RoleSettings& settings) {
     tcp.start();
     probes.start();
     for (const auto& endpoint : endpoints) spdlog::info("dns: serving {} (udp, tcp)", endpoint.to_string());
+    if (const auto& ring = serving->ring; ring && ring->size() > 1) {
+        spdlog::info("dns: sharing client state with {} other dns servers (forwarding on port {}, timeout {} ms)",
+                     ring->size() - 1, ring->port(), ring->forward_timeout_ms());
+    }
 
     while (true) {
         const auto event = signals.wait(std::chrono::seconds(1));

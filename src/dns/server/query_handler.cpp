@@ -17,9 +17,10 @@ constexpr int max_cname_hops = 8;
 class Answerer {
 public:
     Answerer(const ServingState& serving, const gslb::EngineInputs& inputs, gslb::RandomState& random,
-             wire::ResponseBuilder& builder, const wire::Query& query, const gslb::Client& client, QueryInfo& info)
+             wire::ResponseBuilder& builder, const wire::Query& query, const gslb::Client& client, QueryInfo& info,
+             const cluster::Forwarder* forwarder)
         : serving_(serving), zones_(*serving.zones), inputs_(inputs), random_(random), builder_(builder),
-          query_(query), client_(client), info_(info) {}
+          query_(query), client_(client), info_(info), forwarder_(forwarder) {}
 
     void answer() {
         if (query_.qclass != wire::class_in) return finish_rcode(rcode::refused);
@@ -117,8 +118,25 @@ private:
         if (query_.qtype == rr_type::ns) add_glue(node);
     }
 
-    // Returns the number of addresses added, or -1 when the response is finished (SERVFAIL, TC).
+    // The client's state (latency, persistence) lives on the ring member owning its prefix: when
+    // that is another server, the whole query goes there.
+    bool forward_to_owner() {
+        const auto* ring = serving_.ring.get();
+        if (forwarder_ == nullptr || ring == nullptr || ring->size() < 2) return false;
+        const auto now_ms = inputs_.now_ms;
+        const auto owner = ring->owner(gslb::client_prefix_key(client_.address), [&](std::size_t member) {
+            return forwarder_->usable(*ring, member, now_ms);
+        });
+        if (owner == ring->self()) return false;
+        info_.forward_to = static_cast<int>(owner);
+        info_.forward_ring = ring;
+        return true;
+    }
+
+    // Returns the number of addresses added, or -1 when the response is finished (SERVFAIL, TC,
+    // forwarded to the owner of the client's state).
     int answer_gslb(const zone::Node& node, const wire::Name& owner) {
+        if (forward_to_owner()) return -1;
         const auto index = static_cast<std::size_t>(node.gslb_domain);
         const auto& domain = serving_.domains->domain(index);
         const auto family = query_.qtype == rr_type::a ? net::IpAddress::Family::v4 : net::IpAddress::Family::v6;
@@ -175,6 +193,7 @@ private:
     const wire::Query& query_;
     const gslb::Client& client_;
     QueryInfo& info_;
+    const cluster::Forwarder* forwarder_;
     wire::ResponseBuilder::Mark after_question_{};
 };
 
@@ -204,7 +223,7 @@ QueryHandler::QueryHandler(SharedState& shared, std::uint64_t random_seed)
 
 std::size_t QueryHandler::handle(std::span<const std::uint8_t> query_bytes, const net::IpAddress& source,
                                  Transport transport, std::span<std::uint8_t> out, std::int64_t now_ms,
-                                 QueryInfo& info) {
+                                 QueryInfo& info, const cluster::Forwarder* forwarder) {
     info = QueryInfo{};
     auto& query = info.query;
     const auto status = wire::parse_query(query_bytes, query);
@@ -236,7 +255,8 @@ std::size_t QueryHandler::handle(std::span<const std::uint8_t> query_bytes, cons
     const gslb::EngineInputs inputs{serving.config.get(), &observations_.current(), &shared_.latency,
                                     &shared_.persistence, &shared_.measurements, serving.generation, now_ms};
     const auto client = client_of(query, source);
-    Answerer(serving, inputs, random_, builder, query, client, info).answer();
+    Answerer(serving, inputs, random_, builder, query, client, info, forwarder).answer();
+    if (info.forward_to >= 0) return 0;
     builder.set_rcode(info.rcode);
     return builder.finish();
 }

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "common/net/ip_address.hpp"
+#include "dns/cluster/forwarder.hpp"
 #include "dns/gslb/engine.hpp"
 #include "dns/server/serving_state.hpp"
 #include "dns/wire/query.hpp"
@@ -27,6 +28,8 @@ struct QueryInfo {
     int gslb_domain = -1;
     const net::IpAddress* first_answer = nullptr;  // GSLB answers only; valid until the next query
     std::uint8_t scope_prefix_length = 0;
+    int forward_to = -1;  // ring member owning the client: the query goes there, unanswered here
+    const cluster::Ring* forward_ring = nullptr;  // the ring of forward_to, valid until the next query
 };
 
 class QueryHandler {
@@ -34,9 +37,15 @@ public:
     QueryHandler(SharedState& shared, std::uint64_t random_seed);
 
     // Writes the response into `out` (at least response_buffer_bytes for TCP, 1232+ for UDP)
-    // and returns its size; 0 means "send nothing".
+    // and returns its size; 0 means "send nothing". With a `forwarder`, a GSLB query whose client
+    // prefix another DNS server owns is not answered: info.forward_to names the owner instead.
     std::size_t handle(std::span<const std::uint8_t> query, const net::IpAddress& source, Transport transport,
-                       std::span<std::uint8_t> out, std::int64_t now_ms, QueryInfo& info);
+                       std::span<std::uint8_t> out, std::int64_t now_ms, QueryInfo& info,
+                       const cluster::Forwarder* forwarder = nullptr);
+
+    // The snapshot the handler answers from; held by the caller across handle() calls, which
+    // may move on to a newer one.
+    std::shared_ptr<const ServingState> serving() { return serving_.shared(); }
 
 private:
     SharedState& shared_;

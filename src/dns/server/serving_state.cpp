@@ -1,13 +1,25 @@
 #include "dns/server/serving_state.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace udn::dns::server {
 
 std::shared_ptr<const ServingState> ServingState::build(std::shared_ptr<const config::Config> config,
-                                                        std::uint64_t generation, std::vector<std::string>& errors) {
+                                                        std::uint64_t generation, std::vector<std::string>& errors,
+                                                        std::string_view self) {
     auto state = std::make_shared<ServingState>();
     state->zones = zone::ZoneSet::build(*config, errors);
     state->domains = gslb::DomainTable::build(*config, errors);
     if (!state->zones || !state->domains) return nullptr;
+    if (!self.empty()) {
+        std::vector<std::string> dropped;
+        state->ring = cluster::Ring::build(*config, self, dropped);
+        for (const auto& name : dropped) {
+            spdlog::warn("dns: server {} has no address of {}'s address family: it does not share client state "
+                         "with it (give both an address of the same family)",
+                         name, self);
+        }
+    }
     state->config = std::move(config);
     state->generation = generation;
     return state;

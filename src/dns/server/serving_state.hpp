@@ -10,6 +10,7 @@
 
 #include "common/config/config.hpp"
 #include "common/config/snapshot.hpp"
+#include "dns/cluster/ring.hpp"
 #include "dns/gslb/candidates.hpp"
 #include "dns/gslb/latency_table.hpp"
 #include "dns/gslb/measurement_queue.hpp"
@@ -23,11 +24,14 @@ struct ServingState {
     std::shared_ptr<const config::Config> config;
     std::shared_ptr<const zone::ZoneSet> zones;
     std::shared_ptr<const gslb::DomainTable> domains;
+    std::shared_ptr<const cluster::Ring> ring;  // null: this server decides every client itself
     std::uint64_t generation = 0;
 
     // Null with one message per mistake in `errors` when the configuration cannot be served.
+    // `self` names this server, for the ring of servers sharing client state (empty: no ring).
     static std::shared_ptr<const ServingState> build(std::shared_ptr<const config::Config> config,
-                                                     std::uint64_t generation, std::vector<std::string>& errors);
+                                                     std::uint64_t generation, std::vector<std::string>& errors,
+                                                     std::string_view self = {});
 };
 
 struct SharedStateSettings {

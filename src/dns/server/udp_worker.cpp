@@ -5,9 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 
+#include "dns/cluster/envelope.hpp"
 #include "dns/server/socket_util.hpp"
 
 namespace udn::dns::server {
@@ -16,7 +18,7 @@ namespace {
 constexpr std::size_t batch_size = 64;
 constexpr std::size_t query_buffer_bytes = 4096;
 constexpr std::size_t answer_buffer_bytes = 4096;
-constexpr int poll_timeout_ms = 200;  // how quickly stop() is noticed
+constexpr int poll_timeout_ms_max = 200;  // how quickly stop() is noticed
 
 std::int64_t wall_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -34,16 +36,50 @@ struct UdpWorker::Buffers {
     std::array<mmsghdr, batch_size> in{};
     std::array<mmsghdr, batch_size> out{};
     QueryInfo info;
+
+    int receive(int fd) {
+        for (std::size_t i = 0; i < batch_size; ++i) {
+            query_iov[i] = {queries[i].data(), queries[i].size()};
+            in[i].msg_hdr = {};
+            in[i].msg_hdr.msg_name = &peers[i];
+            in[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+            in[i].msg_hdr.msg_iov = &query_iov[i];
+            in[i].msg_hdr.msg_iovlen = 1;
+        }
+        return ::recvmmsg(fd, in.data(), batch_size, MSG_DONTWAIT, nullptr);
+    }
+
+    // Queues answers[slot] (size bytes) to the sender of datagram `from`.
+    void queue_answer(std::size_t slot, std::size_t from, std::size_t size) {
+        answer_iov[slot] = {answers[slot].data(), size};
+        out[slot].msg_hdr = {};
+        out[slot].msg_hdr.msg_name = &peers[from];
+        out[slot].msg_hdr.msg_namelen = in[from].msg_hdr.msg_namelen;
+        out[slot].msg_hdr.msg_iov = &answer_iov[slot];
+        out[slot].msg_hdr.msg_iovlen = 1;
+    }
+
+    void send(int fd, std::size_t count) {
+        std::size_t sent = 0;
+        while (sent < count) {
+            const int n = ::sendmmsg(fd, out.data() + sent, static_cast<unsigned>(count - sent), 0);
+            if (n <= 0) break;  // the client is gone or the buffer is full: UDP may drop
+            sent += static_cast<std::size_t>(n);
+        }
+    }
 };
 
 UdpWorker::UdpWorker(std::size_t index, SharedState& shared, const std::vector<net::Endpoint>& endpoints,
-                     QuerySink& sink)
+                     const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink)
     : index_(index), handler_(shared, 0x5DEECE66DULL * (index + 1) + static_cast<std::uint64_t>(wall_clock_ms())),
       sink_(sink), buffers_(std::make_unique<Buffers>()) {
     try {
         for (const auto& endpoint : endpoints) fds_.push_back(bind_udp(endpoint, true));
+        for (const auto& endpoint : cluster_endpoints) cluster_fds_.push_back(bind_udp(endpoint, true));
+        if (!cluster_endpoints.empty()) forwarder_ = std::make_unique<cluster::Forwarder>(cluster_endpoints.front().address);
     } catch (...) {
         for (const int fd : fds_) ::close(fd);
+        for (const int fd : cluster_fds_) ::close(fd);
         throw;
     }
 }
@@ -51,6 +87,7 @@ UdpWorker::UdpWorker(std::size_t index, SharedState& shared, const std::vector<n
 UdpWorker::~UdpWorker() {
     stop();
     for (const int fd : fds_) ::close(fd);
+    for (const int fd : cluster_fds_) ::close(fd);
 }
 
 void UdpWorker::start() { thread_ = std::thread([this] { run(); }); }
@@ -60,28 +97,40 @@ void UdpWorker::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+int UdpWorker::poll_timeout_ms(std::int64_t now_ms) const {
+    if (!forwarder_) return poll_timeout_ms_max;
+    const auto until_deadline = forwarder_->next_deadline_ms() - now_ms;
+    return static_cast<int>(std::clamp<std::int64_t>(until_deadline, 0, poll_timeout_ms_max));
+}
+
 void UdpWorker::run() {
     std::vector<pollfd> polls;
     for (const int fd : fds_) polls.push_back({fd, POLLIN, 0});
+    for (const int fd : cluster_fds_) polls.push_back({fd, POLLIN, 0});
+    if (forwarder_) polls.push_back({forwarder_->fd(), POLLIN, 0});
+    const auto cluster_begin = fds_.size();
+    const auto cluster_end = cluster_begin + cluster_fds_.size();
     while (!stopping_.load(std::memory_order_relaxed)) {
-        if (::poll(polls.data(), polls.size(), poll_timeout_ms) <= 0) continue;
-        for (const auto& p : polls) {
-            if ((p.revents & POLLIN) != 0) serve_batch(p.fd);
+        const int ready = ::poll(polls.data(), polls.size(), poll_timeout_ms(wall_clock_ms()));
+        if (ready > 0) {
+            for (std::size_t i = 0; i < polls.size(); ++i) {
+                if ((polls[i].revents & POLLIN) == 0) continue;
+                if (i < cluster_begin) {
+                    serve_batch(polls[i].fd);
+                } else if (i < cluster_end) {
+                    serve_forwarded(polls[i].fd);
+                } else {
+                    forwarder_->relay_answers();
+                }
+            }
         }
+        if (forwarder_) answer_expired(wall_clock_ms());
     }
 }
 
 void UdpWorker::serve_batch(int fd) {
     auto& b = *buffers_;
-    for (std::size_t i = 0; i < batch_size; ++i) {
-        b.query_iov[i] = {b.queries[i].data(), b.queries[i].size()};
-        b.in[i].msg_hdr = {};
-        b.in[i].msg_hdr.msg_name = &b.peers[i];
-        b.in[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-        b.in[i].msg_hdr.msg_iov = &b.query_iov[i];
-        b.in[i].msg_hdr.msg_iovlen = 1;
-    }
-    const int received = ::recvmmsg(fd, b.in.data(), batch_size, MSG_DONTWAIT, nullptr);
+    const int received = b.receive(fd);
     if (received <= 0) return;
     const auto now_ms = wall_clock_ms();
     std::size_t answers = 0;
@@ -89,23 +138,66 @@ void UdpWorker::serve_batch(int fd) {
         const auto source = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.peers[i]));
         if (!source) continue;
         const std::span<const std::uint8_t> query(b.queries[i].data(), b.in[i].msg_len);
-        const auto size = handler_.handle(query, *source, Transport::udp, b.answers[answers], now_ms, b.info);
+        auto size = handler_.handle(query, *source, Transport::udp, b.answers[answers], now_ms, b.info, forwarder_.get());
+        if (b.info.forward_to >= 0) {
+            // The owner answers and logs it; if it cannot be reached, this server decides.
+            if (forwarder_->forward(*b.info.forward_ring, static_cast<std::size_t>(b.info.forward_to), query, *source,
+                                    fd, b.peers[i], b.in[i].msg_hdr.msg_namelen, now_ms)) {
+                continue;
+            }
+            size = handler_.handle(query, *source, Transport::udp, b.answers[answers], now_ms, b.info);
+        }
         sink_.on_query(index_, b.info, *source, Transport::udp, now_ms);
         if (size == 0) continue;
-        b.answer_iov[answers] = {b.answers[answers].data(), size};
-        b.out[answers].msg_hdr = {};
-        b.out[answers].msg_hdr.msg_name = &b.peers[i];
-        b.out[answers].msg_hdr.msg_namelen = b.in[i].msg_hdr.msg_namelen;
-        b.out[answers].msg_hdr.msg_iov = &b.answer_iov[answers];
-        b.out[answers].msg_hdr.msg_iovlen = 1;
+        b.queue_answer(answers, static_cast<std::size_t>(i), size);
         ++answers;
     }
-    std::size_t sent = 0;
-    while (sent < answers) {
-        const int n = ::sendmmsg(fd, b.out.data() + sent, static_cast<unsigned>(answers - sent), 0);
-        if (n <= 0) break;  // the client is gone or the buffer is full: UDP may drop
-        sent += static_cast<std::size_t>(n);
+    if (forwarder_) forwarder_->flush();
+    b.send(fd, answers);
+}
+
+// Queries another DNS server forwarded because this one owns their client: answered for the
+// client named in the envelope, back to the forwarding server.
+void UdpWorker::serve_forwarded(int fd) {
+    auto& b = *buffers_;
+    const int received = b.receive(fd);
+    if (received <= 0) return;
+    const auto now_ms = wall_clock_ms();
+    const auto serving = handler_.serving();
+    const auto* ring = serving->ring.get();
+    std::size_t answers = 0;
+    for (int i = 0; i < received; ++i) {
+        const auto source = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.peers[i]));
+        const auto envelope = cluster::parse_envelope({b.queries[i].data(), b.in[i].msg_len});
+        // Only ring members may have their clients answered here (anyone else gets nothing).
+        if (!source || !envelope || envelope->kind != cluster::EnvelopeKind::query || ring == nullptr ||
+            !ring->member_at(*source)) {
+            rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        auto& out = b.answers[answers];
+        const auto header = cluster::write_envelope_header(out, cluster::EnvelopeKind::answer, envelope->tag, {});
+        const auto size = handler_.handle(envelope->message, envelope->client, Transport::udp,
+                                          std::span<std::uint8_t>(out).subspan(header), now_ms, b.info);
+        sink_.on_query(index_, b.info, envelope->client, Transport::udp, now_ms);
+        if (size == 0) continue;
+        b.queue_answer(answers, static_cast<std::size_t>(i), header + size);
+        ++answers;
+        served_for_peers_.fetch_add(1, std::memory_order_relaxed);
     }
+    b.send(fd, answers);
+}
+
+void UdpWorker::answer_expired(std::int64_t now_ms) {
+    auto& b = *buffers_;
+    forwarder_->expire(now_ms, [&](const cluster::ExpiredQuery& expired) {
+        const auto size =
+            handler_.handle(expired.query, expired.client, Transport::udp, b.answers[0], now_ms, b.info);
+        sink_.on_query(index_, b.info, expired.client, Transport::udp, now_ms);
+        if (size == 0) return;
+        ::sendto(expired.reply_fd, b.answers[0].data(), size, 0, reinterpret_cast<const sockaddr*>(&expired.peer),
+                 expired.peer_length);
+    });
 }
 
 }  // namespace udn::dns::server

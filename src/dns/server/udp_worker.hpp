@@ -1,12 +1,16 @@
 // One UDP worker: its own SO_REUSEPORT socket per listening address, receiving and answering
-// queries in batches with recvmmsg/sendmmsg into buffers allocated once.
+// queries in batches with recvmmsg/sendmmsg into buffers allocated once. With a cluster of DNS
+// servers it also forwards GSLB queries to the server owning the client's state (its own
+// Forwarder) and answers the queries other servers forward to it (on ports.dns_cluster).
 #pragma once
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "common/net/ip_address.hpp"
+#include "dns/cluster/forwarder.hpp"
 #include "dns/server/query_handler.hpp"
 #include "dns/server/query_sink.hpp"
 
@@ -14,21 +18,37 @@ namespace udn::dns::server {
 
 class UdpWorker {
 public:
-    UdpWorker(std::size_t index, SharedState& shared, const std::vector<net::Endpoint>& endpoints, QuerySink& sink);
+    // `cluster_endpoints` (ports.dns_cluster on this server's addresses) may be empty: then the
+    // worker neither forwards nor serves forwarded queries.
+    UdpWorker(std::size_t index, SharedState& shared, const std::vector<net::Endpoint>& endpoints,
+              const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink);
     ~UdpWorker();
     void start();
     void stop();  // joins
 
+    const cluster::ForwarderCounters* forwarder_counters() const {
+        return forwarder_ ? &forwarder_->counters() : nullptr;
+    }
+    std::uint64_t served_for_peers() const { return served_for_peers_.load(std::memory_order_relaxed); }
+    std::uint64_t rejected_envelopes() const { return rejected_envelopes_.load(std::memory_order_relaxed); }
+
 private:
     void run();
     void serve_batch(int fd);
+    void serve_forwarded(int fd);
+    void answer_expired(std::int64_t now_ms);
+    int poll_timeout_ms(std::int64_t now_ms) const;
 
     struct Buffers;
     std::size_t index_;
     QueryHandler handler_;
     QuerySink& sink_;
     std::vector<int> fds_;
+    std::vector<int> cluster_fds_;
+    std::unique_ptr<cluster::Forwarder> forwarder_;
     std::unique_ptr<Buffers> buffers_;
+    std::atomic<std::uint64_t> served_for_peers_{0};
+    std::atomic<std::uint64_t> rejected_envelopes_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

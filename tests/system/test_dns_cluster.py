@@ -1,0 +1,182 @@
+"""Two `udn dns` servers sharing client state: each client prefix has one owner (rendezvous
+hashing), the other server forwards that prefix's GSLB queries to it, so a client gets the same
+persistent answer from either server. Sharing off → the servers choose independently; owner
+frozen → the other server answers by itself after the forward timeout."""
+import re
+import signal
+import socket
+import time
+import urllib.request
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.query
+import pytest
+
+from conftest import free_port, loopback_base, wait_until
+
+REPORT_KEY = "5c1f0e6b3a2d4c8e9f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e"
+PREFIXES = 40
+
+
+def cluster_config(base, ports, share=True, version=1):
+    return f"""
+version = {version}
+[network]
+name = "t"
+domain = "udn.example"
+cdn_zone = "cdn.example"
+hostmaster = "hostmaster@udn.example"
+report_key = "{REPORT_KEY}"
+[ports]
+dns = {ports['dns']}
+reports = {ports['reports']}
+latency = {ports['latency']}
+dns_admin = {ports['admin']}
+dns_cluster = {ports['cluster']}
+[dns]
+share_client_state = {str(share).lower()}
+forward_timeout_ms = 100
+[[pops]]
+name = "eu"
+region = "eu"
+  [[pops.servers]]
+  name = "eu-ns1"
+  addresses = ["{base}.1"]
+  roles = ["dns"]
+[[pops]]
+name = "us"
+region = "us"
+  [[pops.servers]]
+  name = "us-ns1"
+  addresses = ["{base}.2"]
+  roles = ["dns"]
+[[customers]]
+name = "acme"
+zones = ["acme.example"]
+  [[customers.origins]]
+  name = "m1"
+  address = "{base}.101"
+  [[customers.origins]]
+  name = "m2"
+  address = "{base}.102"
+  [[customers.domains]]
+  name = "www.acme.example"
+  kind = "dynamic"
+  origins = ["m1", "m2"]
+    [customers.domains.policy]
+    ttl_s = 20
+    answers = 1
+    persistence_s = 600
+"""
+
+
+class Cluster:
+    def __init__(self, procs, tmp_path):
+        self.base = loopback_base()
+        address = f"{self.base}.1"
+        # The addresses are fresh (a random 127.x.y.0/24): any port is free on them.
+        port = free_port(address)
+        self.ports = {"dns": port, "reports": port + 1, "latency": port + 2, "admin": port + 3, "cluster": port + 4}
+        self.config_path = tmp_path / "udn.toml"
+        self.config_path.write_text(cluster_config(self.base, self.ports))
+        self.servers = {}
+        for name in ["eu-ns1", "us-ns1"]:
+            self.servers[name] = procs.udn("dns", "--config", self.config_path, "--server", name,
+                                           "--state-dir", tmp_path / name)
+        for index in (1, 2):
+            wait_until(lambda: self.answers(index), timeout=20, what=f"dns server {index} answering")
+
+    def address(self, index):
+        return f"{self.base}.{index}"
+
+    def ask(self, index, client_prefix, timeout=2.0):
+        query = dns.message.make_query("www.acme.example", "A", use_edns=0,
+                                       options=[dns.edns.ECSOption(client_prefix, 24)])
+        query.flags &= ~dns.flags.RD
+        return dns.query.udp(query, self.address(index), port=self.ports["dns"], timeout=timeout)
+
+    def answers(self, index):
+        try:
+            self.ask(index, "10.0.0.0", timeout=0.5)
+            return True
+        except Exception:
+            return False
+
+    def choices(self, index):
+        result = []
+        for n in range(PREFIXES):
+            response = self.ask(index, f"10.{n}.0.0")
+            result.append([rr.address for rrset in response.answer for rr in rrset])
+        return result
+
+    def metric(self, index, name):
+        url = f"http://{self.address(index)}:{self.ports['admin']}/metrics"
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        match = re.search(rf"^{name} (\S+)$", text, re.M)
+        return float(match.group(1)) if match else None
+
+    def reconfigure(self, share, version):
+        self.config_path.write_text(cluster_config(self.base, self.ports, share=share, version=version))
+        for process in self.servers.values():
+            process.signal(signal.SIGHUP)
+
+
+@pytest.fixture
+def cluster(procs, tmp_path):
+    return Cluster(procs, tmp_path)
+
+
+def test_both_servers_give_a_client_the_same_persistent_answer(cluster):
+    first = cluster.choices(1)
+    assert all(len(choice) == 1 for choice in first)
+    assert len({choice[0] for choice in first}) == 2, "both origins should be in use across 40 prefixes"
+    assert cluster.choices(2) == first, "the other server must answer from the owner's persistence"
+    assert cluster.choices(1) == first
+    forwarded = cluster.metric(1, "udn_dns_cluster_forwarded") + cluster.metric(2, "udn_dns_cluster_forwarded")
+    served = cluster.metric(1, "udn_dns_cluster_served_for_peers") + cluster.metric(2, "udn_dns_cluster_served_for_peers")
+    assert forwarded >= PREFIXES and served == forwarded
+    assert cluster.metric(1, "udn_dns_cluster_timeouts") == 0
+
+
+def test_without_sharing_the_servers_choose_independently(cluster):
+    cluster.reconfigure(share=False, version=2)
+    # Persistence belongs to a configuration generation: wait until both serve version 2 ...
+    for process in cluster.servers.values():
+        wait_until(lambda: "now serving configuration version 2" in process.log(), timeout=10, what="reload")
+    before = cluster.metric(1, "udn_dns_cluster_forwarded")
+    one, two = cluster.choices(1), cluster.choices(2)
+    assert cluster.metric(1, "udn_dns_cluster_forwarded") == before, "sharing is off: nothing is forwarded"
+    # ... then 40 independent coin flips per server cannot all agree (2^-40).
+    assert one != two
+
+
+def test_a_frozen_owner_costs_one_timeout_then_the_other_server_decides(cluster):
+    owner = cluster.servers["us-ns1"]
+    cluster.choices(1)  # warm: eu-ns1 forwards us-ns1's prefixes
+    owner.signal(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        answers = cluster.choices(1)
+        elapsed = time.monotonic() - started
+        assert all(len(choice) == 1 for choice in answers)
+        timeouts = cluster.metric(1, "udn_dns_cluster_timeouts")
+        assert timeouts >= 1
+        # After a few misses the owner is suspended: not every one of its prefixes waits.
+        assert cluster.metric(1, "udn_dns_cluster_owner_suspensions") >= 1
+        assert elapsed < PREFIXES * 0.1, f"{elapsed:.2f}s: every forwarded query waited for the timeout"
+    finally:
+        owner.signal(signal.SIGCONT)
+
+
+def test_forwarded_queries_from_strangers_are_refused(cluster):
+    query = dns.message.make_query("www.acme.example", "A").to_wire()
+    envelope = b"UDNF\x01\x01\x00\x00\x00\x01\x04" + bytes([198, 51, 100, 7]) + query
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((f"{cluster.base}.77", 0))
+        s.settimeout(0.5)
+        s.sendto(envelope, (cluster.address(1), cluster.ports["cluster"]))
+        with pytest.raises(socket.timeout):
+            s.recv(4096)
+    wait_until(lambda: cluster.metric(1, "udn_dns_cluster_rejected") == 1, timeout=5, what="rejection counted")

@@ -1,0 +1,394 @@
+// The DNS cluster: who owns a client prefix (rendezvous hashing), the forwarded-query envelope,
+// and the per-worker forwarder (forward, relay, time out, suspend) over real loopback sockets.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <vector>
+
+#include "dns/cluster/envelope.hpp"
+#include "dns/cluster/forwarder.hpp"
+#include "dns/cluster/ring.hpp"
+#include "dns/gslb/latency_table.hpp"
+#include "dns/server/query_handler.hpp"
+#include "test_config.hpp"
+
+namespace udn::dns {
+namespace {
+
+using testing::ip;
+
+std::shared_ptr<const cluster::Ring> ring_for(const config::Config& config, std::string_view self) {
+    std::vector<std::string> dropped;
+    auto ring = cluster::Ring::build(config, self, dropped);
+    EXPECT_TRUE(dropped.empty());
+    return ring;
+}
+
+std::uint64_t prefix(std::uint32_t n) {
+    return gslb::client_prefix_key(
+        net::IpAddress::v4({static_cast<std::uint8_t>(10 + (n >> 16)),
+                            static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n), 1}));
+}
+
+TEST(ClusterRing, EveryServerAgreesOnTheOwner) {
+    const auto config = testing::make_config();
+    const auto eu = ring_for(config, "eu-ns1");
+    const auto us = ring_for(config, "us-ns1");
+    const auto ap = ring_for(config, "ap-ns1");
+    ASSERT_TRUE(eu && us && ap);
+    ASSERT_EQ(eu->size(), 3u);
+    EXPECT_NE(eu->self(), us->self());
+    for (std::uint32_t n = 0; n < 2000; ++n) {
+        const auto owner = eu->member(eu->owner(prefix(n))).name;
+        EXPECT_EQ(owner, us->member(us->owner(prefix(n))).name);
+        EXPECT_EQ(owner, ap->member(ap->owner(prefix(n))).name);
+    }
+}
+
+TEST(ClusterRing, SplitsPrefixesEvenly) {
+    const auto ring = ring_for(testing::make_config(), "eu-ns1");
+    std::map<std::size_t, int> owned;
+    constexpr int prefixes = 30000;
+    for (std::uint32_t n = 0; n < prefixes; ++n) ++owned[ring->owner(prefix(n))];
+    ASSERT_EQ(owned.size(), 3u);
+    for (const auto& [member, count] : owned) {
+        EXPECT_NEAR(count, prefixes / 3, prefixes / 3 * 0.05) << ring->member(member).name;
+    }
+}
+
+TEST(ClusterRing, LeavingOutAServerMovesOnlyItsPrefixes) {
+    const auto ring = ring_for(testing::make_config(), "eu-ns1");
+    std::size_t down = (ring->self() + 1) % ring->size();
+    int moved = 0;
+    for (std::uint32_t n = 0; n < 5000; ++n) {
+        const auto before = ring->owner(prefix(n));
+        const auto after = ring->owner(prefix(n), [&](std::size_t m) { return m != down; });
+        EXPECT_NE(after, down);
+        if (before != down) {
+            EXPECT_EQ(before, after);
+        } else {
+            ++moved;
+        }
+    }
+    EXPECT_GT(moved, 1000);
+    // This server never leaves its own ring, even when everything else is unusable.
+    for (std::uint32_t n = 0; n < 100; ++n) {
+        EXPECT_EQ(ring->owner(prefix(n), [](std::size_t) { return false; }), ring->self());
+    }
+}
+
+TEST(ClusterRing, NoRingWhenSharingIsOffOrNotADnsServer) {
+    auto config = testing::make_config();
+    std::vector<std::string> dropped;
+    EXPECT_EQ(cluster::Ring::build(config, "eu-cache1", dropped), nullptr);
+    EXPECT_EQ(cluster::Ring::build(config, "nobody", dropped), nullptr);
+    config.dns.share_client_state = false;
+    EXPECT_EQ(cluster::Ring::build(config, "eu-ns1", dropped), nullptr);
+}
+
+TEST(ClusterRing, AcceptsEnvelopesOnlyFromMembers) {
+    const auto ring = ring_for(testing::make_config(), "eu-ns1");
+    EXPECT_TRUE(ring->member_at(ip("127.0.2.1")).has_value());
+    EXPECT_FALSE(ring->member_at(ip("127.0.2.2")).has_value());  // a cache, not a dns server
+    EXPECT_FALSE(ring->member_at(ip("198.51.100.1")).has_value());
+}
+
+TEST(ClusterEnvelope, RoundTripsQueriesAndAnswers) {
+    std::vector<std::uint8_t> message(20, 0xAB);
+    for (const auto* client : {"198.51.100.7", "2001:db8::7"}) {
+        std::vector<std::uint8_t> datagram(cluster::max_envelope_header_bytes + message.size());
+        const auto header = cluster::write_envelope_header(datagram, cluster::EnvelopeKind::query,
+                                                           0xDEADBEEF, ip(client));
+        ASSERT_GT(header, 0u);
+        std::copy(message.begin(), message.end(), datagram.begin() + static_cast<long>(header));
+        datagram.resize(header + message.size());
+        const auto parsed = cluster::parse_envelope(datagram);
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->kind, cluster::EnvelopeKind::query);
+        EXPECT_EQ(parsed->tag, 0xDEADBEEFu);
+        EXPECT_EQ(parsed->client, ip(client));
+        EXPECT_EQ(std::vector<std::uint8_t>(parsed->message.begin(), parsed->message.end()),
+                  message);
+    }
+    std::vector<std::uint8_t> answer(64);
+    const auto header =
+        cluster::write_envelope_header(answer, cluster::EnvelopeKind::answer, 7, {});
+    answer.resize(header + 12);
+    const auto parsed = cluster::parse_envelope(answer);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->kind, cluster::EnvelopeKind::answer);
+    EXPECT_EQ(parsed->tag, 7u);
+    EXPECT_EQ(parsed->message.size(), 12u);
+}
+
+TEST(ClusterEnvelope, RejectsEverythingElse) {
+    std::vector<std::uint8_t> good(64);
+    const auto header =
+        cluster::write_envelope_header(good, cluster::EnvelopeKind::query, 1, ip("192.0.2.1"));
+    good.resize(header + 12);
+    ASSERT_TRUE(cluster::parse_envelope(good));
+    for (std::size_t cut = 0; cut < good.size(); ++cut) {
+        EXPECT_FALSE(cluster::parse_envelope(std::span(good).first(cut))) << cut;  // truncated
+    }
+    auto bad = good;
+    bad[0] = 'X';  // magic
+    EXPECT_FALSE(cluster::parse_envelope(bad));
+    bad = good;
+    bad[4] = 2;  // version
+    EXPECT_FALSE(cluster::parse_envelope(bad));
+    bad = good;
+    bad[5] = 3;  // kind
+    EXPECT_FALSE(cluster::parse_envelope(bad));
+    bad = good;
+    bad[10] = 5;  // family
+    EXPECT_FALSE(cluster::parse_envelope(bad));
+    bad = good;
+    bad[5] = static_cast<std::uint8_t>(cluster::EnvelopeKind::answer);  // an answer names no client
+    EXPECT_FALSE(cluster::parse_envelope(bad));
+}
+
+// Loopback sockets standing in for the owner and for the client.
+class ForwarderTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        owner_fd_ = bound_socket("127.0.2.1", 0);
+        client_fd_ = bound_socket("127.0.9.9", 0);
+        listen_fd_ = bound_socket("127.0.1.1", 0);
+        config_ = testing::make_config();
+        config_.ports.dns_cluster = port_of(owner_fd_);
+        config_.dns.forward_timeout_ms = 40;
+        ring_ = ring_for(config_, "eu-ns1");
+        for (std::size_t i = 0; i < ring_->size(); ++i) {
+            if (ring_->member(i).name == "us-ns1") us_ = i;
+        }
+        for (std::uint32_t n = 0; owned_by_us_.size() < 8; ++n) {
+            if (ring_->owner(prefix(n)) == us_) owned_by_us_.push_back(n);
+        }
+        client_length_ = ip("127.0.9.9").to_sockaddr(port_of(client_fd_), client_address_);
+    }
+    void TearDown() override {
+        for (const int fd : {owner_fd_, client_fd_, listen_fd_}) ::close(fd);
+    }
+
+    static int bound_socket(const char* address, std::uint16_t port) {
+        const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_storage storage{};
+        const auto length = ip(address).to_sockaddr(port, storage);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&storage), length), 0);
+        return fd;
+    }
+    static std::uint16_t port_of(int fd) {
+        sockaddr_in address{};
+        socklen_t length = sizeof(address);
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+        return ntohs(address.sin_port);
+    }
+    static std::vector<std::uint8_t> receive(int fd, sockaddr_storage* from = nullptr,
+                                             int timeout_ms = 1000) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, timeout_ms) != 1) return {};
+        std::vector<std::uint8_t> buffer(4096);
+        sockaddr_storage source{};
+        socklen_t length = sizeof(source);
+        const auto n = ::recvfrom(fd, buffer.data(), buffer.size(), 0,
+                                  reinterpret_cast<sockaddr*>(&source), &length);
+        if (from != nullptr) *from = source;
+        buffer.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        return buffer;
+    }
+    static std::vector<std::uint8_t> query(std::uint8_t id) {
+        std::vector<std::uint8_t> q(17, 0);
+        q[0] = 0x12;
+        q[1] = id;
+        return q;
+    }
+    net::IpAddress client(std::size_t i) const {
+        const auto n = owned_by_us_[i];
+        return net::IpAddress::v4({static_cast<std::uint8_t>(10 + (n >> 16)),
+                                   static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n),
+                                   1});
+    }
+
+    int owner_fd_ = -1, client_fd_ = -1, listen_fd_ = -1;
+    config::Config config_;
+    std::shared_ptr<const cluster::Ring> ring_;
+    std::size_t us_ = 0;
+    std::vector<std::uint32_t> owned_by_us_;
+    sockaddr_storage client_address_{};
+    socklen_t client_length_ = 0;
+};
+
+TEST_F(ForwarderTest, ForwardsToTheOwnerAndRelaysItsAnswer) {
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    const auto q = query(1);
+    ASSERT_TRUE(forwarder.forward(*ring_, us_, q, client(0), listen_fd_, client_address_,
+                                  client_length_, 1000));
+    forwarder.flush();
+
+    sockaddr_storage from{};
+    const auto datagram = receive(owner_fd_, &from);
+    const auto envelope = cluster::parse_envelope(datagram);
+    ASSERT_TRUE(envelope);
+    EXPECT_EQ(envelope->client, client(0));
+    EXPECT_EQ(std::vector<std::uint8_t>(envelope->message.begin(), envelope->message.end()), q);
+
+    auto answer = q;
+    answer[2] = 0x84;  // QR|AA: what the owner would say
+    std::vector<std::uint8_t> reply(64);
+    const auto header =
+        cluster::write_envelope_header(reply, cluster::EnvelopeKind::answer, envelope->tag, {});
+    std::copy(answer.begin(), answer.end(), reply.begin() + static_cast<long>(header));
+    reply.resize(header + answer.size());
+    ::sendto(owner_fd_, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from),
+             sizeof(sockaddr_in));
+    pollfd p{forwarder.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 1000), 1);
+    forwarder.relay_answers();
+    EXPECT_EQ(receive(client_fd_), answer);
+    EXPECT_EQ(forwarder.counters().relayed.load(), 1u);
+
+    // The same answer again matches nothing any more.
+    ::sendto(owner_fd_, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from),
+             sizeof(sockaddr_in));
+    ASSERT_EQ(::poll(&p, 1, 1000), 1);
+    forwarder.relay_answers();
+    EXPECT_EQ(forwarder.counters().stray.load(), 1u);
+    EXPECT_TRUE(receive(client_fd_, nullptr, 50).empty());
+}
+
+TEST_F(ForwarderTest, AnAnswerFromSomeoneElseIsIgnored) {
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    const auto q = query(2);
+    ASSERT_TRUE(forwarder.forward(*ring_, us_, q, client(0), listen_fd_, client_address_,
+                                  client_length_, 1000));
+    forwarder.flush();
+    sockaddr_storage from{};
+    const auto envelope = cluster::parse_envelope(receive(owner_fd_, &from));
+    ASSERT_TRUE(envelope);
+    const int impostor = bound_socket("127.0.3.7", 0);
+    std::vector<std::uint8_t> reply(64);
+    const auto header =
+        cluster::write_envelope_header(reply, cluster::EnvelopeKind::answer, envelope->tag, {});
+    std::copy(q.begin(), q.end(), reply.begin() + static_cast<long>(header));
+    reply.resize(header + q.size());
+    ::sendto(impostor, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from),
+             sizeof(sockaddr_in));
+    pollfd p{forwarder.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 1000), 1);
+    forwarder.relay_answers();
+    ::close(impostor);
+    EXPECT_EQ(forwarder.counters().stray.load(), 1u);
+    EXPECT_TRUE(receive(client_fd_, nullptr, 50).empty());
+}
+
+TEST_F(ForwarderTest, SilentOwnerTimesOutAndIsSuspendedAfterThreeMisses) {
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    std::int64_t now = 1000;
+    for (int miss = 0; miss < 3; ++miss) {
+        EXPECT_TRUE(forwarder.usable(*ring_, us_, now));
+        const auto q = query(static_cast<std::uint8_t>(10 + miss));
+        ASSERT_TRUE(forwarder.forward(*ring_, us_, q, client(static_cast<std::size_t>(miss)),
+                                      listen_fd_, client_address_, client_length_, now));
+        forwarder.flush();
+        int expired = 0;
+        forwarder.expire(now + 39, [&](const cluster::ExpiredQuery&) { ++expired; });
+        EXPECT_EQ(expired, 0);  // not yet due
+        forwarder.expire(now + 40, [&](const cluster::ExpiredQuery& e) {
+            ++expired;
+            EXPECT_EQ(std::vector<std::uint8_t>(e.query.begin(), e.query.end()), q);
+            EXPECT_EQ(e.client, client(static_cast<std::size_t>(miss)));
+            EXPECT_EQ(e.reply_fd, listen_fd_);
+        });
+        EXPECT_EQ(expired, 1);
+        now += 100;
+    }
+    EXPECT_EQ(forwarder.counters().timeouts.load(), 3u);
+    EXPECT_FALSE(forwarder.usable(*ring_, us_, now));
+    EXPECT_EQ(forwarder.counters().suspended.load(), 1u);
+    // Its prefixes go to their second choice meanwhile, and come back after the suspension.
+    const auto owner = ring_->owner(
+        prefix(owned_by_us_[0]), [&](std::size_t m) { return forwarder.usable(*ring_, m, now); });
+    EXPECT_NE(owner, us_);
+    EXPECT_TRUE(forwarder.usable(*ring_, us_, now + cluster::Forwarder::suspend_ms));
+}
+
+TEST_F(ForwarderTest, RefusesWhatItCannotHold) {
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    const std::vector<std::uint8_t> huge(cluster::Forwarder::max_query_bytes + 1, 0);
+    EXPECT_FALSE(forwarder.forward(*ring_, us_, huge, client(0), listen_fd_, client_address_,
+                                   client_length_, 0));
+    std::size_t accepted = 0;
+    for (std::size_t i = 0; i < cluster::Forwarder::slot_count + 10; ++i) {
+        if (forwarder.forward(*ring_, us_, query(1), client(0), listen_fd_, client_address_,
+                              client_length_, 0)) {
+            ++accepted;
+        }
+        forwarder.flush();
+    }
+    EXPECT_EQ(accepted, cluster::Forwarder::slot_count);
+    EXPECT_EQ(forwarder.counters().busy.load(), 11u);
+}
+
+TEST(ClusterHandler, OnlyGslbNamesOfOtherOwnersAreForwarded) {
+    auto config = std::make_shared<config::Config>(testing::make_config());
+    std::vector<std::string> errors;
+    auto serving = server::ServingState::build(config, 1, errors, "eu-ns1");
+    ASSERT_TRUE(serving && serving->ring);
+    server::SharedState shared(serving);
+    server::QueryHandler handler(shared, 42);
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    const auto make_query = [](std::string_view name) {
+        std::vector<std::uint8_t> q{0x01, 0x02, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0};
+        std::size_t start = 0;
+        while (start < name.size()) {
+            const auto dot = name.find('.', start);
+            const auto label = name.substr(
+                start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+            q.push_back(static_cast<std::uint8_t>(label.size()));
+            q.insert(q.end(), label.begin(), label.end());
+            if (dot == std::string_view::npos) break;
+            start = dot + 1;
+        }
+        q.insert(q.end(), {0, 0, 1, 0, 1});  // root, A, IN
+        return q;
+    };
+    std::vector<std::uint8_t> out(4096);
+    server::QueryInfo info;
+    int forwarded = 0, answered = 0;
+    for (std::uint32_t n = 0; n < 300; ++n) {
+        const auto client = net::IpAddress::v4(
+            {10, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n), 1});
+        const bool mine =
+            serving->ring->owner(gslb::client_prefix_key(client)) == serving->ring->self();
+        const auto size = handler.handle(make_query("www.acme.example"), client,
+                                         server::Transport::udp, out, 1000, info, &forwarder);
+        if (mine) {
+            EXPECT_GT(size, 0u);
+            EXPECT_EQ(info.forward_to, -1);
+            ++answered;
+        } else {
+            EXPECT_EQ(size, 0u);
+            EXPECT_EQ(info.forward_to,
+                      static_cast<int>(serving->ring->owner(gslb::client_prefix_key(client))));
+            ++forwarded;
+        }
+        // Static records are the same everywhere: always answered here.
+        EXPECT_GT(handler.handle(make_query("mail.acme.example"), client, server::Transport::udp,
+                                 out, 1000, info, &forwarder),
+                  0u);
+        EXPECT_EQ(info.forward_to, -1);
+        // Without a forwarder (TCP, forwarded queries, timeouts) every query is answered here.
+        EXPECT_GT(handler.handle(make_query("www.acme.example"), client, server::Transport::udp,
+                                 out, 1000, info),
+                  0u);
+    }
+    EXPECT_GT(forwarded, 100);
+    EXPECT_GT(answered, 50);
+}
+
+}  // namespace
+}  // namespace udn::dns
