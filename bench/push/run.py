@@ -9,6 +9,7 @@ import json
 import os
 import pathlib
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -40,6 +41,23 @@ def render(base, port, names, children, version, size_bytes):
     return text
 
 
+def cpu_ms(pids):
+    """User+system CPU time of the given processes (all their threads), in ms."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def tool_cpu_ms():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--udn", default=str(REPO / "build" / "release" / "udn"))
@@ -49,6 +67,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--state-root", default=None,
                         help="where the nodes keep their stores (default: the system temp dir, i.e. disk; /dev/shm = RAM)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (daemon logs, stores) at the end")
+    parser.add_argument("--perf", default=None, metavar="FILE",
+                        help="record the daemons with `perf record -g` into FILE during the pushes only")
     args = parser.parse_args()
     if not os.path.exists(args.udn):
         sys.exit(f"no udn binary at {args.udn}: run `make build` first or pass --udn")
@@ -85,23 +106,37 @@ def main():
                     if time.monotonic() > deadline:
                         sys.exit(f"node n{index} did not start; see {work}")
                     time.sleep(0.05)
+        recorder = None
+        if args.perf:
+            recorder = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p",
+                                         ",".join(str(daemon.pid) for daemon in daemons)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
         times = []
         for round_number in range(args.rounds):
             version = round_number + 2
             path = work / f"v{version}.toml"
             path.write_text(render(base, port, names, children, version, args.size_bytes))
+            daemons_before = cpu_ms([daemon.pid for daemon in daemons])
+            tool_before = tool_cpu_ms()
             start = time.monotonic()
             result = subprocess.run([args.udn, "admin", "push", str(path), "--config", str(initial), "--key",
                                      str(REPO / "examples" / "demo-admin.key"), "--journal", str(work / "journal.json"),
                                      "--json"], capture_output=True, text=True, timeout=120)
             elapsed = time.monotonic() - start
+            daemons_cpu = cpu_ms([daemon.pid for daemon in daemons]) - daemons_before
+            tool_cpu = tool_cpu_ms() - tool_before
             report = json.loads(result.stdout)
             committed = sum(1 for node in report["nodes"] if node["state"] == "committed")
             if result.returncode != 0 or committed != args.nodes:
                 sys.exit(f"round {round_number + 1}: {committed}/{args.nodes} committed: {report['summary']}")
             times.append(elapsed)
             print(f"round {round_number + 1}: version {version}, {path.stat().st_size} bytes to {args.nodes} nodes, "
-                  f"all committed in {elapsed * 1000:.0f} ms")
+                  f"all committed in {elapsed * 1000:.0f} ms (CPU: daemons {daemons_cpu:.0f} ms, tool {tool_cpu:.0f} ms; "
+                  f"load {os.getloadavg()[0]:.2f})")
+        if recorder is not None:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
         print(f"push of {args.size_bytes} bytes to {args.nodes} nodes (3 levels, 1/{args.middle}/"
               f"{args.nodes - 1 - args.middle}): median {statistics.median(times) * 1000:.0f} ms, "
               f"best {min(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms (target < 1000 ms)")
@@ -114,7 +149,10 @@ def main():
                 daemon.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.kill(daemon.pid, signal.SIGKILL)
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,17 @@ int timeout_from(const Frame& frame, int fallback_ms) {
     return static_cast<int>(std::clamp<std::uint64_t>(it->get<std::uint64_t>(), 500, 600000));
 }
 
+// Sends `request` on to each child of the route (concurrently, in the calling thread's pool) and
+// relays every result they stream back; each level waits a little less than its parent.
+void forward_to_children(const Frame& request, const std::vector<transport::RouteNode>& children, int budget_ms,
+                         const push::ResultSink& send_up) {
+    const push::FanoutOptions fanout{1000, std::max(500, budget_ms - level_margin_ms), 2};
+    push::fan_out(
+        children,
+        [&](const transport::RouteNode& target) { return transport::forward_to(request, target, fanout.io_timeout_ms); },
+        fanout, send_up);
+}
+
 std::string first_error(const config::LoadResult& result) {
     return result.errors.empty() ? std::string{"invalid configuration"} : result.errors.front().to_string();
 }
@@ -52,6 +63,7 @@ struct Daemon::Impl {
     std::mutex state_mutex;  // guards store and current
     store::Store store;
     std::shared_ptr<const config::Config> current;
+    std::string committed_push_id;  // of current; empty for the initial, unsigned copy
     std::optional<transport::Listener> listener;
     // Parsed at PREPARE so that COMMIT only switches pointers; dropped on commit/abort.
     std::map<std::string, std::shared_ptr<const config::Config>> prepared;
@@ -78,6 +90,7 @@ struct Daemon::Impl {
         auto loaded = config::load_string(store.committed_file(), store.current_path().string());
         if (!loaded.ok()) throw std::runtime_error("the committed configuration is invalid: " + loaded.error_text());
         current = loaded.config;
+        if (const auto committed = store.committed_signed()) committed_push_id = committed->push_id;
         store.set_keep_versions(current->push.keep_versions);
     }
 
@@ -108,6 +121,7 @@ struct Daemon::Impl {
         if (auto failure = store.commit(push_id)) return failure;
         prepared.clear();
         current = std::move(next);
+        committed_push_id = push_id;
         store.set_keep_versions(current->push.keep_versions);
         return std::nullopt;
     }
@@ -125,7 +139,7 @@ struct Daemon::Impl {
             return result;
         }
         std::lock_guard lock(state_mutex);
-        if (auto failure = store.prepare(incoming)) {
+        if (auto failure = store.prepare(incoming, parsed.config->content_hash)) {
             result.state = "failed";
             result.reason = *failure;
             return result;
@@ -173,21 +187,10 @@ struct Daemon::Impl {
             (void)connection.send(Frame{MessageType::done, {}, {}});
             return;
         }
+        // The children get the file while this node checks it: a level costs one transfer, not
+        // a transfer plus a parse.
         const int budget_ms = timeout_from(frame, io_timeout_ms());
-        std::thread forwarder([&] {
-            push::FanoutOptions fanout{1000, std::max(500, budget_ms - level_margin_ms), 2};
-            push::fan_out(
-                request.children,
-                [&](const transport::RouteNode& target) {
-                    auto child = request;
-                    child.node = target.name;
-                    child.children = target.children;
-                    auto out = transport::encode(child);
-                    out.json["timeout_ms"] = fanout.io_timeout_ms;
-                    return out;
-                },
-                fanout, send_up);
-        });
+        std::thread forwarder([&] { forward_to_children(frame, request.children, budget_ms, send_up); });
         const auto own = prepare_locally(request.config);
         count("prepare", own.state);
         spdlog::info("configd: push {} version {}: {}{}{}", request.config.push_id, request.config.version, own.state,
@@ -200,8 +203,7 @@ struct Daemon::Impl {
     // ---- COMMIT / ABORT ----
     NodeResult phase_locally(MessageType type, const std::string& push_id) {
         std::lock_guard lock(state_mutex);
-        const auto committed = store.committed_signed();
-        const bool already_committed = committed && committed->push_id == push_id;
+        const bool already_committed = committed_push_id == push_id;
         if (type == MessageType::abort) {
             if (already_committed) return {options.server, "failed", current->version, "already committed; cannot abort"};
             store.abort(push_id);
@@ -226,20 +228,7 @@ struct Daemon::Impl {
             (void)connection.send(transport::encode(result));
         };
         const int budget_ms = timeout_from(frame, io_timeout_ms());
-        std::thread forwarder([&] {
-            push::FanoutOptions fanout{1000, std::max(500, budget_ms - level_margin_ms), 2};
-            push::fan_out(
-                request.children,
-                [&](const transport::RouteNode& target) {
-                    auto child = request;
-                    child.node = target.name;
-                    child.children = target.children;
-                    auto out = transport::encode(frame.type, child);
-                    out.json["timeout_ms"] = fanout.io_timeout_ms;
-                    return out;
-                },
-                fanout, send_up);
-        });
+        std::thread forwarder([&] { forward_to_children(frame, request.children, budget_ms, send_up); });
         NodeResult own;
         if (!store::is_valid_push_id(request.push_id)) {
             own = {options.server, "failed", 0, "malformed push id"};

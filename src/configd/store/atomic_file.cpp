@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -10,8 +11,15 @@ namespace udn::configd::store {
 
 namespace {
 
+std::atomic<std::uint64_t> fsyncs{0};
+
 std::string describe(const std::string& what, const std::filesystem::path& path) {
     return what + " " + path.string() + ": " + std::strerror(errno);
+}
+
+bool counted_fsync(int fd) {
+    fsyncs.fetch_add(1, std::memory_order_relaxed);
+    return ::fsync(fd) == 0;
 }
 
 bool write_all(int fd, std::string_view bytes) {
@@ -26,30 +34,59 @@ bool write_all(int fd, std::string_view bytes) {
     return true;
 }
 
-}  // namespace
+std::filesystem::path temporary_for(const std::filesystem::path& directory, const std::string& name) {
+    return directory / ("." + name + ".tmp");
+}
 
-std::optional<std::string> write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
-    const auto temporary = path.parent_path() / ("." + path.filename().string() + ".tmp");
+// Writes and fsyncs the temporary file of `name`; on failure nothing is left behind.
+std::optional<std::string> write_temporary(const std::filesystem::path& directory, const FileContent& file) {
+    const auto temporary = temporary_for(directory, file.name);
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return describe("cannot create", temporary);
-    if (!write_all(fd, bytes) || ::fsync(fd) != 0) {
+    if (!write_all(fd, file.bytes) || !counted_fsync(fd)) {
         auto error = describe("cannot write", temporary);
         ::close(fd);
         ::unlink(temporary.c_str());
         return error;
     }
     ::close(fd);
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        auto error = describe("cannot rename onto", path);
-        ::unlink(temporary.c_str());
-        return error;
-    }
-    const int directory = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (directory >= 0) {
-        ::fsync(directory);
-        ::close(directory);
-    }
     return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> write_files_atomically(const std::filesystem::path& directory,
+                                                  const std::vector<FileContent>& files, bool sync) {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (auto error = write_temporary(directory, files[i])) {
+            for (std::size_t j = 0; j < i; ++j) ::unlink(temporary_for(directory, files[j].name).c_str());
+            return error;
+        }
+    }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const auto temporary = temporary_for(directory, files[i].name);
+        const auto target = directory / files[i].name;
+        if (::rename(temporary.c_str(), target.c_str()) != 0) {
+            auto error = describe("cannot rename onto", target);
+            for (std::size_t j = i; j < files.size(); ++j) ::unlink(temporary_for(directory, files[j].name).c_str());
+            return error;
+        }
+    }
+    return sync ? sync_directory(directory) : std::nullopt;
+}
+
+std::optional<std::string> write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+    return write_files_atomically(path.parent_path(), {FileContent{path.filename().string(), bytes}});
+}
+
+std::optional<std::string> sync_directory(const std::filesystem::path& directory) {
+    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return describe("cannot open directory", directory);
+    // EINVAL: this file system cannot fsync a directory (its renames are as durable as it gets).
+    const bool synced = counted_fsync(fd) || errno == EINVAL;
+    auto error = synced ? std::optional<std::string>{} : describe("cannot fsync directory", directory);
+    ::close(fd);
+    return error;
 }
 
 std::optional<std::string> read_file(const std::filesystem::path& path) {
@@ -71,5 +108,7 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
     ::close(fd);
     return bytes;
 }
+
+std::uint64_t fsync_count() { return fsyncs.load(std::memory_order_relaxed); }
 
 }  // namespace udn::configd::store

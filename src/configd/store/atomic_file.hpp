@@ -1,15 +1,36 @@
-// Crash-safe file replacement: write a temporary file, fsync it, rename it over the target,
-// fsync the directory. A reader sees the old bytes or the new bytes, never a mix.
+// Crash-safe file replacement: write temporary files, fsync them, rename them over the targets,
+// fsync the directory once. A reader sees the old bytes or the new bytes, never a mix.
 #pragma once
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace udn::configd::store {
 
 // Returns an error message, or nullopt on success.
 std::optional<std::string> write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+// Several files of one directory, each replaced atomically, with one directory fsync for all of
+// them (a push stores a file and its signature together). The renames happen in the given
+// order, after every file's data is on disk; with sync_directory = false the caller fsyncs
+// the directory itself later (one fsync covering more renames).
+struct FileContent {
+    std::string name;  // a file name inside the directory, no slashes
+    std::string_view bytes;
+};
+std::optional<std::string> write_files_atomically(const std::filesystem::path& directory,
+                                                  const std::vector<FileContent>& files, bool sync_directory = true);
+
+// Makes the renames and links done in `directory` durable. Returns an error message or nullopt.
+std::optional<std::string> sync_directory(const std::filesystem::path& directory);
+
 std::optional<std::string> read_file(const std::filesystem::path& path);
+
+// fsync() calls made by this process through this file (the store's I/O cost; tests and /metrics).
+std::uint64_t fsync_count();
 
 }  // namespace udn::configd::store

@@ -2,8 +2,12 @@
 //   current.toml (+ current.meta.json)    the committed file, exactly as signed
 //   versions/<version>.toml (+ .meta.json) the last keep_versions committed files, for rollback
 //   pending/<push_id>.toml (+ .meta.json)  prepared but not yet committed pushes
-//   seen_push_ids                          push ids already committed or aborted (replay guard)
-// Every write is atomic (atomic_file.hpp). Not thread-safe: the daemon serialises access.
+//   seen_push_ids                          push ids aborted (written at each abort) and committed
+//                                          (written with the next abort: the version check
+//                                          already refuses a committed push's replay)
+// Every write is atomic (atomic_file.hpp). A commit renames the pending pair into versions/ and
+// makes current.* hard links to it: committed files are never written in place, so the links
+// are safe. Not thread-safe: the daemon serialises access.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -31,8 +35,11 @@ public:
     std::optional<SignedConfig> committed_signed() const;
 
     bool seen(const std::string& push_id) const;
-    std::optional<std::string> prepare(const SignedConfig& config);  // error or nullopt
+    // Error or nullopt. `sha256_hex` of the file when the caller has it already (else computed).
+    std::optional<std::string> prepare(const SignedConfig& config, const std::string& sha256_hex = {});
     std::optional<SignedConfig> pending(const std::string& push_id) const;
+    // The version a pending push was signed as, from its meta file alone (no 1 MB read).
+    std::optional<std::uint64_t> pending_version(const std::string& push_id) const;
     std::optional<std::string> commit(const std::string& push_id);
     void abort(const std::string& push_id);
 
@@ -42,9 +49,14 @@ public:
 
 private:
     std::optional<SignedConfig> read_pair(const std::filesystem::path& toml) const;
-    std::optional<std::string> write_pair(const std::filesystem::path& toml, const SignedConfig& config) const;
-    void remember(const std::string& push_id);
-    void prune();
+    std::optional<std::string> write_pair(const std::filesystem::path& toml, const SignedConfig& config,
+                                          const std::string& sha256_hex) const;
+    std::optional<std::uint64_t> meta_version(const std::filesystem::path& toml) const;
+    std::optional<std::string> link_atomically(const std::filesystem::path& source,
+                                               const std::filesystem::path& target) const;
+    void remember(const std::string& push_id);       // in memory
+    std::optional<std::string> persist_seen() const;  // to seen_push_ids
+    void prune(std::uint64_t committed_version);
 
     std::filesystem::path directory_;
     std::uint32_t keep_versions_;

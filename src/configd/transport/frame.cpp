@@ -1,22 +1,14 @@
 #include "configd/transport/frame.hpp"
 
+#include <zlib.h>
+
 #include <array>
 #include <cstring>
+#include <limits>
 
 namespace udn::configd::transport {
 
 namespace {
-
-constexpr std::array<std::uint32_t, 256> make_crc_table() {
-    std::array<std::uint32_t, 256> table{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-        std::uint32_t value = i;
-        for (int bit = 0; bit < 8; ++bit) value = (value & 1) ? (0xEDB88320u ^ (value >> 1)) : (value >> 1);
-        table[i] = value;
-    }
-    return table;
-}
-constexpr auto crc_table = make_crc_table();
 
 void put_u32(std::string& out, std::uint32_t value) {
     for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xff);
@@ -50,30 +42,37 @@ std::string_view to_string(MessageType type) {
     return "unknown";
 }
 
+// zlib's CRC-32 (the same polynomial as before, several bytes per step instead of one).
 std::uint32_t crc32(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
-    crc = ~crc;
-    for (const auto byte : bytes) crc = crc_table[(crc ^ byte) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    uLong value = crc;
+    while (!bytes.empty()) {
+        const auto chunk = std::min<std::size_t>(bytes.size(), std::numeric_limits<uInt>::max());
+        value = ::crc32(value, bytes.data(), static_cast<uInt>(chunk));
+        bytes = bytes.subspan(chunk);
+    }
+    return static_cast<std::uint32_t>(value);
 }
 
-std::string encode_frame(const Frame& frame) {
+std::string encode_frame_head(const Frame& frame) {
     // A default-constructed json is null; the format promises an object.
     const std::string json =
         frame.json.is_null() ? std::string{"{}"} : frame.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string payload;
-    payload.reserve(4 + json.size() + frame.blob.size());
-    put_u32(payload, static_cast<std::uint32_t>(json.size()));
-    payload += json;
-    payload += frame.blob;
+    std::string json_part;
+    json_part.reserve(4 + json.size());
+    put_u32(json_part, static_cast<std::uint32_t>(json.size()));
+    json_part += json;
+    const auto crc = crc32(as_bytes(frame.blob), crc32(as_bytes(json_part)));
     std::string out = "UDNC";
     out += static_cast<char>(format_version);
     out += static_cast<char>(frame.type);
     out += std::string(2, '\0');
-    put_u32(out, static_cast<std::uint32_t>(payload.size()));
-    put_u32(out, crc32(as_bytes(payload)));
-    out += payload;
+    put_u32(out, static_cast<std::uint32_t>(json_part.size() + frame.blob.size()));
+    put_u32(out, crc);
+    out += json_part;
     return out;
 }
+
+std::string encode_frame(const Frame& frame) { return encode_frame_head(frame) + frame.blob; }
 
 std::variant<Header, DecodeError> decode_header(std::span<const std::uint8_t> bytes) {
     if (bytes.size() < header_size_bytes) return DecodeError{"truncated frame header"};
@@ -92,18 +91,40 @@ std::variant<Header, DecodeError> decode_header(std::span<const std::uint8_t> by
     return header;
 }
 
-std::variant<Frame, DecodeError> decode_payload(const Header& header, std::span<const std::uint8_t> payload) {
+namespace {
+
+// Checks and parses everything but the blob; returns where the blob starts.
+std::variant<std::size_t, DecodeError> decode_into(const Header& header, std::span<const std::uint8_t> payload,
+                                                   Frame& frame) {
     if (payload.size() != header.payload_size_bytes) return DecodeError{"payload size does not match the header"};
+    if (payload.size() < 4) return DecodeError{"frame payload shorter than its JSON length field"};
     if (crc32(payload) != header.crc32) return DecodeError{"payload checksum mismatch (corrupted in transit)"};
     const std::uint32_t json_size = get_u32(payload.subspan(0, 4));
     if (json_size > payload.size() - 4) return DecodeError{"JSON length runs past the end of the payload"};
     const auto json_bytes = payload.subspan(4, json_size);
-    Frame frame;
     frame.type = header.type;
     frame.json = nlohmann::json::parse(json_bytes.begin(), json_bytes.end(), nullptr, false);
     if (frame.json.is_discarded() || !frame.json.is_object()) return DecodeError{"frame JSON is not an object"};
-    const auto blob = payload.subspan(4 + json_size);
+    return std::size_t{4} + json_size;
+}
+
+}  // namespace
+
+std::variant<Frame, DecodeError> decode_payload(const Header& header, std::span<const std::uint8_t> payload) {
+    Frame frame;
+    auto decoded = decode_into(header, payload, frame);
+    if (auto* error = std::get_if<DecodeError>(&decoded)) return std::move(*error);
+    const auto blob = payload.subspan(std::get<std::size_t>(decoded));
     frame.blob.assign(reinterpret_cast<const char*>(blob.data()), blob.size());
+    return frame;
+}
+
+std::variant<Frame, DecodeError> decode_payload(const Header& header, std::string&& payload) {
+    Frame frame;
+    auto decoded = decode_into(header, as_bytes(payload), frame);
+    if (auto* error = std::get_if<DecodeError>(&decoded)) return std::move(*error);
+    payload.erase(0, std::get<std::size_t>(decoded));  // moves the blob down in place
+    frame.blob = std::move(payload);
     return frame;
 }
 

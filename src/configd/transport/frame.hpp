@@ -53,8 +53,13 @@ struct DecodeError {
 std::uint32_t crc32(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
 
 std::string encode_frame(const Frame& frame);
+// The frame without its blob: header (whose CRC covers the blob too), JSON length and JSON.
+// A sender writes this, then frame.blob itself, so a 1 MB file is never copied to be sent.
+std::string encode_frame_head(const Frame& frame);
 std::variant<Header, DecodeError> decode_header(std::span<const std::uint8_t> bytes);
 std::variant<Frame, DecodeError> decode_payload(const Header& header, std::span<const std::uint8_t> payload);
+// The same, taking over the payload's buffer for the blob (no copy of a 1 MB file).
+std::variant<Frame, DecodeError> decode_payload(const Header& header, std::string&& payload);
 
 // Whole-buffer convenience for tests and the fuzz target: one frame, nothing after it.
 std::variant<Frame, DecodeError> decode_frame(std::span<const std::uint8_t> bytes);

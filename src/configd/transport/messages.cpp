@@ -175,6 +175,14 @@ Frame encode(const FetchReply& reply) {
 
 Frame error_frame(const std::string& reason) { return Frame{MessageType::error, {{"reason", reason}}, {}}; }
 
+Frame forward_to(const Frame& request, const RouteNode& target, int timeout_ms) {
+    Frame out{request.type, request.json, request.blob};
+    out.json["node"] = target.name;
+    out.json["children"] = route_to_json(target.children);
+    out.json["timeout_ms"] = timeout_ms;
+    return out;
+}
+
 std::variant<PrepareRequest, DecodeError> decode_prepare(const Frame& frame) {
     if (frame.type != MessageType::prepare) return wrong_type(frame, MessageType::prepare);
     PrepareRequest request;

@@ -67,6 +67,10 @@ Frame encode(const StatusReply& reply);
 Frame encode(const FetchRequest& request);
 Frame encode(const FetchReply& reply);
 Frame error_frame(const std::string& reason);
+// A received PREPARE, COMMIT or ABORT as `target` (a child in its route) is to receive it: its
+// name and subtree as node and route, `timeout_ms` as its budget; the rest (the signed envelope
+// and the file) passed on as received, without decoding and re-encoding a 1 MB file per child.
+Frame forward_to(const Frame& request, const RouteNode& target, int timeout_ms);
 
 std::variant<PrepareRequest, DecodeError> decode_prepare(const Frame& frame);
 std::variant<PhaseRequest, DecodeError> decode_phase(const Frame& frame);

@@ -162,11 +162,15 @@ std::variant<Connection, std::string> Connection::connect(const std::string& add
 }
 
 std::optional<std::string> Connection::send(const Frame& frame) {
-    const std::string bytes = encode_frame(frame);
-    std::size_t written = 0;
-    errno = 0;
-    const int result = SSL_write_ex(impl_->ssl, bytes.data(), bytes.size(), &written);
-    if (result <= 0) return impl_->io_error(result);
+    // Head and blob are written separately so the blob (a 1 MB file) is not copied first.
+    const std::string head = encode_frame_head(frame);
+    for (const std::string_view part : {std::string_view{head}, std::string_view{frame.blob}}) {
+        if (part.empty()) continue;
+        std::size_t written = 0;
+        errno = 0;
+        const int result = SSL_write_ex(impl_->ssl, part.data(), part.size(), &written);
+        if (result <= 0) return impl_->io_error(result);
+    }
     return std::nullopt;
 }
 
@@ -178,7 +182,7 @@ std::variant<Frame, std::string> Connection::receive() {
     const auto& parsed = std::get<Header>(header);
     std::string payload(parsed.payload_size_bytes, '\0');
     if (auto error = impl_->read_exact(reinterpret_cast<std::uint8_t*>(payload.data()), payload.size())) return *error;
-    auto frame = decode_payload(parsed, as_bytes(payload));
+    auto frame = decode_payload(parsed, std::move(payload));
     if (auto* error = std::get_if<DecodeError>(&frame)) return "from " + impl_->peer + ": " + error->reason;
     return std::move(std::get<Frame>(frame));
 }

@@ -26,6 +26,29 @@ TEST(FrameTest, ChecksumCatchesAFlippedByte) {
 
 TEST(FrameTest, CrcMatchesZlib) {
     EXPECT_EQ(crc32(as_bytes("123456789")), 0xCBF43926u);
+    EXPECT_EQ(crc32(as_bytes("56789"), crc32(as_bytes("1234"))), 0xCBF43926u);  // continues a running CRC
+}
+
+TEST(FrameTest, HeadThenBlobIsTheWholeFrame) {
+    const Frame frame{MessageType::prepare, {{"node", "a"}}, std::string(100000, 'x')};
+    const auto head = encode_frame_head(frame);
+    EXPECT_EQ(head + frame.blob, encode_frame(frame));
+    EXPECT_LT(head.size(), 100u);
+}
+
+TEST(FrameTest, DecodingFromAnOwnedPayloadMatchesTheCopyingDecoder) {
+    const Frame frame{MessageType::fetch_reply, {{"found", true}}, std::string("file\0bytes", 10)};
+    const auto bytes = encode_frame(frame);
+    const auto header = std::get<Header>(decode_header(as_bytes(bytes)));
+    auto payload = bytes.substr(header_size_bytes);
+    auto copied = decode_payload(header, as_bytes(payload));
+    auto owned = decode_payload(header, std::move(payload));
+    ASSERT_TRUE(std::holds_alternative<Frame>(owned));
+    EXPECT_EQ(std::get<Frame>(owned).blob, frame.blob);
+    EXPECT_EQ(std::get<Frame>(owned).json, std::get<Frame>(copied).json);
+    auto corrupted = bytes.substr(header_size_bytes);
+    corrupted.back() ^= 1;
+    EXPECT_TRUE(std::holds_alternative<DecodeError>(decode_payload(header, std::move(corrupted))));
 }
 
 TEST(FrameTest, RejectsBadHeaders) {
@@ -42,6 +65,37 @@ TEST(FrameTest, RejectsBadHeaders) {
     auto huge = good;
     huge[8] = '\x7f';
     EXPECT_TRUE(std::holds_alternative<DecodeError>(decode_header(as_bytes(huge))));
+}
+
+TEST(MessagesTest, ForwardedPrepareNamesTheChildAndKeepsTheSignedFile) {
+    PrepareRequest request;
+    request.node = "a";
+    request.config = SignedConfig{7, "ops", std::string(32, 'a'), "version = 7\n", std::string(64, 's')};
+    const RouteNode c{"c", "127.0.0.3", 5304, {}};
+    const RouteNode b{"b", "127.0.0.2", 5304, {c}};
+    request.children = {b};
+    const auto forwarded = forward_to(encode(request), b, 4700);
+    EXPECT_EQ(forwarded.json["timeout_ms"], 4700);
+    const auto decoded = decode_prepare(forwarded);
+    ASSERT_TRUE(std::holds_alternative<PrepareRequest>(decoded));
+    const auto& back = std::get<PrepareRequest>(decoded);
+    EXPECT_EQ(back.node, "b");
+    EXPECT_EQ(route_names(back.children), (std::vector<std::string>{"c"}));
+    EXPECT_EQ(back.config.version, 7u);
+    EXPECT_EQ(back.config.push_id, request.config.push_id);
+    EXPECT_EQ(back.config.signature, request.config.signature);
+    EXPECT_EQ(back.config.file_bytes, request.config.file_bytes);
+}
+
+TEST(MessagesTest, ForwardedCommitNamesTheChild) {
+    const RouteNode b{"b", "127.0.0.2", 5304, {}};
+    const auto forwarded = forward_to(encode(MessageType::commit, PhaseRequest{"a", std::string(32, 'f'), {b}}), b, 900);
+    EXPECT_EQ(forwarded.type, MessageType::commit);
+    const auto decoded = decode_phase(forwarded);
+    ASSERT_TRUE(std::holds_alternative<PhaseRequest>(decoded));
+    EXPECT_EQ(std::get<PhaseRequest>(decoded).node, "b");
+    EXPECT_EQ(std::get<PhaseRequest>(decoded).push_id, std::string(32, 'f'));
+    EXPECT_TRUE(std::get<PhaseRequest>(decoded).children.empty());
 }
 
 TEST(MessagesTest, PrepareRoundTripsWithRoute) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "configd/store/atomic_file.hpp"
 #include "configd/store/store.hpp"
 
 namespace udn::configd::store {
@@ -55,7 +56,9 @@ TEST_F(StoreTest, PrepareThenCommitSwitchesAtomicallyAndSurvivesRestart) {
     ASSERT_TRUE(committed);
     EXPECT_EQ(committed->version, 2u);
     EXPECT_EQ(committed->signature, v2.signature);
-    EXPECT_TRUE(reopened.seen(v2.push_id));
+    // Its replay is refused by its version (now the committed one); seen_push_ids gets the id
+    // with the next abort (CommittedAndAbortedIdsSurviveARestartAfterAnAbort).
+    EXPECT_EQ(committed->push_id, v2.push_id);
 }
 
 TEST_F(StoreTest, AbortDropsThePendingPushAndRemembersIt) {
@@ -101,11 +104,60 @@ TEST_F(StoreTest, MetaOutOfStepWithCurrentFallsBackToTheKeptCopy) {
     const auto v2 = make(2);
     ASSERT_FALSE(store.prepare(v2));
     ASSERT_FALSE(store.commit(v2.push_id));
-    // Simulates a crash between the two renames of a commit.
+    // Simulates a crash between the two renames of a commit: the meta is another file (current.*
+    // are hard links to versions/, so writing into them in place would change the kept copy too).
+    fs::remove(directory_ / "configd" / "current.meta.json");
     std::ofstream(directory_ / "configd" / "current.meta.json") << R"({"version": 9, "sha256": "00"})";
     const auto committed = store.committed_signed();
     ASSERT_TRUE(committed);
     EXPECT_EQ(committed->version, 2u);
+}
+
+TEST_F(StoreTest, PrepareAndCommitCostFewFsyncsAndCopyNothing) {
+    Store store(directory_ / "configd", 5);
+    store.open(initial_);
+    const auto v2 = make(2);
+    const auto before_prepare = fsync_count();
+    ASSERT_FALSE(store.prepare(v2));
+    // The file, its meta, their directory: durable before PREPARE is acknowledged.
+    EXPECT_EQ(fsync_count() - before_prepare, 3u);
+    const auto before_commit = fsync_count();
+    ASSERT_FALSE(store.commit(v2.push_id));
+    EXPECT_EQ(fsync_count() - before_commit, 2u);  // versions/ and the store directory
+    const auto configd = directory_ / "configd";
+    EXPECT_TRUE(fs::equivalent(configd / "current.toml", configd / "versions" / "2.toml"));
+    EXPECT_TRUE(fs::equivalent(configd / "current.meta.json", configd / "versions" / "2.meta.json"));
+    EXPECT_FALSE(fs::exists(configd / "pending" / (v2.push_id + ".toml")));
+}
+
+TEST_F(StoreTest, PruningAKeptVersionKeepsTheCommittedFile) {
+    Store store(directory_ / "configd", 1);
+    store.open(initial_);
+    const auto v2 = make(2);
+    ASSERT_FALSE(store.prepare(v2));
+    ASSERT_FALSE(store.commit(v2.push_id));
+    const auto v3 = make(3);
+    ASSERT_FALSE(store.prepare(v3));
+    ASSERT_FALSE(store.commit(v3.push_id));
+    EXPECT_EQ(store.kept_versions(), (std::vector<std::uint64_t>{3}));
+    EXPECT_EQ(store.committed_file(), v3.file_bytes);
+    ASSERT_TRUE(store.committed_signed());
+    EXPECT_EQ(store.committed_signed()->push_id, v3.push_id);
+}
+
+TEST_F(StoreTest, CommittedAndAbortedIdsSurviveARestartAfterAnAbort) {
+    Store store(directory_ / "configd", 5);
+    store.open(initial_);
+    const auto v2 = make(2);
+    ASSERT_FALSE(store.prepare(v2));
+    ASSERT_FALSE(store.commit(v2.push_id));
+    const auto v3 = make(3);
+    ASSERT_FALSE(store.prepare(v3));
+    store.abort(v3.push_id);
+    Store reopened(directory_ / "configd", 5);
+    reopened.open(initial_);
+    EXPECT_TRUE(reopened.seen(v3.push_id));  // only this file refuses an aborted push's replay
+    EXPECT_TRUE(reopened.seen(v2.push_id));
 }
 
 TEST_F(StoreTest, RefusesMalformedPushIds) {
