@@ -122,9 +122,9 @@ def test_200_with_wrong_content_is_treated_as_down(network):
     wait_until(lambda: answer(base, "both.acme.test") == sorted([f"{base}.11", f"{base}.12"]), timeout=20,
                what="both origins answered")
     origin.body = b"<html>we are down for maintenance</html>"
-    wait_until(lambda: answer(base, "both.acme.test") == [f"{base}.12"], timeout=10, what="mirror-1 out")
+    wait_until(lambda: answer(base, "both.acme.test") == [f"{base}.12"], timeout=30, what="mirror-1 out")
     origin.body = b"ok"
-    wait_until(lambda: answer(base, "both.acme.test") == sorted([f"{base}.11", f"{base}.12"]), timeout=10,
+    wait_until(lambda: answer(base, "both.acme.test") == sorted([f"{base}.11", f"{base}.12"]), timeout=30,
                what="mirror-1 back with the right content")
 
 
