@@ -148,11 +148,16 @@ int run_dns_role(const RoleSettings& settings) {
     CountingSink sink(sink_workers, metrics, query_log.get());
     sink.rebuild(serving);
 
+    // The dns servers are part of `pops`, which only a restart changes: a lone dns server needs no
+    // cluster sockets, and without them its workers keep the one-system-call blocking receive.
+    // (With several, the sockets stay bound while dns.share_client_state is off, so that a live
+    // reload can turn sharing on.)
+    const bool has_peers = initial.servers_with_role(config::Role::dns).size() > 1;
     std::vector<net::Endpoint> endpoints;
     std::vector<net::Endpoint> cluster_endpoints;
     for (const auto& address : server->addresses) {
         endpoints.push_back({address, initial.ports.dns});
-        cluster_endpoints.push_back({address, initial.ports.dns_cluster});
+        if (has_peers) cluster_endpoints.push_back({address, initial.ports.dns_cluster});
     }
     std::vector<std::unique_ptr<UdpWorker>> workers;
     for (std::size_t i = 0; i < settings.udp_workers; ++i) {
