@@ -16,6 +16,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/crypto/openssl_error.hpp"
+
 namespace udn::cache::tls {
 
 namespace {
@@ -31,14 +33,7 @@ std::string lower(std::string_view text) {
     return out;
 }
 
-std::string openssl_reason() {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) return "no detail from OpenSSL";
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    return text;
-}
+std::string openssl_reason() { return crypto::openssl_error("no detail from OpenSSL"); }
 
 int select_http11(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
                   unsigned int offered_length, void*) {

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -17,20 +16,14 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "common/crypto/openssl_error.hpp"
 #include "common/net/ip_address.hpp"
 
 namespace udn::configd::transport {
 
 namespace {
 
-std::string openssl_error() {
-    const unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) return "connection closed";
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    return text;
-}
+std::string openssl_error() { return crypto::openssl_error("connection closed"); }
 
 // A throw-away Ed25519 key and a self-signed certificate, made once per process.
 SSL_CTX* server_context() {
