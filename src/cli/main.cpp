@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     CLI::App app{"udn — Universal Distribution Network: GSLB authoritative DNS + CDN edge cache"};
     app.set_version_flag("--version", std::string{udn::version_string});
     app.require_subcommand(1);
-    auto* admin = app.add_subcommand("admin", "Operator's tool: push, status, flush, prefill, explain");
+    auto* admin = app.add_subcommand("admin", "Operator's tool: push, status, rollback, flush, prefill, explain");
     admin->require_subcommand(1);
     udn::CommandTree tree{app, *admin};
     udn::cli::register_commands(tree);
