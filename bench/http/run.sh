@@ -73,7 +73,8 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$admin_port/health
 # minus what the objects themselves are (body + stored header block). Needs the harness's
 # origin, so it runs the harness with --hold in the background.
 if [ -z "${SKIP_MEMORY:-}" ]; then
-    "$peers" -s none --hold 120 > "$work/hold.log" 2>&1 &
+    # The harness refuses to run with no target at all ("nothing to measure"): name udn as one.
+    "$peers" -s none -x "127.0.0.1:$port" -n udn --hold 120 > "$work/hold.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$origin_port/obj/1k" && break; sleep 0.2; done
     /usr/bin/python3 "$here/memory_overhead.py" "127.0.0.1" "$port" "$udn_pid"

@@ -142,7 +142,7 @@ def test_both_servers_give_a_client_the_same_persistent_answer(cluster):
 
 def test_without_sharing_the_servers_choose_independently(cluster):
     cluster.reconfigure(share=False, version=2)
-    # Persistence belongs to a configuration generation: wait until both serve version 2 ...
+    # Wait until both serve version 2 (sharing off): then each decides every client itself ...
     for process in cluster.servers.values():
         wait_until(lambda: "now serving configuration version 2" in process.log(), timeout=10, what="reload")
     before = cluster.metric(1, "udn_dns_cluster_forwarded")
