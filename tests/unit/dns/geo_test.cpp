@@ -165,13 +165,13 @@ protected:
                           gslb::Explanation* explanation = nullptr) {
         const auto index = static_cast<std::size_t>(table_->find("acme.cdn.example"));
         store_.publish();
-        const gslb::EngineInputs inputs{&config_, store_.snapshot().get().get(), &latency_, nullptr, &queue_, 1,
+        const gslb::EngineInputs inputs{&config_, store_.snapshot().get().get(), &latency_, nullptr, &queue_,
                                         now_ms, locator_.get()};
         const gslb::Client client{ip(client_text), prefix_length, ecs};
         const auto family = net::IpAddress::Family::v4;
         return GetParam() && explanation == nullptr
                  ? cache_.decide(table_->domain(index), index, family, client, inputs, random_, epoch_)
-                 : gslb::decide(table_->domain(index), index, family, client, inputs, random_, explanation);
+                 : gslb::decide(table_->domain(index), family, client, inputs, random_, explanation);
     }
 
     std::string first(std::string_view client) {
