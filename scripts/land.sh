@@ -16,7 +16,11 @@ flock 9
 git merge --no-edit main
 make build-asan >/dev/null
 make unit-test | tail -3
-UDN_BIN="$PWD/build/asan/udn" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system "$@" | tail -3
+# The whole report stays in a file: a failure that does not repeat can still be read afterwards.
+report="/tmp/land-$branch-system-tests.log"
+UDN_BIN="$PWD/build/asan/udn" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system "$@" > "$report" 2>&1 \
+    || { tail -3 "$report"; echo "land: system tests failed; the whole report: $report" >&2; exit 1; }
+tail -3 "$report"
 git merge-base --is-ancestor main HEAD || { echo "land: main moved outside the queue; run again" >&2; exit 1; }
 git -C "$main_checkout" merge --ff-only "$branch"
 echo "land: main is now $(git rev-parse --short HEAD)"
