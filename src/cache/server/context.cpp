@@ -5,8 +5,7 @@
 
 namespace udn::cache::server {
 
-std::shared_ptr<store::Object> Inflight::join_or_register(const std::string& key,
-                                                          const std::shared_ptr<store::Object>& fresh) {
+store::ObjectPtr Inflight::join_or_register(const std::string& key, const store::ObjectPtr& fresh) {
     std::lock_guard lock(mutex_);
     const auto [it, inserted] = fetches_.try_emplace(key, fresh);
     return inserted ? nullptr : it->second;

@@ -48,12 +48,12 @@ class Inflight {
 public:
     // Returns the object being fetched for `key`, or registers `fresh` and returns null (the
     // caller is then the fetcher).
-    std::shared_ptr<store::Object> join_or_register(const std::string& key, const std::shared_ptr<store::Object>& fresh);
+    store::ObjectPtr join_or_register(const std::string& key, const store::ObjectPtr& fresh);
     void remove(const std::string& key, const store::Object* object);
 
 private:
     std::mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<store::Object>> fetches_;
+    std::unordered_map<std::string, store::ObjectPtr> fetches_;
 };
 
 struct Context {

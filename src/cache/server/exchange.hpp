@@ -48,7 +48,7 @@ public:
 private:
     awaitable<bool> serve_cacheable(Request& request, const struct Route& route, ExchangeRecord& record);
     awaitable<bool> serve_pass(Request& request, const struct Route& route, ExchangeRecord& record, const char* why);
-    awaitable<bool> send_object(Request& request, std::shared_ptr<store::Object> object, ExchangeRecord& record,
+    awaitable<bool> send_object(Request& request, store::ObjectPtr object, ExchangeRecord& record,
                                 std::string_view cache_status);
     awaitable<bool> write_all(std::string_view what);
     // Writes the head gathered in gather_, then `file_bytes` of `file_fd` with sendfile(2).
