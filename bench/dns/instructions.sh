@@ -41,7 +41,7 @@ esac
 lines=$(wc -l < "$run/queries")
 (( queries % lines == 0 )) || { echo "bench/dns: -n must be a multiple of $lines for mix $mix" >&2; exit 2; }
 
-valgrind --tool=callgrind --callgrind-out-file="$run/callgrind.out.%p" "$udn" dns --config "$run/bench.toml" \
+valgrind --tool=callgrind --compress-strings=no --callgrind-out-file="$run/callgrind.out.%p" "$udn" dns --config "$run/bench.toml" \
     --server ns1 --workers 1 --query-log "$query_log" --state-dir "$run/state" >"$run/udn.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do

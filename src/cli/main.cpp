@@ -1,5 +1,6 @@
 // Entry point of the one `udn` executable: parses the command line and runs one role.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string_view>
@@ -19,6 +20,11 @@ bool has_subcommand(const CLI::App& app, std::string_view name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Every role is a network server or client: a peer that closes its connection must cost one
+    // failed send, never the process. Calls without MSG_NOSIGNAL (the cache's sendfile(2) of large
+    // hits, write(2) on a socket) raise SIGPIPE otherwise: wrk closing its connections after a
+    // benchmark run killed the cache. Set here, before any thread, so every role inherits it.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"udn — Universal Distribution Network: GSLB authoritative DNS + CDN edge cache"};
     app.set_version_flag("--version", std::string{udn::version_string});
     app.require_subcommand(1);

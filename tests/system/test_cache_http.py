@@ -8,6 +8,7 @@ import os
 import pathlib
 import signal
 import socket
+import struct
 import sys
 import time
 import urllib.request
@@ -382,3 +383,30 @@ def test_large_hits_from_a_memory_file_keep_framing(net):
         reply = rest[300000:]
     assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(b"\r\n\r\n")
     assert net.count("/large.bin") == 1
+
+
+def test_a_client_abandoning_a_large_hit_costs_only_its_connection(net):
+    # sendfile(2) has no MSG_NOSIGNAL: a client resetting its connection mid-body once killed the
+    # cache with SIGPIPE (wrk closing its connections after a benchmark run did). udn ignores SIGPIPE.
+    sig_ignored = next(line for line in pathlib.Path(f"/proc/{net.cache.popen.pid}/status").read_text().splitlines()
+                       if line.startswith("SigIgn:"))
+    assert int(sig_ignored.split()[1], 16) & (1 << (signal.SIGPIPE - 1)), sig_ignored
+    path = b"/www.acme.test/abandoned.bin?cc=max-age%3D600&size=4000000"
+    status, _, first = net.get(path.decode())
+    assert status == 200 and len(first) == 4000000
+    for _ in range(5):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(5)
+        s.connect((net.cache_address, net.http_port))
+        s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: acme.cdn.test\r\n\r\n" * 3)
+        assert s.recv(100)
+        # Unread data at close makes the kernel send a reset; the cache's next sends fail.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    fetched = net.count("/abandoned.bin")
+    time.sleep(0.3)
+    assert net.cache.alive(), "the cache died"
+    status, _, again = net.get(path.decode())
+    assert status == 200 and again == first
+    assert net.count("/abandoned.bin") == fetched

@@ -1,6 +1,5 @@
 #include "configd/admin/verbs.hpp"
 
-#include <signal.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -177,7 +176,6 @@ std::optional<std::string> with_version(const std::string& toml, std::uint64_t v
 }
 
 int push_verb(const PushOptions& options) {
-    ::signal(SIGPIPE, SIG_IGN);
     if (auto resumed = resume_if_journaled(options.network, options.json, options.timeout_ms)) {
         if (options.file.empty()) return *resumed;
     } else if (options.resume && options.file.empty()) {
@@ -202,7 +200,6 @@ int push_verb(const PushOptions& options) {
 }
 
 int status_verb(const NetworkOptions& options, bool json) {
-    ::signal(SIGPIPE, SIG_IGN);
     const auto config = current_network_config(options);
     const auto statuses = query_all(*config);
     // The reference is the newest committed version any node holds; anything else is divergent.
@@ -274,7 +271,6 @@ int status_verb(const NetworkOptions& options, bool json) {
 }
 
 int rollback_verb(const RollbackOptions& options) {
-    ::signal(SIGPIPE, SIG_IGN);
     if (auto resumed = resume_if_journaled(options.network, options.json, 0); resumed && *resumed != 0) return *resumed;
     const auto config = current_network_config(options.network);
     const auto statuses = query_all(*config);

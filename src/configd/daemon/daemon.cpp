@@ -472,7 +472,6 @@ void Daemon::run(const std::atomic<bool>& stop) {
 int run_configd(const DaemonOptions& options) {
     // Before any thread: signals then arrive only through the watcher.
     runtime::SignalWatcher signals;
-    ::signal(SIGPIPE, SIG_IGN);
     runtime::Registry registry;
     auto daemon_options = options;
     daemon_options.registry = &registry;

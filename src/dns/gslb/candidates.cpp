@@ -135,12 +135,25 @@ std::string origin_key(std::string_view customer, std::string_view origin) {
     return fmt::format("origin/{}/{}", customer, origin);
 }
 
+std::uint64_t stable_identity(std::string_view text) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a: fixed, unlike std::hash across builds
+    for (const char c : text) {
+        hash ^= static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
 std::shared_ptr<const DomainTable> DomainTable::build(const config::Config& config, std::vector<std::string>& errors) {
     auto table = std::make_shared<DomainTable>();
     DomainCompiler compiler(config, errors);
     const auto before = errors.size();
     for (const auto& customer : config.customers) {
         for (const auto& domain : customer.domains) table->domains_.push_back(compiler.compile(customer, domain));
+    }
+    for (auto& domain : table->domains_) {
+        domain.identity = stable_identity(domain.name);
+        for (auto& candidate : domain.candidates) candidate.identity = stable_identity(candidate.key);
     }
     if (errors.size() != before) return nullptr;
     return table;

@@ -17,6 +17,7 @@ inline constexpr std::size_t max_candidates = 64;
 
 struct Candidate {
     std::string key;    // observation key: "server/<name>" or "origin/<customer>/<origin>"
+    std::uint64_t identity = 0;  // hash of `key`: the same across reloads (persistence keys on it)
     std::string label;  // for explanations
     std::vector<net::IpAddress> addresses;
     std::string pop;    // the POP a cache lives in; empty for origins
@@ -32,6 +33,7 @@ struct StaticMappingSet {
 
 struct CompiledDomain {
     std::string name;
+    std::uint64_t identity = 0;  // hash of the lower-case name: the same across reloads
     config::DomainKind kind = config::DomainKind::dynamic_name;
     config::Policy policy;
     std::vector<Candidate> candidates;
@@ -40,6 +42,9 @@ struct CompiledDomain {
     // all clients of a bucket get the same ranking and it may be cached per bucket.
     bool rank_per_bucket = true;
 };
+
+// A hash of `text` (ASCII case ignored) that does not depend on the build or the process.
+std::uint64_t stable_identity(std::string_view text);
 
 // Observation key of a server and of a customer's origin (probe reports use the same keys).
 std::string server_key(std::string_view server);

@@ -324,9 +324,9 @@ private:
 // The per-query half: persistence, then the near-equal best split by weight, then score order.
 class Picker {
 public:
-    Picker(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family, const Client& client,
+    Picker(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client,
            const Ranking& ranking, const EngineInputs& inputs, RandomState& random, Explanation* explanation)
-        : domain_(domain), domain_index_(domain_index), family_(family), client_(client), ranking_(ranking),
+        : domain_(domain), family_(family), client_(client), ranking_(ranking),
           inputs_(inputs), random_(random), explanation_(explanation) {}
 
     Decision run() {
@@ -345,8 +345,8 @@ public:
         const bool persistent = policy.persistence_s > 0 && inputs_.persistence != nullptr;
         const auto client_key = client_prefix_key(client_.address);
         if (persistent) {
-            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
-            if (kept && *kept < domain_.candidates.size() && (ranking_.eligible >> *kept & 1) != 0) {
+            const auto kept = candidate_index(inputs_.persistence->lookup(domain_.identity, client_key, inputs_.now_ms));
+            if (kept && (ranking_.eligible >> *kept & 1) != 0) {
                 if (explanation_ != nullptr) {
                     explanation_->notes.push_back(fmt::format("persistence: client keeps {}", domain_.candidates[*kept].label));
                 }
@@ -369,10 +369,10 @@ public:
             if (!chosen(ranking_.order[k])) take(decision, ranking_.order[k]);
         }
         if (persistent && first_taken_ >= 0) {
-            const auto first = static_cast<std::uint8_t>(first_taken_);
-            const auto kept = inputs_.persistence->lookup(domain_index_, client_key, inputs_.generation, inputs_.now_ms);
+            const auto first = domain_.candidates[static_cast<std::size_t>(first_taken_)].identity;
+            const auto kept = inputs_.persistence->lookup(domain_.identity, client_key, inputs_.now_ms);
             if (!kept || *kept != first) {
-                inputs_.persistence->remember(domain_index_, client_key, inputs_.generation, first,
+                inputs_.persistence->remember(domain_.identity, client_key, first,
                                               inputs_.now_ms + std::int64_t{policy.persistence_s} * 1000);
             }
         }
@@ -381,6 +381,15 @@ public:
 
 private:
     bool chosen(std::size_t index) const { return (chosen_ >> index & 1) != 0; }
+
+    // Where the remembered candidate is in this snapshot (a reload may have moved or removed it).
+    std::optional<std::size_t> candidate_index(std::optional<std::uint64_t> identity) const {
+        if (!identity) return std::nullopt;
+        for (std::size_t i = 0; i < domain_.candidates.size(); ++i) {
+            if (domain_.candidates[i].identity == *identity) return i;
+        }
+        return std::nullopt;
+    }
 
     std::size_t weighted_pick(const std::array<std::uint8_t, max_candidates>& set, std::size_t size) {
         std::uint64_t total = 0;
@@ -402,7 +411,6 @@ private:
     }
 
     const CompiledDomain& domain_;
-    std::size_t domain_index_;
     net::IpAddress::Family family_;
     const Client& client_;
     const Ranking& ranking_;
@@ -419,11 +427,10 @@ std::string number_or_dash(double value, const char* format) {
 
 }  // namespace
 
-Decision decide(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
-                const Client& client, const EngineInputs& inputs, RandomState& random, Explanation* explanation) {
+Decision decide(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client, const EngineInputs& inputs, RandomState& random, Explanation* explanation) {
     Ranker ranker(domain, family, client, inputs, explanation);
     const auto ranking = ranker.run();
-    const auto decision = Picker(domain, domain_index, family, client, ranking, inputs, random, explanation).run();
+    const auto decision = Picker(domain, family, client, ranking, inputs, random, explanation).run();
     ranker.explain(decision);
     return decision;
 }
@@ -433,10 +440,9 @@ Ranking rank(const CompiledDomain& domain, net::IpAddress::Family family, const 
     return Ranker(domain, family, client, inputs, nullptr).run();
 }
 
-Decision pick(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
-              const Client& client, const Ranking& ranking, const EngineInputs& inputs, RandomState& random,
+Decision pick(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client, const Ranking& ranking, const EngineInputs& inputs, RandomState& random,
               Explanation* explanation) {
-    return Picker(domain, domain_index, family, client, ranking, inputs, random, explanation).run();
+    return Picker(domain, family, client, ranking, inputs, random, explanation).run();
 }
 
 std::string Explanation::to_text() const {

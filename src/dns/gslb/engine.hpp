@@ -83,7 +83,6 @@ struct EngineInputs {
     const LatencyTable* latency = nullptr;
     PersistenceTable* persistence = nullptr;  // null: persistence off
     MeasurementQueue* measurements = nullptr; // null: nothing asks probes to measure
-    std::uint64_t generation = 0;             // configuration generation (persistence validity)
     std::int64_t now_ms = 0;
 };
 
@@ -98,8 +97,7 @@ struct RandomState {
     }
 };
 
-Decision decide(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
-                const Client& client, const EngineInputs& inputs, RandomState& random,
+Decision decide(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client, const EngineInputs& inputs, RandomState& random,
                 Explanation* explanation = nullptr);
 
 // decide() in its two halves. rank() asks the probes to measure the client when its latency is
@@ -108,8 +106,7 @@ Decision decide(const CompiledDomain& domain, std::size_t domain_index, net::IpA
 inline constexpr std::int64_t remeasure_interval_ms = 1000;
 Ranking rank(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client,
              const EngineInputs& inputs);
-Decision pick(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
-              const Client& client, const Ranking& ranking, const EngineInputs& inputs, RandomState& random,
+Decision pick(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client, const Ranking& ranking, const EngineInputs& inputs, RandomState& random,
               Explanation* explanation = nullptr);
 
 }  // namespace udn::dns::gslb

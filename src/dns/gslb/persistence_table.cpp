@@ -6,8 +6,8 @@
 namespace udn::dns::gslb {
 namespace {
 
-std::uint64_t entry_key(std::size_t domain_index, std::uint64_t client_key) {
-    std::uint64_t key = client_key ^ (static_cast<std::uint64_t>(domain_index + 1) * 0x9E3779B97F4A7C15ULL);
+std::uint64_t entry_key(std::uint64_t domain_identity, std::uint64_t client_key) {
+    std::uint64_t key = client_key ^ (domain_identity * 0x9E3779B97F4A7C15ULL);
     key ^= key >> 31;
     key *= 0xbf58476d1ce4e5b9ULL;
     key ^= key >> 29;
@@ -23,23 +23,23 @@ std::size_t PersistenceTable::home_of(std::uint64_t key) const {
     return (key >> 7) & (capacity_ - 1) & ~(probe_window - 1);
 }
 
-std::optional<std::uint8_t> PersistenceTable::lookup(std::size_t domain_index, std::uint64_t client_key,
-                                                     std::uint64_t generation, std::int64_t now_ms) const {
-    const auto key = entry_key(domain_index, client_key);
+std::optional<std::uint64_t> PersistenceTable::lookup(std::uint64_t domain_identity, std::uint64_t client_key,
+                                                      std::int64_t now_ms) const {
+    const auto key = entry_key(domain_identity, client_key);
     const auto home = home_of(key);
     std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
     for (std::size_t i = 0; i < probe_window; ++i) {
         const auto& entry = entries_[home + i];
-        if (entry.key == key && entry.generation == generation && entry.expires_at_ms > now_ms) {
+        if (entry.key == key && entry.expires_at_ms > now_ms) {
             return entry.candidate;
         }
     }
     return std::nullopt;
 }
 
-void PersistenceTable::remember(std::size_t domain_index, std::uint64_t client_key, std::uint64_t generation,
-                                std::uint8_t candidate, std::int64_t expires_at_ms) {
-    const auto key = entry_key(domain_index, client_key);
+void PersistenceTable::remember(std::uint64_t domain_identity, std::uint64_t client_key,
+                                std::uint64_t candidate_identity, std::int64_t expires_at_ms) {
+    const auto key = entry_key(domain_identity, client_key);
     const auto home = home_of(key);
     std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
     Entry* target = &entries_[home];
@@ -51,7 +51,7 @@ void PersistenceTable::remember(std::size_t domain_index, std::uint64_t client_k
         }
         if (entry.expires_at_ms < target->expires_at_ms) target = &entry;
     }
-    *target = {key, generation, expires_at_ms, candidate};
+    *target = {key, expires_at_ms, candidate_identity};
 }
 
 }  // namespace udn::dns::gslb

@@ -13,7 +13,7 @@ RankingCache::RankingCache(std::size_t entries, std::uint64_t seed)
 Decision RankingCache::decide(const CompiledDomain& domain, std::size_t domain_index, net::IpAddress::Family family,
                               const Client& client, const EngineInputs& inputs, RandomState& random,
                               std::uint64_t epoch) {
-    if (!domain.rank_per_bucket) return gslb::decide(domain, domain_index, family, client, inputs, random);
+    if (!domain.rank_per_bucket) return gslb::decide(domain, family, client, inputs, random);
     const auto prefix_key = client_prefix_key(client.address);
     const auto family_bit = family == net::IpAddress::Family::v6 ? 1ULL : 0ULL;
     std::uint64_t slot = (prefix_key ^ seed_) + domain_index * 0xBF58476D1CE4E5B9ULL + family_bit;
@@ -34,7 +34,7 @@ Decision RankingCache::decide(const CompiledDomain& domain, std::size_t domain_i
         entry.latency_version = latency_version;  // read before rank() looks the latency up
         entry.ranking = rank(domain, family, client, inputs);
     }
-    return pick(domain, domain_index, family, client, entry.ranking, inputs, random);
+    return pick(domain, family, client, entry.ranking, inputs, random);
 }
 
 }  // namespace udn::dns::gslb

@@ -50,12 +50,11 @@ ExplainResult explain_decision(const ServingState& serving, const SharedState* s
     gslb::ObservationView no_observations;
     const auto observations = shared ? shared->observations.snapshot().get() : nullptr;
     const gslb::EngineInputs inputs{serving.config.get(), observations ? observations.get() : &no_observations,
-                                    shared ? &shared->latency : nullptr, nullptr, nullptr, serving.generation, now_ms};
+                                    shared ? &shared->latency : nullptr, nullptr, nullptr, now_ms};
     gslb::RandomState random;
     gslb::Explanation explanation;
     const auto family = type == "AAAA" ? net::IpAddress::Family::v6 : net::IpAddress::Family::v4;
-    const auto decision = gslb::decide(serving.domains->domain(static_cast<std::size_t>(index)),
-                                       static_cast<std::size_t>(index), family,
+    const auto decision = gslb::decide(serving.domains->domain(static_cast<std::size_t>(index)), family,
                                        {client->network(), client->prefix_length(), subnet}, inputs, random, &explanation);
     auto text = explanation.to_text();
     if (shared == nullptr) text += "note: computed from the configuration alone (no probe data); add --server to ask a running server\n";

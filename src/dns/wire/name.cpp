@@ -111,6 +111,47 @@ void Name::append_text(std::string& text) const {
     }
 }
 
+namespace {
+
+// Each byte's lower-cased character in presentation text, or 0 when it must be escaped.
+constexpr std::array<char, 256> plain_lowered_table() {
+    std::array<char, 256> table{};
+    for (unsigned c = 0x21; c <= 0x7e; ++c) {
+        if (c == '.' || c == '\\') continue;
+        table[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    return table;
+}
+constexpr auto plain_lowered = plain_lowered_table();
+
+}  // namespace
+
+char* Name::write_lowered_text(char* out) const {
+    if (is_root()) {
+        *out++ = '.';
+        return out;
+    }
+    char* const begin = out;
+    for (std::size_t at = 0; bytes_[at] != 0; at += bytes_[at] + 1) {
+        if (out != begin) *out++ = '.';
+        for (std::size_t i = 1; i <= bytes_[at]; ++i) {
+            const auto c = bytes_[at + i];
+            if (const char plain = plain_lowered[c]; plain != 0) {
+                *out++ = plain;
+            } else if (c == '.' || c == '\\') {
+                *out++ = '\\';
+                *out++ = static_cast<char>(c);
+            } else {
+                *out++ = '\\';
+                *out++ = static_cast<char>('0' + c / 100);
+                *out++ = static_cast<char>('0' + c / 10 % 10);
+                *out++ = static_cast<char>('0' + c % 10);
+            }
+        }
+    }
+    return out;
+}
+
 NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
     out = Name{};
     std::array<std::uint8_t, max_label_size_bytes> label{};

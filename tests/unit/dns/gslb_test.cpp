@@ -3,6 +3,7 @@
 // decision test runs twice: straight through decide(), and through a worker's RankingCache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "dns/gslb/engine.hpp"
@@ -37,11 +38,11 @@ protected:
                                     net::IpAddress::Family family = net::IpAddress::Family::v4) {
         const auto index = static_cast<std::size_t>(table_->find(name));
         store_.publish();
-        const EngineInputs inputs{&config_, store_.snapshot().get().get(), &latency_, &persistence_, &queue_, 1, now_};
+        const EngineInputs inputs{&config_, store_.snapshot().get().get(), &latency_, &persistence_, &queue_, now_};
         const auto decision =
             cached() && explanation == nullptr
                 ? cache_.decide(table_->domain(index), index, family, client, inputs, random_, epoch())
-                : decide(table_->domain(index), index, family, client, inputs, random_, explanation);
+                : decide(table_->domain(index), family, client, inputs, random_, explanation);
         last_ = decision;
         std::vector<std::string> out;
         for (std::size_t i = 0; i < decision.count; ++i) out.push_back(decision.addresses[i]->to_string());
@@ -143,6 +144,36 @@ TEST_P(Decisions, WeightsHoldWithinFivePercentOver10000Queries) {
     for (int i = 0; i < 10000; ++i) ++counts[first("www.acme.example", "203.0.113.1")];
     EXPECT_NEAR(counts["192.0.2.1"] / 10000.0, 0.25, 0.05 * 0.25);
     EXPECT_NEAR(counts["192.0.2.2"] / 10000.0, 0.75, 0.05 * 0.75);
+}
+
+TEST_P(Decisions, PersistenceSurvivesAReloadThatKeepsTheServer) {
+    domain_policy(0, [](auto& p) { p.persistence_s = 300; });
+    store_.record_load(origin_key("acme", "m1"), 0.1, now_ms - 10);
+    store_.record_load(origin_key("acme", "m2"), 0.9, now_ms - 10);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.1");
+    store_.record_load(origin_key("acme", "m1"), 0.9, now_ms - 5);
+    store_.record_load(origin_key("acme", "m2"), 0.1, now_ms - 5);
+    // A push that reorders the name's origins (every candidate moves in the snapshot) and adds a
+    // name before it: the client stays on m1, as it would without the reload.
+    auto& domains = config_.customers[0].domains;
+    std::reverse(domains[0].origins.begin(), domains[0].origins.end());
+    auto added = domains[0];
+    added.name = "new.acme.example";
+    domains.insert(domains.begin(), added);
+    rebuild();
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.1");
+    EXPECT_EQ(first("www.acme.example", "198.51.101.1"), "192.0.2.2");  // a new client follows load
+    // A push that takes m1 off the name moves the client, and the new choice persists.
+    auto& www = domains[1];
+    www.origins.erase(std::find(www.origins.begin(), www.origins.end(), "m1"));
+    rebuild();
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
+    www.origins.push_back("m1");
+    rebuild();
+    store_.record_load(origin_key("acme", "m1"), 0.1, now_ms - 1);
+    store_.record_load(origin_key("acme", "m2"), 0.9, now_ms - 1);
+    EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
+    EXPECT_EQ(first("www.acme.example", "198.51.102.1"), "192.0.2.1");
 }
 
 TEST_P(Decisions, PersistenceSurvivesLoadChangesButNotFailure) {
@@ -250,7 +281,7 @@ TEST(RankingCache, OneRankingPerBucketUntilAnInputChanges) {
     RandomState random;
     const auto index = static_cast<std::size_t>(table->find("www.acme.example"));
     const auto ask = [&](std::string_view client, std::uint64_t epoch, std::int64_t now) {
-        const EngineInputs inputs{&config, store.snapshot().get().get(), &latency, nullptr, nullptr, 1, now};
+        const EngineInputs inputs{&config, store.snapshot().get().get(), &latency, nullptr, nullptr, now};
         return cache.decide(table->domain(index), index, net::IpAddress::Family::v4, {ip(client), 32, false}, inputs,
                             random, epoch);
     };

@@ -2,6 +2,8 @@
 // compression and truncation.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <string>
 #include <vector>
 
 #include "dns/wire/builder.hpp"
@@ -62,6 +64,29 @@ TEST(Name, TextRoundTripAndCase) {
     EXPECT_FALSE(name("www.xample.com").is_subdomain_of(name("ample.com")));
     EXPECT_EQ(www.parent().to_text(), "Example.COM.");
     EXPECT_EQ(www.parent(5).to_text(), ".");
+}
+
+TEST(Name, LoweredTextForLogsEscapesLikeToText) {
+    const auto text = [](const wire::Name& name) {
+        std::array<char, wire::Name::max_text_bytes> buffer{};
+        return std::string(buffer.data(), name.write_lowered_text(buffer.data()));
+    };
+    EXPECT_EQ(text(*wire::Name::from_text("WwW.Example.COM")), "www.example.com");
+    EXPECT_EQ(text(wire::Name{}), ".");
+    // A dot or backslash inside a label, a space and a byte above 0x7e: the same escapes as
+    // to_text (\. \\ \DDD), lower-cased, without the final dot.
+    wire::Name odd;
+    const std::array<std::uint8_t, 6> label{'A', '.', '\\', ' ', 0xC8, 'z'};
+    ASSERT_TRUE(odd.append_label(label));
+    ASSERT_TRUE(odd.append_label(std::array<std::uint8_t, 2>{'E', 'x'}));
+    EXPECT_EQ(odd.to_text(), "A\\.\\\\\\032\\200z.Ex.");
+    EXPECT_EQ(text(odd), "a\\.\\\\\\032\\200z.ex");
+    // The longest name fits the buffer: 127 labels of one byte 0xFF, four text bytes each.
+    wire::Name longest;
+    while (longest.append_label(std::array<std::uint8_t, 1>{0xFF})) {
+    }
+    EXPECT_LE(text(longest).size(), wire::Name::max_text_bytes);
+    EXPECT_EQ(text(longest).substr(0, 9), "\\255.\\255");
 }
 
 TEST(Name, RejectsBadText) {
