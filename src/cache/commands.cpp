@@ -13,14 +13,22 @@ namespace {
 
 void register_cache(CLI::App& root) {
     auto options = std::make_shared<control::RunOptions>();
-    auto* command = root.add_subcommand("cache", "Run the HTTP edge cache of one server (memory tier, disk tier, origin fetch)");
+    auto* command = root.add_subcommand("cache", "Run the HTTP edge cache of one server (memory tier, disk tier, origin fetch), or one of its two tiers");
     command->add_option("--config", options->config_path, "Configuration file (TOML)")->required();
     command->add_option("--server", options->server, "This server's name (pops[].servers[].name)")->required();
     command->add_option("--state-dir", options->state_dir, "State directory (default ./state/<server>)");
     command->add_option("--log-format", options->log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
     command->add_option("--threads", options->threads, "Worker threads, each with its own event loop (default 1)")
         ->check(CLI::Range(1, 64));
-    command->add_option("--memory-mb", options->memory_mb, "Memory tier size in MiB (default 256)")->check(CLI::Range(1, 1 << 20));
+    command->add_option("--memory-mb", options->memory_mb, "Memory tier size in MiB (default 256; 16 for --tier disk)")
+        ->check(CLI::Range(1, 1 << 20));
+    command->add_option("--tier", options->tier,
+                        "both: one process with both tiers; memory: a memory front asking a disk back; disk: the back, "
+                        "on ports.cache_backend (default: both, unless the server's cache_tiers is two-process)")
+        ->check(CLI::IsMember({"both", "memory", "disk"}));
+    command->add_option("--backend", options->backend,
+                        "--tier memory: the disk back's ADDRESS:PORT (default: this server's first address and "
+                        "ports.cache_backend; its admin is on ports.cache_backend_admin of that address)");
     command->add_option("--disk-mb", options->disk_mb, "Disk tier size in MiB (default 1024; 0 = no disk tier)")
         ->check(CLI::Range(0, 1 << 24));
     command->add_option("--max-connections", options->max_connections, "Client connections before new ones get 503")

@@ -35,6 +35,28 @@ PlannedProcess plan_role(const config::Config& config, const config::Pop& pop, c
     return process;
 }
 
+// Every process of one server's roles. A cache whose tiers run as two processes is two: the
+// disk back (on ports.cache_backend, admin on ports.cache_backend_admin) and the memory front
+// on the cache's usual ports, which asks the back.
+void plan_server(const config::Config& config, const config::Pop& pop, const config::Server& server,
+                 const std::filesystem::path& server_state, const std::filesystem::path& log_dir, const PlanInputs& inputs,
+                 std::vector<PlannedProcess>& processes) {
+    for (const auto role : server.roles) {
+        auto process = plan_role(config, pop, server, role, server_state, log_dir, inputs);
+        if (role == Role::cache && server.cache_tiers == config::CacheTiers::two_process) {
+            auto back = process;
+            back.name = server.name + "/cache-disk";
+            back.ports = {{"backend", config.ports.cache_backend}};
+            if (!server.addresses.empty()) back.admin = endpoint_text(server.addresses.front(), config.ports.cache_backend_admin);
+            back.args.insert(back.args.end(), {"--tier", "disk"});
+            if (!log_dir.empty()) back.log_path = log_dir / (server.name + "-cache-disk.log");
+            processes.push_back(std::move(back));
+            process.args.insert(process.args.end(), {"--tier", "memory"});
+        }
+        processes.push_back(std::move(process));
+    }
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::uint16_t>> role_ports(Role role, const config::Ports& ports) {
@@ -76,10 +98,7 @@ std::vector<PlannedProcess> plan_network(const config::Config& config, const Pla
     const auto log_dir = inputs.state_dir / "logs";
     for (const auto& pop : config.pops) {
         for (const auto& server : pop.servers) {
-            const auto server_state = server_state_dir(inputs.state_dir, server.name);
-            for (const auto role : server.roles) {
-                processes.push_back(plan_role(config, pop, server, role, server_state, log_dir, inputs));
-            }
+            plan_server(config, pop, server, server_state_dir(inputs.state_dir, server.name), log_dir, inputs, processes);
         }
     }
     for (const auto& customer : config.customers) {
@@ -107,9 +126,7 @@ std::vector<PlannedProcess> plan_node(const config::Config& config, std::string_
         for (const auto& server : pop.servers) {
             if (server.name != server_name) continue;
             std::vector<PlannedProcess> processes;
-            for (const auto role : server.roles) {
-                processes.push_back(plan_role(config, pop, server, role, inputs.state_dir, {}, inputs));
-            }
+            plan_server(config, pop, server, inputs.state_dir, {}, inputs, processes);
             return processes;
         }
     }

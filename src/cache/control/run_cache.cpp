@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "cache/server/cache_server.hpp"
+#include "cache/tiers/chain.hpp"
 #include "cache/tls/certificates.hpp"
 #include "common/config/reloadable.hpp"
 
@@ -55,28 +56,66 @@ int run_cache(const RunOptions& options) {
     }
     const std::filesystem::path state_dir = options.state_dir.empty() ? std::filesystem::path("state") / options.server
                                                                       : std::filesystem::path(options.state_dir);
+    std::string tier = options.tier;
+    if (tier.empty()) {
+        if (server->cache_tiers == config::CacheTiers::two_process) {
+            say(options, "error", "server '" + server->name + "' runs its cache tiers as two processes (cache_tiers = "
+                                  "\"two-process\"): start `udn cache --tier disk` (the back) and `udn cache --tier memory` "
+                                  "(the front), as `udn up` and `udn node` do, or pass --tier both");
+            return 2;
+        }
+        tier = "both";
+    }
+    const bool front = tier == "memory";
+    const bool back = tier == "disk";
+    if (!options.backend.empty() && !front) {
+        say(options, "error", "--backend is the disk back a memory front asks: it needs --tier memory");
+        return 2;
+    }
+    const std::string role_name = back ? "cache-disk" : "cache";  // pid file and spool of this process
     server::Settings settings;
     settings.pop = server->pop;
     settings.server_name = server->name;
     settings.listen_address = server->addresses.front().to_string();
-    settings.http_port = options.http_port.value_or(config->ports.http);
-    settings.admin_port = options.admin_port.value_or(config->ports.cache_admin);
+    settings.http_port = options.http_port.value_or(back ? config->ports.cache_backend : config->ports.http);
+    settings.admin_port = options.admin_port.value_or(back ? config->ports.cache_backend_admin : config->ports.cache_admin);
     settings.threads = options.threads;
-    settings.memory_bytes = options.memory_mb << 20;
+    settings.memory_bytes = options.memory_mb.value_or(back ? 16 : 256) << 20;
     settings.max_connections = options.max_connections;
     settings.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
     settings.body_timeout = settings.request_timeout;
-    if (options.disk_mb > 0) {
+    // The front keeps no disk tier; the back's is where the one-process cache keeps its own,
+    // so switching a server between the two forms keeps what it has stored.
+    if (options.disk_mb > 0 && !front) {
         settings.disk_dir = state_dir / "cache";
         settings.disk_bytes = options.disk_mb << 20;
     }
-    settings.spool_dir = state_dir / "spool" / "cache";
+    settings.spool_dir = state_dir / "spool" / role_name;
     settings.spool_max_bytes = config->logs.spool_max_bytes;
     settings.spool_max_age_s = config->logs.spool_max_age_s;
     settings.admin_key = config->network.report_key;
+    settings.trust_forwarded_for = back;
+    if (front || back) settings.cache_status_name = "udn-" + server->pop + (front ? "-mem" : "-disk");
+    if (front) {
+        if (options.backend.empty()) {
+            settings.backend_host = settings.listen_address;
+            settings.backend_port = config->ports.cache_backend;
+        } else {
+            std::string error;
+            const auto parsed = tiers::parse_host_port(options.backend, error);
+            if (!parsed) {
+                say(options, "error", "--backend " + error);
+                return 2;
+            }
+            settings.backend_host = parsed->host;
+            settings.backend_port = parsed->port;
+        }
+        settings.backend_admin_port = config->ports.cache_backend_admin;
+        settings.notify = [&options](std::string_view level, const std::string& message) { say(options, level, message); };
+    }
 
     // HTTPS: listen only when the configuration has certificates at start-up, so that networks
-    // without any never need port 443.
+    // without any never need port 443. The disk back serves only its fronts, over plain HTTP.
     const auto ticket_keys = tls::make_ticket_keys();
     std::vector<config::Diagnostic> problems;
     auto certificates = tls::CertificateSet::build(*config, ticket_keys, problems);
@@ -86,7 +125,7 @@ int run_cache(const RunOptions& options) {
         say(options, "error", "HTTPS certificates rejected:\n" + text);
         return 1;
     }
-    settings.https = !certificates->empty();
+    settings.https = !certificates->empty() && !back;
     settings.https_port = options.https_port.value_or(config->ports.https);
 
     std::vector<std::pair<std::string, std::string>> aliases;
@@ -119,9 +158,12 @@ int run_cache(const RunOptions& options) {
     }
     const auto run_dir = state_dir / "run";
     std::filesystem::create_directories(run_dir);
-    const auto pid_file = run_dir / "cache.pid";
+    const auto pid_file = run_dir / (role_name + ".pid");
     std::ofstream(pid_file) << ::getpid() << "\n";
-    say(options, "info", "serving " + server->name + " (pop " + settings.pop + ") on " + settings.listen_address + ":" +
+    const std::string form = front ? "memory front of the disk back " + cache->context().backend->name() + ", "
+                             : back ? "disk back, "
+                                    : "";
+    say(options, "info", "serving " + form + server->name + " (pop " + settings.pop + ") on " + settings.listen_address + ":" +
                              std::to_string(cache->http_port()) + ", admin on port " +
                              std::to_string(cache->admin_port()) +
                              (settings.https ? ", https on port " + std::to_string(cache->https_port()) + " (" +
@@ -144,7 +186,7 @@ int run_cache(const RunOptions& options) {
             std::vector<config::Diagnostic> tls_problems;
             auto next = tls::CertificateSet::build(*reloadable->current(), ticket_keys, tls_problems);
             if (tls_problems.empty()) {
-                if (!settings.https && !next->empty()) {
+                if (!settings.https && !next->empty() && !back) {
                     say(options, "warning", "certificates were added: restart the cache to open the HTTPS port");
                 }
                 if (!next->empty()) {

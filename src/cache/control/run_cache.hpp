@@ -14,7 +14,11 @@ struct RunOptions {
     std::string state_dir;
     std::string log_format = "text";
     std::size_t threads = 1;
-    std::size_t memory_mb = 256;
+    std::optional<std::size_t> memory_mb;  // default 256, or 16 for --tier disk
+    // "both" (one process), "memory" (a front asking a disk back) or "disk" (the back);
+    // empty = what the server's cache_tiers says (both, or an error for two-process servers).
+    std::string tier;
+    std::string backend;  // --tier memory: the back's HTTP HOST:PORT (default: first address, ports.cache_backend)
     std::size_t disk_mb = 1024;
     std::size_t max_connections = 10000;
     std::uint32_t request_timeout_ms = 10000;

@@ -28,28 +28,22 @@ tcp::endpoint endpoint_of(const config::Origin& origin) {
 
 class Fetcher {
 public:
-    static awaitable<Attempt> attempt(const config::Origin& origin, const OriginRequest& request, Timeouts timeouts) {
-        Attempt result;
-        const auto executor = co_await asio::this_coro::executor;
+    static awaitable<ExchangeOutcome> exchange(std::shared_ptr<GuardedSocket> socket, const OriginRequest& request,
+                                               Timeouts timeouts, std::string_view peer, const config::Origin* origin,
+                                               OriginResponse::Reuse reuse) {
+        ExchangeOutcome result;
         auto response = std::make_unique<OriginResponse>();
-        response->origin = &origin;
+        response->origin = origin;
         response->timeouts_ = timeouts;
-        response->socket_ = make_guarded_socket(executor);
+        response->socket_ = std::move(socket);
         auto& guarded = *response->socket_;
         boost::system::error_code ec;
-        guarded.expire_after(timeouts.connect);
-        co_await guarded.socket.async_connect(endpoint_of(origin), asio::redirect_error(use_awaitable, ec));
-        if (ec) {
-            result.error = "connect to " + origin.name + ": " + (guarded.timed_out ? "timed out" : ec.message());
-            guarded.finish();
-            co_return result;
-        }
-        guarded.socket.set_option(tcp::no_delay(true), ec);
         guarded.expire_after(timeouts.first_byte);
         std::array<asio::const_buffer, 2> out{asio::buffer(request.head), asio::buffer(request.body)};
         co_await asio::async_write(guarded.socket, out, asio::redirect_error(use_awaitable, ec));
         if (ec) {
-            result.error = "send to " + origin.name + ": " + ec.message();
+            result.error = "send to " + std::string(peer) + ": " + ec.message();
+            result.nothing_received = true;
             guarded.finish();
             co_return result;
         }
@@ -59,10 +53,11 @@ public:
         http::ResponseHead head;
         head.headers = &headers;
         std::size_t filled = 0;
+        bool received = false;
         while (true) {
             const auto parsed = http::parse_response_head(std::span<const char>(buffer.data(), filled), max_head_bytes, head);
             if (parsed.status == http::ParseStatus::error) {
-                result.error = "bad response from " + origin.name + ": " + std::string(parsed.error_reason);
+                result.error = "bad response from " + std::string(peer) + ": " + std::string(parsed.error_reason);
                 guarded.finish();
                 co_return result;
             }
@@ -77,17 +72,19 @@ public:
                 break;
             }
             if (filled == buffer.size()) {
-                result.error = "response head from " + origin.name + " too large";
+                result.error = "response head from " + std::string(peer) + " too large";
                 guarded.finish();
                 co_return result;
             }
             const auto n = co_await guarded.socket.async_read_some(asio::buffer(buffer.data() + filled, buffer.size() - filled),
                                                                    asio::redirect_error(use_awaitable, ec));
             if (ec) {
-                result.error = "read from " + origin.name + ": " + (guarded.timed_out ? "timed out" : ec.message());
+                result.error = "read from " + std::string(peer) + ": " + (guarded.timed_out ? "timed out" : ec.message());
+                result.nothing_received = !received && !guarded.timed_out;
                 guarded.finish();
                 co_return result;
             }
+            received = true;
             filled += n;
         }
         response->end_ = filled;
@@ -105,10 +102,37 @@ public:
         } else {
             response->until_close_ = true;
         }
+        response->keep_alive_ = head.keep_alive && !response->until_close_ && reuse != nullptr;
+        response->reuse_ = std::move(reuse);
         result.response = std::move(response);
         co_return result;
     }
+
+    static awaitable<Attempt> attempt(const config::Origin& origin, const OriginRequest& request, Timeouts timeouts) {
+        Attempt result;
+        const auto executor = co_await asio::this_coro::executor;
+        auto socket = make_guarded_socket(executor);
+        auto& guarded = *socket;
+        boost::system::error_code ec;
+        guarded.expire_after(timeouts.connect);
+        co_await guarded.socket.async_connect(endpoint_of(origin), asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            result.error = "connect to " + origin.name + ": " + (guarded.timed_out ? "timed out" : ec.message());
+            guarded.finish();
+            co_return result;
+        }
+        guarded.socket.set_option(tcp::no_delay(true), ec);
+        auto outcome = co_await exchange(std::move(socket), request, timeouts, origin.name, &origin, nullptr);
+        result.response = std::move(outcome.response);
+        result.error = std::move(outcome.error);
+        co_return result;
+    }
 };
+
+awaitable<ExchangeOutcome> exchange(std::shared_ptr<GuardedSocket> socket, const OriginRequest& request, Timeouts timeouts,
+                                    std::string_view peer, const config::Origin* origin, OriginResponse::Reuse reuse) {
+    co_return co_await Fetcher::exchange(std::move(socket), request, timeouts, peer, origin, std::move(reuse));
+}
 
 const std::string* OriginResponse::header(std::string_view name) const {
     for (const auto& [key, value] : headers) {
@@ -118,7 +142,19 @@ const std::string* OriginResponse::header(std::string_view name) const {
 }
 
 void OriginResponse::close() {
-    if (socket_) socket_->finish();
+    if (!socket_) return;
+    if (finished_) end_of_body();
+    else socket_->finish();
+}
+
+void OriginResponse::end_of_body() {
+    // Bytes after the body would be a response to nothing: such a peer is not reused.
+    if (keep_alive_ && begin_ == end_ && socket_->socket.is_open() && !socket_->timed_out) {
+        reuse_(std::move(socket_));
+        socket_.reset();
+        return;
+    }
+    socket_->finish();
 }
 
 awaitable<OriginResponse::Piece> OriginResponse::read_body() {
@@ -154,7 +190,7 @@ awaitable<OriginResponse::Piece> OriginResponse::read_body() {
         if (ec) co_return Piece{{}, false, true};
         end_ = n;
     }
-    socket_->finish();
+    close();
     co_return Piece{{}, true, false};
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -50,9 +51,17 @@ public:
     awaitable<Piece> read_body();
     void close();
 
+    // Where the connection goes when the body ended cleanly and the peer allows another
+    // request on it (keep-alive pools); without one, the connection is closed at the end.
+    using Reuse = std::function<void(std::shared_ptr<GuardedSocket>)>;
+
 private:
     friend class Fetcher;
+    void end_of_body();
+
     std::shared_ptr<GuardedSocket> socket_;
+    Reuse reuse_;
+    bool keep_alive_ = false;
     std::vector<char> buffer_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
@@ -71,5 +80,17 @@ struct FetchOutcome {
 
 awaitable<FetchOutcome> fetch(std::vector<const config::Origin*> ordered, HealthTable& health,
                               const OriginRequest& request, Timeouts timeouts);
+
+struct ExchangeOutcome {
+    std::unique_ptr<OriginResponse> response;  // null on failure
+    std::string error;
+    bool nothing_received = false;  // failed before any response byte (a closed keep-alive connection)
+};
+
+// One request on an already connected socket (`peer` names it in errors; `origin` is what the
+// response reports as its origin, may be null). `reuse` receives the socket back after a
+// cleanly ended body when the response allows keep-alive.
+awaitable<ExchangeOutcome> exchange(std::shared_ptr<GuardedSocket> socket, const OriginRequest& request, Timeouts timeouts,
+                                    std::string_view peer, const config::Origin* origin, OriginResponse::Reuse reuse);
 
 }  // namespace udn::cache::origin

@@ -1,6 +1,8 @@
 // Admin endpoints of the cache; see admin.hpp.
 #include "cache/purge/admin.hpp"
 
+#include <chrono>
+
 #include "cache/purge/auth.hpp"
 #include "cache/server/routes.hpp"
 
@@ -125,6 +127,14 @@ std::string metrics_text(server::Context& context) {
     counter("tls_handshake_failures_total", "TLS handshakes refused or failed (unknown SNI, old protocol, timeout).",
             m.tls_handshake_failures.load());
     counter("tls_resumed_total", "TLS handshakes that resumed a session (ticket).", m.tls_resumed.load());
+    if (context.backend) {
+        const auto& back = *context.backend;
+        counter("back_fetches_total", "Requests this memory front sent to its disk back.", back.fetches.load());
+        counter("back_failures_total", "Requests the disk back did not answer (connect failure, timeout, broken response).",
+                back.failures.load());
+        counter("back_fallbacks_total", "Fetches this front sent to the origins itself because the back was down.",
+                back.fallbacks.load());
+    }
     const auto memory = context.memory.stats();
     counter("memory_objects", "Objects in the memory tier.", memory.objects, "gauge");
     counter("memory_bytes", "Bytes accounted in the memory tier.", memory.bytes, "gauge");
@@ -160,13 +170,40 @@ awaitable<bool> serve_admin(server::Context& context, server::Exchange& exchange
     }
     const auto kind = query.substr(0, equals);
     const auto value = percent_decode(query.substr(equals + 1));
+    // A memory front purges its disk back first: purged the other way round, a miss in between
+    // could fill the front again from the back's old copy.
+    std::string back_json;
+    std::string back_error;
+    if (context.backend) {
+        const auto authorization =
+            authorization_header(context.settings.admin_key, "POST", target, server::unix_now_s());
+        auto answer = co_await context.backend->post_admin(std::string(target), authorization, std::chrono::seconds(10));
+        while (!answer.body.empty() && (answer.body.back() == '\n' || answer.body.back() == '\r')) answer.body.pop_back();
+        if (answer.status == 400) co_return co_await exchange.send_simple(400, answer.body + "\n", keep, record);
+        if (answer.status == 200) {
+            back_json = answer.body;
+        } else {
+            back_error = answer.status ? "the disk back answered " + std::to_string(answer.status) + ": " + answer.body
+                                       : "the disk back " + context.backend->name() + " did not answer: " + answer.error;
+        }
+    }
     const auto result = purge(context, kind, value);
     if (!result.error.empty()) co_return co_await exchange.send_simple(400, "purge refused: " + result.error + "\n", keep, record);
-    co_return co_await exchange.send_simple(
-        200,
-        "{\"memory_objects\":" + std::to_string(result.memory_objects) + ",\"disk_objects\":" +
-            std::to_string(result.disk_objects) + "}\n",
-        keep, record);
+    std::string json = "{\"memory_objects\":" + std::to_string(result.memory_objects) + ",\"disk_objects\":" +
+                       std::to_string(result.disk_objects);
+    if (!back_json.empty()) json += ",\"back\":" + back_json;
+    if (!back_error.empty()) {
+        // This front is purged; the back is not, and would hand the old copies out again: the
+        // purge failed and must be repeated once the back is up.
+        json += ",\"back_error\":\"";
+        for (const char c : back_error) {
+            if (c == '"' || c == '\\') json += '\\';
+            json += c < ' ' ? ' ' : c;
+        }
+        json += "\"}\n";
+        co_return co_await exchange.send_simple(502, json, keep, record);
+    }
+    co_return co_await exchange.send_simple(200, json + "}\n", keep, record);
 }
 
 }  // namespace udn::cache::purge

@@ -140,6 +140,8 @@ void CacheServer::stop() {
     for (auto& worker : workers_) worker->io.stop();
     for (auto& thread : threads_) thread.join();
     threads_.clear();
+    // Kept connections to the disk back belong to the workers' loops: close them while those exist.
+    if (context_->backend) context_->backend->clear_pool();
     workers_.clear();  // closes every socket; pending coroutines are destroyed with their loops
     if (context_->disk) context_->disk->drain();
     if (context_->access_log) context_->access_log->close();

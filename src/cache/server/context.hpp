@@ -15,6 +15,7 @@
 #include "cache/server/settings.hpp"
 #include "cache/store/disk_store.hpp"
 #include "cache/store/memory_store.hpp"
+#include "cache/tiers/backend.hpp"
 #include "cache/tls/certificates.hpp"
 #include "common/config/snapshot.hpp"
 
@@ -43,17 +44,28 @@ struct Metrics {
     std::atomic<std::uint64_t> tls_resumed{0};
 };
 
+// What a fetch learned beyond the object, for the clients that read it: written by the fetch
+// task before the object leaves the pending state, read by clients after it did.
+struct FetchNote {
+    std::string upstream_status;  // the disk back's Cache-Status entry when the back answered
+};
+
+struct InflightFetch {
+    store::ObjectPtr object;
+    std::shared_ptr<FetchNote> note;
+};
+
 // Fetches under way, by cache key: the rendezvous of request collapsing.
 class Inflight {
 public:
-    // Returns the object being fetched for `key`, or registers `fresh` and returns null (the
-    // caller is then the fetcher).
-    store::ObjectPtr join_or_register(const std::string& key, const store::ObjectPtr& fresh);
+    // Returns the fetch under way for `key`, or registers `fresh` and returns an empty one
+    // (the caller is then the fetcher).
+    InflightFetch join_or_register(const std::string& key, const InflightFetch& fresh);
     void remove(const std::string& key, const store::Object* object);
 
 private:
     std::mutex mutex_;
-    std::unordered_map<std::string, store::ObjectPtr> fetches_;
+    std::unordered_map<std::string, InflightFetch> fetches_;
 };
 
 struct Context {
@@ -67,7 +79,8 @@ struct Context {
     Inflight inflight;
     Metrics metrics;
     std::unique_ptr<log::AccessLog> access_log;  // null when no spool is configured
-    std::string cache_status_prefix;             // "udn-<pop>"
+    std::string cache_status_prefix;             // "udn-<pop>" (or Settings::cache_status_name)
+    std::unique_ptr<tiers::Backend> backend;     // a memory front's disk back; null otherwise
     Snapshot<tls::CertificateSet> certificates{nullptr};  // HTTPS port only; swapped on reload
 };
 

@@ -18,6 +18,7 @@
 #include "cache/http/syntax.hpp"
 #include "cache/server/fill.hpp"
 #include "cache/server/routes.hpp"
+#include "cache/tiers/chain.hpp"
 
 namespace udn::cache::server {
 
@@ -66,16 +67,10 @@ http::CacheControl request_cache_control(const http::RequestHead& head) {
     return cc;
 }
 
-std::string origin_request_head(std::string_view method, const Route& route, const Request& request,
-                                const std::string& via, bool pass) {
-    std::string head;
-    head.reserve(512);
-    head += method;
-    head += ' ';
-    head += route.origin_target();
-    head += " HTTP/1.1\r\nHost: ";
-    head += route.origin_host();
-    head += "\r\n";
+// The header fields every upstream request carries after Host: the forwarded client fields,
+// X-Forwarded-For and Via.
+void append_forwarded_fields(std::string& head, const Request& request, const std::string& via, bool pass,
+                             bool trust_forwarded_for) {
     for (const auto& header : *request.head.headers) {
         bool forward = false;
         for (const auto name : shared_forward) forward = forward || http::iequals(header.name, name);
@@ -89,10 +84,46 @@ std::string origin_request_head(std::string_view method, const Route& route, con
         head += "\r\n";
     }
     head += "X-Forwarded-For: ";
+    if (trust_forwarded_for) {
+        if (const auto forwarded = request.head.header("x-forwarded-for")) {
+            head += *forwarded;
+            head += ", ";
+        }
+    }
     head += request.client_address;
     head += "\r\nVia: 1.1 ";
     head += via;
-    head += "\r\nConnection: close\r\n";
+    head += "\r\n";
+}
+
+std::string origin_request_head(std::string_view method, const Route& route, const Request& request,
+                                const std::string& via, bool pass, bool trust_forwarded_for) {
+    std::string head;
+    head.reserve(512);
+    head += method;
+    head += ' ';
+    head += route.origin_target();
+    head += " HTTP/1.1\r\nHost: ";
+    head += route.origin_host();
+    head += "\r\n";
+    append_forwarded_fields(head, request, via, pass, trust_forwarded_for);
+    head += "Connection: close\r\n";
+    return head;
+}
+
+// To the disk back: the client's Host and target, so that the back routes the request exactly
+// as a cache would (the same table), on a kept connection.
+std::string backend_request_head(std::string_view method, std::string_view host, std::string_view target,
+                                 const Request& request, const std::string& via, bool pass) {
+    std::string head;
+    head.reserve(512);
+    head += method;
+    head += ' ';
+    head += target;
+    head += " HTTP/1.1\r\nHost: ";
+    head += host;
+    head += "\r\n";
+    append_forwarded_fields(head, request, via, pass, false);
     return head;
 }
 
@@ -162,6 +193,46 @@ void invalidate(Context& context, const std::string& key) {
 }
 
 }  // namespace
+
+void Exchange::prepare_heads(FillJob& job, std::string_view method, const Route& route, const Request& request,
+                             bool pass) const {
+    job.request.head =
+        origin_request_head(method, route, request, context_.cache_status_prefix, pass, context_.settings.trust_forwarded_for);
+    if (context_.backend) {
+        job.backend_head = backend_request_head(method, client_host_, client_target_, request, context_.cache_status_prefix, pass);
+    }
+}
+
+awaitable<bool> Exchange::refuse_loop(const Request& request, ExchangeRecord& record) {
+    context_.metrics.errors.fetch_add(1, std::memory_order_relaxed);
+    record.result = "ERROR";
+    co_return co_await send_simple(508, "this request has passed " + context_.cache_status_prefix +
+                                            " already (Via): a --backend pointing at a memory front, or a loop of caches\n",
+                                   request.head.keep_alive, record);
+}
+
+bool Exchange::looped(const Request& request) const {
+    // Only a front forwards to another cache; it checks before joining a fetch, since a request
+    // that came back to it would otherwise wait on the very fetch that sent it.
+    if (!context_.backend) return false;
+    const auto via = request.head.header("via");
+    return via && tiers::via_names(*via, context_.cache_status_prefix);
+}
+
+void Exchange::add_field(FillJob& job, std::string_view name, std::string_view value) {
+    for (auto* head : {&job.request.head, &job.backend_head}) {
+        if (head->empty()) continue;
+        *head += name;
+        *head += ": ";
+        *head += value;
+        *head += "\r\n";
+    }
+}
+
+void Exchange::end_heads(FillJob& job) {
+    job.request.head += "\r\n";
+    if (!job.backend_head.empty()) job.backend_head += "\r\n";
+}
 
 void Exchange::mark_first_byte(const Request& request, ExchangeRecord& record) {
     if (first_byte_marked_) return;
@@ -253,6 +324,8 @@ awaitable<bool> Exchange::run(Request& request, ExchangeRecord& record) {
         host = rest.substr(0, slash);
         target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
     }
+    client_host_ = host;
+    client_target_ = target;
     const auto routes = context_.routes.get();
     auto routed = routes->route(host, target);
     if (const auto* error = std::get_if<RouteError>(&routed)) {
@@ -324,14 +397,15 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
                                      age < meta->lifetime_s + meta->stale_while_revalidate_s;
         if (may_serve_stale) {
             // Serve the stale copy now and refresh it in the background (RFC 5861), once.
-            auto refresh = store::Object::create();
-            if (!context_.inflight.join_or_register(std::string(key), refresh)) {
+            const InflightFetch refresh{store::Object::create(), std::make_shared<FetchNote>()};
+            if (!context_.inflight.join_or_register(std::string(key), refresh).object) {
                 if (headers.empty()) headers = lower_headers(head);
-                FillJob job{&context_, refresh, route.key, std::string(key), route.site->origins, {}, std::move(headers), stale};
-                job.request.head = origin_request_head("GET", route, request, context_.cache_status_prefix, false);
-                if (!meta->etag().empty()) job.request.head += "If-None-Match: " + std::string(meta->etag()) + "\r\n";
-                if (!meta->last_modified().empty()) job.request.head += "If-Modified-Since: " + std::string(meta->last_modified()) + "\r\n";
-                job.request.head += "\r\n";
+                FillJob job{&context_, refresh.object, route.key, std::string(key), route.site->origins, {}, std::move(headers), stale};
+                job.note = refresh.note;
+                prepare_heads(job, "GET", route, request, false);
+                if (!meta->etag().empty()) add_field(job, "If-None-Match", meta->etag());
+                if (!meta->last_modified().empty()) add_field(job, "If-Modified-Since", meta->last_modified());
+                end_heads(job);
                 job.revalidate_s = route.site->revalidate_s;
                 asio::co_spawn(co_await asio::this_coro::executor, fill(std::move(job)), asio::detached);
             }
@@ -344,8 +418,10 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
         co_return co_await send_simple(504, "not in cache (only-if-cached)\n", head.keep_alive, record);
     }
 
-    auto fresh = store::Object::create();
-    if (auto joined = context_.inflight.join_or_register(std::string(key), fresh)) {
+    if (looped(request)) co_return co_await refuse_loop(request, record);
+    const InflightFetch fresh{store::Object::create(), std::make_shared<FetchNote>()};
+    if (const auto fetch = context_.inflight.join_or_register(std::string(key), fresh); fetch.object) {
+        const auto& joined = fetch.object;
         co_await wait_for_head(joined);
         const auto meta = joined->meta();
         bool usable = !joined->is_private();
@@ -356,53 +432,57 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
         if (usable) {
             context_.metrics.collapsed.fetch_add(1, std::memory_order_relaxed);
             record.result = "COLLAPSED";
-            co_return co_await send_object(request, joined, record, "fwd=miss; collapsed");
+            co_return co_await send_object(request, joined, record, "fwd=miss; collapsed", fetch.note.get());
         }
         co_return co_await serve_pass(request, route, record, "request");
     }
     if (headers.empty()) headers = lower_headers(head);
-    FillJob job{&context_, fresh, route.key, std::string(key), route.site->origins, {}, std::move(headers), stale};
-    job.request.head = origin_request_head("GET", route, request, context_.cache_status_prefix, false);
+    FillJob job{&context_, fresh.object, route.key, std::string(key), route.site->origins, {}, std::move(headers), stale};
+    job.note = fresh.note;
+    prepare_heads(job, "GET", route, request, false);
     if (stale) {
         const auto meta = stale->meta();
-        if (!meta->etag().empty()) job.request.head += "If-None-Match: " + std::string(meta->etag()) + "\r\n";
-        if (!meta->last_modified().empty()) job.request.head += "If-Modified-Since: " + std::string(meta->last_modified()) + "\r\n";
+        if (!meta->etag().empty()) add_field(job, "If-None-Match", meta->etag());
+        if (!meta->last_modified().empty()) add_field(job, "If-Modified-Since", meta->last_modified());
     }
-    job.request.head += "\r\n";
+    end_heads(job);
     job.request_stale_if_error_s = cc.stale_if_error_s.value_or(0);
     job.revalidate_s = route.site->revalidate_s;
     job.request_facts.cache_control = cc;
     asio::co_spawn(co_await asio::this_coro::executor, fill(std::move(job)), asio::detached);
     if (stale) {
         record.result = "REVALIDATED";
-        co_return co_await send_object(request, fresh, record, "fwd=stale");
+        co_return co_await send_object(request, fresh.object, record, "fwd=stale", fresh.note.get());
     }
     context_.metrics.misses.fetch_add(1, std::memory_order_relaxed);
     record.result = "MISS";
-    co_return co_await send_object(request, fresh, record, "fwd=miss");
+    co_return co_await send_object(request, fresh.object, record, "fwd=miss", fresh.note.get());
 }
 
 awaitable<bool> Exchange::serve_pass(Request& request, const Route& route, ExchangeRecord& record, const char* why) {
+    if (looped(request)) co_return co_await refuse_loop(request, record);
     context_.metrics.passes.fetch_add(1, std::memory_order_relaxed);
     record.result = "PASS";
     auto object = store::Object::create();
+    auto note = std::make_shared<FetchNote>();
     FillJob job{&context_, object, route.key, {}, route.site->origins, {}, {}, nullptr};
+    job.note = note;
     job.shareable = false;
     job.request.idempotent = request.head.method == http::Method::get || request.head.method == http::Method::head;
     job.request.head_method = request.head.method == http::Method::head;
-    job.request.head = origin_request_head(request.head.method_text, route, request, context_.cache_status_prefix, true);
+    prepare_heads(job, request.head.method_text, route, request, true);
     if (!request.body.empty() || !job.request.idempotent) {
-        job.request.head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+        add_field(job, "Content-Length", std::to_string(request.body.size()));
     }
-    job.request.head += "\r\n";
+    end_heads(job);
     job.request.body = request.body;
     job.request_facts.is_get_or_head = false;
     asio::co_spawn(co_await asio::this_coro::executor, fill(std::move(job)), asio::detached);
-    co_return co_await send_object(request, object, record, std::string("fwd=") + why);
+    co_return co_await send_object(request, object, record, std::string("fwd=") + why, note.get());
 }
 
 awaitable<bool> Exchange::send_object(Request& request, store::ObjectPtr object, ExchangeRecord& record,
-                                      std::string_view cache_status) {
+                                      std::string_view cache_status, const FetchNote* note) {
     const auto& head = request.head;
     co_await wait_for_head(object);
     if (object->state() == store::Object::State::failed) {
@@ -455,6 +535,12 @@ awaitable<bool> Exchange::send_object(Request& request, store::ObjectPtr object,
     }
     std::snprintf(line, sizeof line, "Age: %" PRId64 "\r\nCache-Status: ", meta->age_s(now_s));
     scratch_ += line;
+    // RFC 9211: the entry of the cache nearer the origin comes first. The back's entry belongs
+    // to the response it just sent, so only a response fetched now lists it.
+    if (fetched_now && note && !note->upstream_status.empty()) {
+        scratch_ += note->upstream_status;
+        scratch_ += ", ";
+    }
     scratch_ += context_.cache_status_prefix;
     scratch_ += "; ";
     scratch_ += status_text;

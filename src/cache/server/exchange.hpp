@@ -13,6 +13,11 @@
 #include "cache/server/guarded_socket.hpp"
 
 namespace udn::cache::server {
+struct FillJob;
+struct Route;
+}  // namespace udn::cache::server
+
+namespace udn::cache::server {
 
 struct Request {
     http::RequestHead head;
@@ -46,10 +51,19 @@ public:
                                 std::string_view extra_headers = {});
 
 private:
-    awaitable<bool> serve_cacheable(Request& request, const struct Route& route, ExchangeRecord& record);
-    awaitable<bool> serve_pass(Request& request, const struct Route& route, ExchangeRecord& record, const char* why);
+    awaitable<bool> serve_cacheable(Request& request, const Route& route, ExchangeRecord& record);
+    awaitable<bool> serve_pass(Request& request, const Route& route, ExchangeRecord& record, const char* why);
+    // `note`: what the fetch that filled `object` learned (null for stored objects).
     awaitable<bool> send_object(Request& request, store::ObjectPtr object, ExchangeRecord& record,
-                                std::string_view cache_status);
+                                std::string_view cache_status, const FetchNote* note = nullptr);
+    // The upstream request heads of a fetch: to the origins, and to the disk back on a memory
+    // front. add_field appends a field line to both; end_heads closes them.
+    void prepare_heads(FillJob& job, std::string_view method, const Route& route, const Request& request, bool pass) const;
+    static void add_field(FillJob& job, std::string_view name, std::string_view value);
+    static void end_heads(FillJob& job);
+    // A memory front's check that a request did not come from itself (508 Loop Detected).
+    bool looped(const Request& request) const;
+    awaitable<bool> refuse_loop(const Request& request, ExchangeRecord& record);
     awaitable<bool> write_all(std::string_view what);
     // Writes the head gathered in gather_, then `file_bytes` of `file_fd` with sendfile(2).
     awaitable<bool> send_head_and_file(int file_fd, std::size_t file_bytes);
@@ -61,6 +75,10 @@ private:
     std::vector<std::span<const char>>& views_;
     std::string& scratch_;
     bool first_byte_marked_ = false;
+    // The client's Host (or absolute-form authority) and origin-form target, as the disk back
+    // must see them; views into the request, valid during run().
+    std::string_view client_host_;
+    std::string_view client_target_;
 };
 
 }  // namespace udn::cache::server

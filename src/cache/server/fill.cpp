@@ -5,6 +5,7 @@
 
 #include "cache/http/date.hpp"
 #include "cache/http/syntax.hpp"
+#include "cache/tiers/chain.hpp"
 
 namespace udn::cache::server {
 
@@ -111,6 +112,40 @@ void store_complete(Context& context, const std::string& key, const store::Objec
     if (context.disk) context.disk->store(key, object);
 }
 
+// The disk back when it is up (its answer, whatever its status, is the answer: it has asked the
+// origins itself), else the origins. The back's own Cache-Status entry is taken out of the
+// response, so the front never stores it, and kept for this fetch's clients.
+awaitable<origin::FetchOutcome> fetch_upstream(FillJob& job, std::string& origin_label) {
+    auto& context = *job.context;
+    auto* backend = context.backend.get();
+    if (backend && !job.backend_head.empty()) {
+        if (backend->usable()) {
+            origin::OriginRequest request{job.backend_head, job.request.body, job.request.idempotent, job.request.head_method};
+            // The back may itself wait for every mirror of the site: give it that long.
+            auto timeouts = context.settings.origin_timeouts;
+            timeouts.first_byte = 2 * (timeouts.connect + timeouts.first_byte);
+            auto fetched = co_await backend->fetch(request, timeouts);
+            if (fetched.response) {
+                const auto entry = tiers::take_own_entry(fetched.response->headers);
+                origin_label = "back:" + std::string(tiers::result_of_entry(entry));
+                if (job.note) job.note->upstream_status = entry;
+                origin::FetchOutcome outcome;
+                outcome.response = std::move(fetched.response);
+                outcome.attempts = 1;
+                co_return outcome;
+            }
+            if (!fetched.may_fall_back) {
+                origin::FetchOutcome outcome;
+                outcome.error = std::move(fetched.error);
+                co_return outcome;
+            }
+        }
+        backend->count_fallback();
+    }
+    co_return co_await origin::fetch(context.health.order(job.origins), context.health, job.request,
+                                     context.settings.origin_timeouts);
+}
+
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) {
@@ -200,8 +235,8 @@ awaitable<void> fill(FillJob job) {
     };
     context.metrics.origin_fetches.fetch_add(1, std::memory_order_relaxed);
     const auto request_time_s = unix_now_s();
-    auto outcome = co_await origin::fetch(context.health.order(job.origins), context.health, job.request,
-                                          context.settings.origin_timeouts);
+    std::string origin_label;  // set when the back answered: "back:<its result>"
+    auto outcome = co_await fetch_upstream(job, origin_label);
     const auto response_time_s = unix_now_s();
     const bool origin_failed = !outcome.response || outcome.response->status >= 500;
     if (origin_failed) context.metrics.origin_failures.fetch_add(1, std::memory_order_relaxed);
@@ -219,6 +254,7 @@ awaitable<void> fill(FillJob job) {
     auto& response = *outcome.response;
     if (response.status == 304 && job.stale && job.stale->meta()) {
         auto meta = refreshed_meta(job, *job.stale->meta(), response, request_time_s, response_time_s);
+        if (!origin_label.empty()) meta->set_origin_name(origin_label);
         response.close();
         const auto key = variant_key(job.base_key, meta->variant());
         job.object->adopt(std::move(*meta), job.stale->body(), store::Object::Outcome::revalidated);
@@ -227,6 +263,7 @@ awaitable<void> fill(FillJob job) {
         co_return;
     }
     auto meta = meta_from_response(job, response, request_time_s, response_time_s);
+    if (!origin_label.empty()) meta->set_origin_name(origin_label);
     auto facts = facts_of(response.status, response.headers);
     bool storable = job.shareable && !policy::why_not_storable(job.request_facts, facts) &&
                     (meta->lifetime_s > 0 || !meta->etag().empty() || !meta->last_modified().empty()) &&

@@ -29,6 +29,10 @@ struct FillJob {
     bool shareable = true;        // false: a pass-through fetch, never stored
     std::uint32_t revalidate_s = 0;
     policy::RequestFacts request_facts;
+    // A memory front asks its disk back first with this head (the client's Host and target,
+    // keep-alive), and the origins with `request` only when the back is down; "" = origins.
+    std::string backend_head;
+    std::shared_ptr<FetchNote> note;  // filled for the clients of this fetch; may be null
 };
 
 awaitable<void> fill(FillJob job);

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cache/http/request_parser.hpp"
@@ -14,6 +16,7 @@ namespace udn::cache::server {
 
 struct Settings {
     std::string pop = "local";          // names this cache in Cache-Status: udn-<pop>
+    std::string cache_status_name;      // overrides "udn-<pop>" (the two-process tiers: udn-<pop>-mem, -disk)
     std::string server_name = "cache";
     std::string listen_address = "127.0.0.1";
     std::uint16_t http_port = 0;        // 0 = any free port (tests)
@@ -38,6 +41,17 @@ struct Settings {
     std::size_t spool_max_bytes = 4u << 20;
     std::uint32_t spool_max_age_s = 60;
     std::string admin_key;              // hex; authenticates purge requests (network.report_key)
+    // A memory front: misses (and passes) go to the disk back at backend_host:backend_port, and
+    // purges to its admin port; empty = this process fetches from the origins itself.
+    std::string backend_host;
+    std::uint16_t backend_port = 0;
+    std::uint16_t backend_admin_port = 0;
+    std::chrono::milliseconds backend_down_for{5000};
+    // A disk back: its clients are fronts, so an X-Forwarded-For they send is kept (extended
+    // with the front's address) instead of replaced, and origins still see the real client.
+    bool trust_forwarded_for = false;  // after the back failed, fetch from the origins this long
+    // Where the cache reports events of its own (the back going down or up): level, message.
+    std::function<void(std::string_view, const std::string&)> notify;
 };
 
 }  // namespace udn::cache::server

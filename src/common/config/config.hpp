@@ -17,6 +17,9 @@ enum class DomainKind : std::uint8_t { dynamic_name, static_name };
 // What DNS answers for a name when every candidate server is down.
 enum class AllDownPolicy : std::uint8_t { return_all, return_backups, servfail };
 enum class CheckType : std::uint8_t { http, https, tcp, dns, ftp, none };
+// How a server with the cache role runs its tiers: one process, or a memory front on ports.http
+// and a disk back on ports.cache_backend (docs/cache.md, "Two processes").
+enum class CacheTiers : std::uint8_t { one_process, two_process };
 
 std::string_view to_string(Role role);
 std::string_view to_string(DomainKind kind);
@@ -45,6 +48,7 @@ struct Ports {
     // server's address do not collide.
     std::uint16_t dns_admin = 9153;
     std::uint16_t cache_admin = 9180;
+    std::uint16_t cache_backend_admin = 9181;  // the disk back's admin when the tiers run as two processes
     std::uint16_t probe_admin = 9170;
     std::uint16_t loadp_admin = 9171;
     std::uint16_t configd_admin = 9174;
@@ -71,6 +75,7 @@ struct Server : SourceLine {
     std::vector<net::IpAddress> addresses;
     std::vector<Role> roles;
     std::vector<std::string> forwards_to;  // push tree: configd children of this server
+    CacheTiers cache_tiers = CacheTiers::one_process;
 
     bool has_role(Role role) const;
 };

@@ -163,6 +163,8 @@ const Section<Ports>& ports_section() {
                                  "HTTP admin/metrics of the dns role."),
             integer_field<Ports>("cache_admin", &Ports::cache_admin, 1, max_port, "", Reload::restart,
                                  "HTTP admin/metrics/purge of the cache role."),
+            integer_field<Ports>("cache_backend_admin", &Ports::cache_backend_admin, 1, max_port, "", Reload::restart,
+                                 "HTTP admin/metrics/purge of the disk tier when it runs as its own process."),
             integer_field<Ports>("probe_admin", &Ports::probe_admin, 1, max_port, "", Reload::restart,
                                  "HTTP admin/metrics of the probe role."),
             integer_field<Ports>("loadp_admin", &Ports::loadp_admin, 1, max_port, "", Reload::restart,
@@ -258,6 +260,12 @@ const Section<Server>& server_section() {
             array_field<Server, std::string>("forwards_to", &Server::forwards_to, "array of server names", Reload::live,
                                              "Push tree: servers this one forwards configuration pushes to.",
                                              name_element),
+            enum_field<Server, CacheTiers>("cache_tiers", &Server::cache_tiers,
+                                           {{"one-process", CacheTiers::one_process},
+                                            {"two-process", CacheTiers::two_process}},
+                                           Reload::restart,
+                                           "Cache role: one process, or a memory front on ports.http and a disk back "
+                                           "on ports.cache_backend."),
         }};
     return section;
 }

@@ -107,5 +107,36 @@ TEST(UpEndpoints, ListsProcessesPidsAndDomains) {
     EXPECT_EQ(json["domains"][1]["kind"], "static");
 }
 
+// Issue 4: a server whose cache tiers run as two processes gets the disk back and the memory
+// front, each with its own name, ports, admin endpoint and log.
+TEST(UpPlan, TwoProcessCacheRunsTheDiskBackAndTheMemoryFront) {
+    auto config = two_pop_config();
+    config.ports.cache_backend = 8181;
+    config.ports.cache_backend_admin = 9281;
+    config.pops[0].servers[1].cache_tiers = config::CacheTiers::two_process;
+    const auto processes = plan_network(config, {"/s", "/site", {}});
+    ASSERT_EQ(processes.size(), 5u);
+    const auto& back = processes[2];
+    const auto& front = processes[3];
+    EXPECT_EQ(back.name, "eu-cache1/cache-disk");
+    EXPECT_EQ(back.role, "cache");
+    EXPECT_EQ(back.admin, "127.0.1.2:9281");
+    ASSERT_EQ(back.ports.size(), 1u);
+    EXPECT_EQ(back.ports[0], (std::pair<std::string, std::uint16_t>{"backend", 8181}));
+    ASSERT_GE(back.args.size(), 2u);
+    EXPECT_EQ(back.args[0], "cache");
+    EXPECT_EQ(std::vector<std::string>(back.args.end() - 2, back.args.end()), (std::vector<std::string>{"--tier", "disk"}));
+    EXPECT_EQ(back.log_path, std::filesystem::path("/s/logs/eu-cache1-cache-disk.log"));
+    EXPECT_EQ(front.name, "eu-cache1/cache");
+    EXPECT_EQ(std::vector<std::string>(front.args.end() - 2, front.args.end()), (std::vector<std::string>{"--tier", "memory"}));
+    EXPECT_EQ(front.log_path, std::filesystem::path("/s/logs/eu-cache1-cache.log"));
+    EXPECT_NE(front.admin, back.admin);
+
+    const auto node = plan_node(config, "eu-cache1", {"/n", {}, {}});
+    ASSERT_EQ(node.size(), 2u);
+    EXPECT_EQ(node[0].name, "eu-cache1/cache-disk");
+    EXPECT_EQ(node[1].name, "eu-cache1/cache");
+}
+
 }  // namespace
 }  // namespace udn::up
