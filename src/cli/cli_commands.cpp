@@ -7,6 +7,7 @@
 
 #include "cache/tls/check.hpp"
 #include "cli/registrars.hpp"
+#include "dns/geo/locator.hpp"
 #include "common/config/loader.hpp"
 #include "common/config/schema.hpp"
 
@@ -38,9 +39,13 @@ void run_check(const CheckOptions& options) {
     }
     if (options.file.empty()) throw CLI::RequiredError("FILE");
     auto result = config::load_file(options.file);
-    // Files the configuration names (the caches' certificates) are checked here, not by the
-    // loader, which also runs where those files do not live (configd masters, the fuzzer).
-    if (result.ok()) result.errors = cache::tls::check_certificates(*result.config);
+    // Files the configuration names (the caches' certificates, the GeoIP database) are checked
+    // here, not by the loader, which also runs where those files do not live (configd masters,
+    // the fuzzer).
+    if (result.ok()) {
+        result.errors = cache::tls::check_certificates(*result.config);
+        for (auto& problem : dns::geo::check_database(*result.config)) result.errors.push_back(std::move(problem));
+    }
     if (!result.errors.empty()) {
         for (const auto& error : result.errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
         std::fprintf(stderr, "%s: %zu error%s\n", options.file.c_str(), result.errors.size(),

@@ -62,6 +62,7 @@ struct Network {
     std::string hostmaster;  // SOA RNAME, as a mailbox "hostmaster@..."
     std::string report_key;  // hex, >= 32 bytes: HMAC key of probe reports and latency requests
     std::optional<std::string> geoip_database;  // path to a MaxMind .mmdb, optional fallback
+    int geoip_database_line = 0;                // where it was set, for `udn check`
 };
 
 struct AdminKey : SourceLine {
@@ -84,7 +85,8 @@ struct Pop : SourceLine {
     std::string name;
     std::string location;  // human-readable place
     std::string network;   // network label, e.g. an AS or provider
-    std::string region;    // used by the coverage fallback
+    std::string region;    // label only
+    std::vector<std::string> geo;  // places it serves while latency is unknown (GeoIP fallback)
     double latitude = 0;
     double longitude = 0;
     std::vector<Server> servers;

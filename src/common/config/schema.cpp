@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "common/config/schema_fields.hpp"
+#include "common/geo/place.hpp"
 
 namespace udn::config::schema {
 namespace {
@@ -39,6 +40,16 @@ bool tls_name_element(const toml::node& node, Context& context, std::string_view
     const auto split = problem.find('\n');
     context.error(node, std::string{path} + " = \"" + out + "\": " + problem.substr(0, split),
                   "write a DNS name such as \"img.example.com\" or a wildcard such as \"*.example.com\"");
+    return false;
+}
+
+bool geo_place_element(const toml::node& node, Context& context, std::string_view path, std::string& out) {
+    if (!read_string(node, context, path, out)) return false;
+    const auto parsed = geo::parse_place(out);
+    if (std::holds_alternative<geo::Place>(parsed)) return true;
+    const auto& problem = std::get<std::string>(parsed);
+    const auto split = problem.find('\n');
+    context.error(node, std::string{path} + " = \"" + out + "\" " + problem.substr(0, split), problem.substr(split + 1));
     return false;
 }
 
@@ -128,11 +139,17 @@ const Section<Network>& network_section() {
                                   "HMAC-SHA256 key (hex, >= 32 bytes) of probe reports and latency requests.", true,
                                   check_report_key, "hex string"),
             [] {
-                Field<Network> field{"geoip_database", "path", "", Reload::restart, false,
-                                     "MaxMind .mmdb used as a fallback while latency to a client is unknown."};
+                Field<Network> field{"geoip_database", "path", "", Reload::live, false,
+                                     "MaxMind .mmdb (GeoIP2/GeoLite2 Country or City): while latency to a client is "
+                                     "unknown and no coverage zone matches, DNS prefers the POPs whose `geo` lists "
+                                     "the client's place. Relative paths are resolved against the working directory; "
+                                     "`udn check` opens it; a reload reopens it."};
                 field.apply = [](Network& out, const toml::node& node, Context& context, std::string_view path) {
                     std::string value;
-                    if (read_string(node, context, path, value)) out.geoip_database = value;
+                    if (read_string(node, context, path, value)) {
+                        out.geoip_database = value;
+                        out.geoip_database_line = line_of(node);
+                    }
                 };
                 field.default_text = [] { return std::string{}; };
                 return field;
@@ -278,6 +295,11 @@ const Section<Pop>& pop_section() {
             string_field<Pop>("location", &Pop::location, Reload::live, "Human-readable place."),
             string_field<Pop>("network", &Pop::network, Reload::live, "Network label, e.g. the AS."),
             string_field<Pop>("region", &Pop::region, Reload::live, "Region label."),
+            array_field<Pop, std::string>("geo", &Pop::geo, "array of places", Reload::live,
+                                          "Places it serves while latency to a client is unknown (GeoIP fallback): "
+                                          "continents by name (\"Europe\"), ISO 3166-1 countries (\"DE\"), ISO "
+                                          "3166-2 subdivisions (\"US-CA\"); the most specific match wins.",
+                                          geo_place_element),
             number_field<Pop>("latitude", &Pop::latitude, -90, 90, "degrees", Reload::live, "For the map."),
             number_field<Pop>("longitude", &Pop::longitude, -180, 180, "degrees", Reload::live, "For the map."),
             table_array_field<Pop, Server>("servers", &Pop::servers, server_section, Reload::restart,

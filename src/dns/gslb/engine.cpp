@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "dns/geo/locator.hpp"
+
 namespace udn::dns::gslb {
 namespace {
 
@@ -204,14 +206,32 @@ private:
             any_latency_ |= state.latency_ms >= 0;
         }
         if (!any_latency_) {
+            // The operator's explicit coverage zones first, then GeoIP, then no preference.
             coverage_ = coverage_for(*inputs_.config, client_.address);
+            if (coverage_ == nullptr && inputs_.geo != nullptr) locate(ranking);
             note([&] {
-                return coverage_ != nullptr
-                     ? fmt::format("latency to {} unknown or stale: coverage zone {} says POP {}; measurement requested",
-                                   client_.address.to_string(), coverage_->client.to_string(), coverage_->pop)
-                     : fmt::format("latency to {} unknown or stale and no coverage zone matches; measurement requested",
-                                   client_.address.to_string());
+                const auto client = client_.address.to_string();
+                if (coverage_ != nullptr) {
+                    return fmt::format("latency to {} unknown or stale: coverage zone {} says POP {}; measurement "
+                                       "requested", client, coverage_->client.to_string(), coverage_->pop);
+                }
+                if (inputs_.geo != nullptr) {
+                    return fmt::format("latency to {} unknown or stale and no coverage zone matches: {}; measurement "
+                                       "requested", client, geo_.describe());
+                }
+                return fmt::format("latency to {} unknown or stale and no coverage zone matches; measurement requested",
+                                   client);
             });
+        }
+    }
+
+    void locate(Ranking& ranking) {
+        geo_ = inputs_.geo->locate(client_.address);
+        const unsigned bucket = client_.address.is_v4() ? latency_prefix_v4 : latency_prefix_v6;
+        if (geo_.location.prefix_length > bucket) {
+            // Other clients of the bucket may be elsewhere: answer for the database's network only.
+            ranking.scope_prefix_length = static_cast<std::uint8_t>(geo_.location.prefix_length);
+            fresh_until(ranking.valid_until_ms, inputs_.now_ms);
         }
     }
 
@@ -283,6 +303,8 @@ private:
                 latency_term = 1;
             } else if (coverage_ != nullptr && !domain_.candidates[i].pop.empty()) {
                 latency_term = domain_.candidates[i].pop == coverage_->pop ? 0 : 1;
+            } else if (geo_.entry != nullptr && !domain_.candidates[i].pop.empty()) {
+                latency_term = geo_.serves(domain_.candidates[i].pop) ? 0 : 1;
             }
             state.score = policy.weight_health * (state.health_known ? 0 : unknown_penalty) +
                           policy.weight_load * (state.load >= 0 ? state.load : unknown_penalty) +
@@ -319,6 +341,7 @@ private:
     std::array<CandidateState, max_candidates> states_{};
     bool any_latency_ = false;
     const config::CoverageZone* coverage_ = nullptr;
+    geo::GeoMatch geo_;
 };
 
 // The per-query half: persistence, then the near-equal best split by weight, then score order.
@@ -332,7 +355,8 @@ public:
     Decision run() {
         Decision decision;
         if (client_.from_client_subnet) {
-            const unsigned bucket = client_.address.is_v4() ? latency_prefix_v4 : latency_prefix_v6;
+            const unsigned bucket = std::max<unsigned>(client_.address.is_v4() ? latency_prefix_v4 : latency_prefix_v6,
+                                                       ranking_.scope_prefix_length);
             decision.scope_prefix_length = static_cast<std::uint8_t>(std::min(client_.prefix_length, bucket));
         }
         if (ranking_.servfail) {

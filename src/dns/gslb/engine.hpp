@@ -19,6 +19,10 @@
 #include "dns/gslb/observations.hpp"
 #include "dns/gslb/persistence_table.hpp"
 
+namespace udn::dns::geo {
+class Locator;
+}  // namespace udn::dns::geo
+
 namespace udn::dns::gslb {
 
 inline constexpr std::size_t max_answers = 16;
@@ -41,6 +45,9 @@ struct Ranking {
     std::uint8_t ties = 0;                       // order[0..ties) are within the near-equal margin of the best
     std::uint64_t eligible = 0;                  // bit i: candidate i is eligible
     std::array<std::uint8_t, max_candidates> order{};  // candidate indexes, best score first
+    // Nonzero when an input is finer than the client bucket (a GeoIP network smaller than a /24
+    // or /48): the ECS scope of answers from this ranking (valid_until_ms then forbids reuse).
+    std::uint8_t scope_prefix_length = 0;
     std::int64_t valid_until_ms = std::numeric_limits<std::int64_t>::max();  // first moment an input used here goes stale
 };
 
@@ -84,6 +91,7 @@ struct EngineInputs {
     PersistenceTable* persistence = nullptr;  // null: persistence off
     MeasurementQueue* measurements = nullptr; // null: nothing asks probes to measure
     std::int64_t now_ms = 0;
+    const geo::Locator* geo = nullptr;        // null: no GeoIP fallback
 };
 
 // Per-worker random state (xorshift), so weighted choices need no shared lock.

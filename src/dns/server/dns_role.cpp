@@ -130,6 +130,7 @@ int run_dns_role(const RoleSettings& settings) {
     std::uint64_t generation = 1;
     auto serving = build_serving(config.current(), role.server, generation, errors);
     if (!serving) throw std::runtime_error(join(errors));
+    if (serving->geo) spdlog::info("dns: GeoIP fallback from {} ({})", serving->geo->path(), serving->geo->database().description());
     const auto& initial = *serving->config;
     const auto* server = initial.find_server(role.server);
 
@@ -196,7 +197,11 @@ int run_dns_role(const RoleSettings& settings) {
         if (event != runtime::SignalEvent::reload) continue;
         const auto outcome = config.reload();
         spdlog::info("dns: reload: {}", outcome.message);
-        if (!outcome.changed) continue;
+        // A new GeoIP database under the same path is a change too: operators replace the file.
+        const auto running_geo = shared.serving.get()->geo;
+        const bool geo_changed = running_geo && running_geo->file_changed();
+        if (geo_changed) spdlog::info("dns: reload: {} changed on disk: reopening it", running_geo->path());
+        if (!outcome.changed && !geo_changed) continue;
         std::vector<std::string> reload_errors;
         auto next = build_serving(config.current(), role.server, ++generation, reload_errors);
         if (!next) {
@@ -204,6 +209,7 @@ int run_dns_role(const RoleSettings& settings) {
             continue;
         }
         sink.rebuild(next);
+        if (next->geo) spdlog::info("dns: GeoIP fallback from {} ({})", next->geo->path(), next->geo->database().description());
         shared.serving.replace(std::move(next));
         spdlog::info("dns: now serving configuration version {}", config.current()->version);
     }

@@ -10,7 +10,8 @@ std::shared_ptr<const ServingState> ServingState::build(std::shared_ptr<const co
     auto state = std::make_shared<ServingState>();
     state->zones = zone::ZoneSet::build(*config, errors);
     state->domains = gslb::DomainTable::build(*config, errors);
-    if (!state->zones || !state->domains) return nullptr;
+    state->geo = geo::Locator::build(*config, errors);
+    if (!state->zones || !state->domains || (config->network.geoip_database && !state->geo)) return nullptr;
     if (!self.empty()) {
         std::vector<std::string> dropped;
         state->ring = cluster::Ring::build(*config, self, dropped);

@@ -11,6 +11,7 @@
 #include "common/config/config.hpp"
 #include "common/config/snapshot.hpp"
 #include "dns/cluster/ring.hpp"
+#include "dns/geo/locator.hpp"
 #include "dns/gslb/candidates.hpp"
 #include "dns/gslb/latency_table.hpp"
 #include "dns/gslb/measurement_queue.hpp"
@@ -25,6 +26,7 @@ struct ServingState {
     std::shared_ptr<const zone::ZoneSet> zones;
     std::shared_ptr<const gslb::DomainTable> domains;
     std::shared_ptr<const cluster::Ring> ring;  // null: this server decides every client itself
+    std::shared_ptr<const geo::Locator> geo;    // null: no GeoIP database configured
     std::uint64_t generation = 0;
 
     // Null with one message per mistake in `errors` when the configuration cannot be served.
