@@ -3,6 +3,7 @@ disk back (`udn cache --tier disk`, on ports.cache_backend) on a miss, the back 
 (tests/system/fake_origin.py). MISS reaches the origin once; the front then hits; a restarted
 front is served from the back's disk; purges and unsafe methods reach both tiers; with the back
 dead the front fetches from the origin itself, says so, and uses the back again once it is back."""
+import http.client
 import signal
 import urllib.request
 
@@ -37,6 +38,15 @@ class SplitNet(Net):
                                    "--tier", "disk", "--disk-mb", "64", name="back")
         wait_for_tcp(self.cache_address, self.backend_port)
         wait_for_tcp(self.cache_address, self.backend_admin_port)
+
+    def get_back(self, path, host="acme.cdn.test"):
+        """A request straight to the back, as a front would send it."""
+        connection = http.client.HTTPConnection(self.cache_address, self.backend_port, timeout=20)
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, dict((k.lower(), v) for k, v in response.getheaders()), data
 
     def access_log(self, role, count):
         spool = self.state / "spool" / role
@@ -131,3 +141,15 @@ def test_two_process_tiers(procs, tmp_path):
         metrics = response.read().decode()
     fallbacks = [line for line in metrics.splitlines() if line.startswith("udn_cache_back_fallbacks_total ")]
     assert fallbacks and int(fallbacks[0].split()[1]) >= 2
+
+    # With the front down, `udn admin flush` purges the back directly (and still reports the
+    # cache as failed), so the next front cannot be refilled with the old copy.
+    assert net.cache.stop() == 0
+    assert net.get_back(path)[1]["cache-status"].startswith("udn-testpop-disk; hit")
+    result = flush(net, "http://acme.cdn.test" + path)
+    assert result.returncode != 0
+    assert "cache1/disk" in result.stdout and '"memory_objects":1,"disk_objects":1' in result.stdout
+    net.start_cache()
+    before = net.count("/split.bin")
+    status, headers, _ = net.get(path)
+    assert headers["cache-status"].startswith("udn-testpop-disk; fwd=miss") and net.count("/split.bin") == before + 1

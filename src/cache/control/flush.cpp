@@ -56,18 +56,31 @@ int run_flush(const FlushOptions& options) {
         ++caches;
         const auto& address = server->addresses.front();
         const auto host = address.is_v4() ? address.to_string() : "[" + address.to_string() + "]";
-        const auto url = "http://" + host + ":" + std::to_string(config.ports.cache_admin) + target;
-        const auto authorization =
-            "Authorization: " + purge::authorization_header(config.network.report_key, "POST", target, server::unix_now_s());
-        const auto result = http_request("POST", url, {authorization}, options.timeout_ms);
-        std::string body = result.body;
-        while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-        if (result.status == 200) {
-            std::printf("%-20s %-14s ok      %s\n", server->name.c_str(), server->pop.c_str(), body.c_str());
-        } else {
-            ++failures;
-            std::printf("%-20s %-14s FAILED  %s\n", server->name.c_str(), server->pop.c_str(),
-                        result.status ? (std::to_string(result.status) + " " + body).c_str() : result.error.c_str());
+        const auto post = [&](std::uint16_t port) {
+            const auto authorization =
+                "Authorization: " + purge::authorization_header(config.network.report_key, "POST", target, server::unix_now_s());
+            auto result = http_request("POST", "http://" + host + ":" + std::to_string(port) + target, {authorization},
+                                       options.timeout_ms);
+            while (!result.body.empty() && (result.body.back() == '\n' || result.body.back() == '\r')) result.body.pop_back();
+            return result;
+        };
+        const auto print = [&](const std::string& name, const HttpResult& result) {
+            if (result.status == 200) {
+                std::printf("%-20s %-14s ok      %s\n", name.c_str(), server->pop.c_str(), result.body.c_str());
+            } else {
+                std::printf("%-20s %-14s FAILED  %s\n", name.c_str(), server->pop.c_str(),
+                            result.status ? (std::to_string(result.status) + " " + result.body).c_str() : result.error.c_str());
+            }
+        };
+        // A two-process cache's front forwards the purge to its disk back. When the front does
+        // not answer at all, the back is purged directly, so that a front started again cannot
+        // be refilled from the back's old copies; the cache still counts as failed.
+        const auto result = post(config.ports.cache_admin);
+        print(server->name, result);
+        if (result.status == 200) continue;
+        ++failures;
+        if (result.status == 0 && server->cache_tiers == config::CacheTiers::two_process) {
+            print(server->name + "/disk", post(config.ports.cache_backend_admin));
         }
     }
     if (caches == 0) {

@@ -51,7 +51,7 @@ struct FetchNote {
 };
 
 struct InflightFetch {
-    std::shared_ptr<store::Object> object;
+    store::ObjectPtr object;
     std::shared_ptr<FetchNote> note;
 };
 

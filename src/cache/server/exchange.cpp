@@ -163,7 +163,7 @@ bool if_range_allows(const http::RequestHead& head, const store::ObjectMeta& met
     return !meta.last_modified().empty() && value == meta.last_modified();
 }
 
-awaitable<void> wait_for_change(const std::shared_ptr<store::Object>& object, std::size_t seen_bytes,
+awaitable<void> wait_for_change(const store::ObjectPtr& object, std::size_t seen_bytes,
                                 store::Object::State seen_state) {
     auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
                                                       asio::steady_timer::time_point::max());
@@ -177,7 +177,7 @@ awaitable<void> wait_for_change(const std::shared_ptr<store::Object>& object, st
     co_await timer->async_wait(asio::redirect_error(use_awaitable, ignored));
 }
 
-awaitable<void> wait_for_head(const std::shared_ptr<store::Object>& object) {
+awaitable<void> wait_for_head(const store::ObjectPtr& object) {
     while (object->state() == store::Object::State::pending) {
         co_await wait_for_change(object, 0, store::Object::State::pending);
     }
@@ -382,7 +382,7 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
         }
     }
     const auto now_s = unix_now_s();
-    std::shared_ptr<store::Object> stale;
+    store::ObjectPtr stale;
     if (object) {
         const auto meta = object->meta();
         const auto age = meta->age_s(now_s);
@@ -397,7 +397,7 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
                                      age < meta->lifetime_s + meta->stale_while_revalidate_s;
         if (may_serve_stale) {
             // Serve the stale copy now and refresh it in the background (RFC 5861), once.
-            const InflightFetch refresh{std::make_shared<store::Object>(), std::make_shared<FetchNote>()};
+            const InflightFetch refresh{store::Object::create(), std::make_shared<FetchNote>()};
             if (!context_.inflight.join_or_register(std::string(key), refresh).object) {
                 if (headers.empty()) headers = lower_headers(head);
                 FillJob job{&context_, refresh.object, route.key, std::string(key), route.site->origins, {}, std::move(headers), stale};
@@ -419,15 +419,15 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
     }
 
     if (looped(request)) co_return co_await refuse_loop(request, record);
-    const InflightFetch fresh{std::make_shared<store::Object>(), std::make_shared<FetchNote>()};
+    const InflightFetch fresh{store::Object::create(), std::make_shared<FetchNote>()};
     if (const auto fetch = context_.inflight.join_or_register(std::string(key), fresh); fetch.object) {
         const auto& joined = fetch.object;
         co_await wait_for_head(joined);
         const auto meta = joined->meta();
         bool usable = !joined->is_private();
-        if (usable && meta && !meta->vary.empty()) {
+        if (usable && meta && !meta->vary().empty()) {
             if (headers.empty()) headers = lower_headers(head);
-            usable = variant_of(meta->vary, headers) == meta->variant;
+            usable = variant_of(meta->vary(), headers) == meta->variant();
         }
         if (usable) {
             context_.metrics.collapsed.fetch_add(1, std::memory_order_relaxed);
@@ -463,7 +463,7 @@ awaitable<bool> Exchange::serve_pass(Request& request, const Route& route, Excha
     if (looped(request)) co_return co_await refuse_loop(request, record);
     context_.metrics.passes.fetch_add(1, std::memory_order_relaxed);
     record.result = "PASS";
-    auto object = std::make_shared<store::Object>();
+    auto object = store::Object::create();
     auto note = std::make_shared<FetchNote>();
     FillJob job{&context_, object, route.key, {}, route.site->origins, {}, {}, nullptr};
     job.note = note;
@@ -481,7 +481,7 @@ awaitable<bool> Exchange::serve_pass(Request& request, const Route& route, Excha
     co_return co_await send_object(request, object, record, std::string("fwd=") + why, note.get());
 }
 
-awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::Object> object, ExchangeRecord& record,
+awaitable<bool> Exchange::send_object(Request& request, store::ObjectPtr object, ExchangeRecord& record,
                                       std::string_view cache_status, const FetchNote* note) {
     const auto& head = request.head;
     co_await wait_for_head(object);
@@ -492,7 +492,7 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
         co_return co_await send_simple(502, "no origin server of this site answered\n", head.keep_alive, record, status_line);
     }
     const auto meta = object->meta();
-    if (!cache_status.starts_with("hit")) record.origin = meta->origin_name;
+    if (!cache_status.starts_with("hit")) record.origin = meta->origin_name();
     bool keep_alive = head.keep_alive;
     const auto now_s = unix_now_s();
     const bool head_only = head.method == http::Method::head;
@@ -638,9 +638,8 @@ awaitable<bool> Exchange::send_object(Request& request, std::shared_ptr<store::O
     // A complete large body in a memory file goes out with sendfile(2), without a copy (plain
     // TCP only: on the HTTPS port the bytes must pass through the TLS stream).
     if (framing == Framing::length && state == store::Object::State::complete && !socket_.tls) {
-        const auto body = object->body();
-        if (body->in_file() && body->size_bytes == length) {
-            const bool sent = co_await send_head_and_file(body->file_fd, static_cast<std::size_t>(length));
+        if (const int file_fd = object->body_file_fd(); file_fd >= 0) {
+            const bool sent = co_await send_head_and_file(file_fd, static_cast<std::size_t>(length));
             gather_.clear();
             if (!sent) co_return false;
             record.body_bytes = length;

@@ -54,7 +54,7 @@ private:
     awaitable<bool> serve_cacheable(Request& request, const Route& route, ExchangeRecord& record);
     awaitable<bool> serve_pass(Request& request, const Route& route, ExchangeRecord& record, const char* why);
     // `note`: what the fetch that filled `object` learned (null for stored objects).
-    awaitable<bool> send_object(Request& request, std::shared_ptr<store::Object> object, ExchangeRecord& record,
+    awaitable<bool> send_object(Request& request, store::ObjectPtr object, ExchangeRecord& record,
                                 std::string_view cache_status, const FetchNote* note = nullptr);
     // The upstream request heads of a fetch: to the origins, and to the disk back on a memory
     // front. add_field appends a field line to both; end_heads closes them.

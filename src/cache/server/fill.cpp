@@ -64,10 +64,10 @@ std::shared_ptr<store::ObjectMeta> meta_from_response(const FillJob& job, const 
     meta->request_time_s = request_time_s;
     meta->response_time_s = response_time_s;
     meta->corrected_initial_age_s = policy::corrected_initial_age_s(facts, request_time_s, response_time_s);
-    meta->vary = normalise_vary(response.headers);
-    meta->variant = variant_of(meta->vary, job.request_headers);
+    meta->set_vary(normalise_vary(response.headers));
+    meta->set_variant(variant_of(meta->vary(), job.request_headers));
     if (!response.chunked && response.content_length) meta->content_length = response.content_length;
-    meta->origin_name = response.origin ? response.origin->name : "";
+    if (response.origin) meta->set_origin_name(response.origin->name);
     return meta;
 }
 
@@ -96,18 +96,18 @@ std::shared_ptr<store::ObjectMeta> refreshed_meta(const FillJob& job, const stor
     meta->response_time_s = response_time_s;
     auto response_facts = facts_of(response.status, response.headers);
     meta->corrected_initial_age_s = policy::corrected_initial_age_s(response_facts, request_time_s, response_time_s);
-    meta->origin_name = response.origin ? response.origin->name : meta->origin_name;
+    if (response.origin) meta->set_origin_name(response.origin->name);
     return meta;
 }
 
 bool stale_usable_on_error(const store::Object& stale, std::int64_t request_sie_s, std::int64_t now_s) {
     const auto meta = stale.meta();
     if (!meta || meta->must_revalidate) return false;
-    const auto window = std::max(meta->stale_if_error_s, request_sie_s);
+    const auto window = std::max<std::int64_t>(meta->stale_if_error_s, request_sie_s);
     return meta->age_s(now_s) <= meta->lifetime_s + window;
 }
 
-void store_complete(Context& context, const std::string& key, const std::shared_ptr<store::Object>& object) {
+void store_complete(Context& context, const std::string& key, const store::ObjectPtr& object) {
     context.memory.insert(key, object);
     if (context.disk) context.disk->store(key, object);
 }
@@ -242,7 +242,7 @@ awaitable<void> fill(FillJob job) {
     if (origin_failed) context.metrics.origin_failures.fetch_add(1, std::memory_order_relaxed);
     if (origin_failed && job.stale && stale_usable_on_error(*job.stale, job.request_stale_if_error_s, response_time_s)) {
         if (outcome.response) outcome.response->close();
-        job.object->adopt(job.stale->meta(), job.stale->body(), store::Object::Outcome::stale_on_error);
+        job.object->adopt(*job.stale->meta(), job.stale->body(), store::Object::Outcome::stale_on_error);
         finish_inflight();
         co_return;
     }
@@ -254,16 +254,16 @@ awaitable<void> fill(FillJob job) {
     auto& response = *outcome.response;
     if (response.status == 304 && job.stale && job.stale->meta()) {
         auto meta = refreshed_meta(job, *job.stale->meta(), response, request_time_s, response_time_s);
-        if (!origin_label.empty()) meta->origin_name = origin_label;
+        if (!origin_label.empty()) meta->set_origin_name(origin_label);
         response.close();
-        const auto key = variant_key(job.base_key, meta->variant);
-        job.object->adopt(std::move(meta), job.stale->body(), store::Object::Outcome::revalidated);
+        const auto key = variant_key(job.base_key, meta->variant());
+        job.object->adopt(std::move(*meta), job.stale->body(), store::Object::Outcome::revalidated);
         if (job.shareable) store_complete(context, key, job.object);
         finish_inflight();
         co_return;
     }
     auto meta = meta_from_response(job, response, request_time_s, response_time_s);
-    if (!origin_label.empty()) meta->origin_name = origin_label;
+    if (!origin_label.empty()) meta->set_origin_name(origin_label);
     auto facts = facts_of(response.status, response.headers);
     bool storable = job.shareable && !policy::why_not_storable(job.request_facts, facts) &&
                     (meta->lifetime_s > 0 || !meta->etag().empty() || !meta->last_modified().empty()) &&
@@ -271,11 +271,11 @@ awaitable<void> fill(FillJob job) {
     if (!storable) {
         job.object->mark_private();
         finish_inflight();
-    } else if (!meta->vary.empty()) {
-        context.memory.set_vary(job.base_key, meta->vary);
+    } else if (!meta->vary().empty()) {
+        context.memory.set_vary(job.base_key, std::string(meta->vary()));
     }
-    const auto key = variant_key(job.base_key, meta->variant);
-    job.object->set_head(meta, meta->content_length ? static_cast<std::size_t>(*meta->content_length) : 0);
+    const auto key = variant_key(job.base_key, meta->variant());
+    job.object->set_head(*meta, meta->content_length ? static_cast<std::size_t>(*meta->content_length) : 0);
     std::size_t received = 0;
     while (true) {
         const auto piece = co_await response.read_body();

@@ -17,14 +17,14 @@ namespace udn::cache::server {
 
 struct FillJob {
     Context* context = nullptr;
-    std::shared_ptr<store::Object> object;
+    store::ObjectPtr object;
     std::string base_key;         // route key without variant
     std::string inflight_key;     // key registered in Inflight ("" = not registered)
     std::vector<const config::Origin*> origins;
     origin::OriginRequest request;
     // Request header fields (lower-case name, value) that a Vary in the response may select on.
     std::vector<std::pair<std::string, std::string>> request_headers;
-    std::shared_ptr<store::Object> stale;  // the stored object being revalidated, if any
+    store::ObjectPtr stale;  // the stored object being revalidated, if any
     std::int64_t request_stale_if_error_s = 0;
     bool shareable = true;        // false: a pass-through fetch, never stored
     std::uint32_t revalidate_s = 0;

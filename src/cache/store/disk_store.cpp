@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <system_error>
 
 namespace udn::cache::store {
@@ -48,42 +49,42 @@ nlohmann::json meta_to_json(const ObjectMeta& meta) {
             {"headers", headers},
             {"etag", meta.etag()},
             {"last_modified", meta.last_modified()},
-            {"vary", meta.vary},
-            {"variant", meta.variant},
-            {"request_time_s", meta.request_time_s},
-            {"response_time_s", meta.response_time_s},
-            {"corrected_initial_age_s", meta.corrected_initial_age_s},
-            {"lifetime_s", meta.lifetime_s},
-            {"stale_while_revalidate_s", meta.stale_while_revalidate_s},
-            {"stale_if_error_s", meta.stale_if_error_s},
+            {"vary", meta.vary()},
+            {"variant", meta.variant()},
+            {"request_time_s", static_cast<std::int64_t>(meta.request_time_s)},
+            {"response_time_s", static_cast<std::int64_t>(meta.response_time_s)},
+            {"corrected_initial_age_s", static_cast<std::int64_t>(meta.corrected_initial_age_s)},
+            {"lifetime_s", static_cast<std::int64_t>(meta.lifetime_s)},
+            {"stale_while_revalidate_s", static_cast<std::int64_t>(meta.stale_while_revalidate_s)},
+            {"stale_if_error_s", static_cast<std::int64_t>(meta.stale_if_error_s)},
             {"must_revalidate", meta.must_revalidate},
-            {"origin_name", meta.origin_name}};
+            {"origin_name", meta.origin_name()}};
 }
 
-std::shared_ptr<ObjectMeta> meta_from_json(std::string_view text) {
+std::optional<ObjectMeta> meta_from_json(std::string_view text) {
     const auto json = nlohmann::json::parse(text, nullptr, false);
-    if (json.is_discarded() || !json.is_object()) return nullptr;
+    if (json.is_discarded() || !json.is_object()) return std::nullopt;
     try {
-        auto meta = std::make_shared<ObjectMeta>();
+        ObjectMeta meta;
         HeaderFields fields;
         for (const auto& header : json.at("headers")) {
             fields.emplace_back(header.at(0).get<std::string>(), header.at(1).get<std::string>());
         }
-        meta->set_head(json.at("status").get<int>(), fields);
-        meta->vary = json.at("vary").get<std::string>();
-        meta->variant = json.at("variant").get<std::string>();
-        meta->request_time_s = json.at("request_time_s").get<std::int64_t>();
-        meta->response_time_s = json.at("response_time_s").get<std::int64_t>();
-        meta->corrected_initial_age_s = json.at("corrected_initial_age_s").get<std::int64_t>();
-        meta->lifetime_s = json.at("lifetime_s").get<std::int64_t>();
-        meta->stale_while_revalidate_s = json.at("stale_while_revalidate_s").get<std::int64_t>();
-        meta->stale_if_error_s = json.at("stale_if_error_s").get<std::int64_t>();
-        meta->must_revalidate = json.at("must_revalidate").get<bool>();
-        meta->origin_name = json.at("origin_name").get<std::string>();
-        if (meta->status < 100 || meta->status > 999) return nullptr;
+        meta.set_head(json.at("status").get<int>(), fields);
+        meta.set_vary(json.at("vary").get<std::string>());
+        meta.set_variant(json.at("variant").get<std::string>());
+        meta.request_time_s = json.at("request_time_s").get<std::int64_t>();
+        meta.response_time_s = json.at("response_time_s").get<std::int64_t>();
+        meta.corrected_initial_age_s = json.at("corrected_initial_age_s").get<std::int64_t>();
+        meta.lifetime_s = json.at("lifetime_s").get<std::int64_t>();
+        meta.stale_while_revalidate_s = json.at("stale_while_revalidate_s").get<std::int64_t>();
+        meta.stale_if_error_s = json.at("stale_if_error_s").get<std::int64_t>();
+        meta.must_revalidate = json.at("must_revalidate").get<bool>();
+        meta.set_origin_name(json.at("origin_name").get<std::string>());
+        if (meta.status < 100 || meta.status > 999) return std::nullopt;
         return meta;
     } catch (const nlohmann::json::exception&) {
-        return nullptr;
+        return std::nullopt;
     }
 }
 
@@ -122,7 +123,7 @@ std::string DiskStore::encode(std::string_view key, const ObjectMeta& meta, cons
     return file;
 }
 
-std::shared_ptr<Object> DiskStore::decode(std::string_view key, std::string_view file) {
+ObjectPtr DiskStore::decode(std::string_view key, std::string_view file) {
     if (file.size() < header_bytes || file.substr(0, magic.size()) != magic) return nullptr;
     if (get<std::uint32_t>(file, magic.size()) != format_version) return nullptr;
     const auto payload = file.substr(digest_offset + 32);
@@ -151,7 +152,7 @@ std::shared_ptr<Object> DiskStore::decode(std::string_view key, std::string_view
         }
         body->size_bytes = size;
     }
-    return std::make_shared<Object>(std::move(meta), std::move(body));
+    return Object::create_complete(std::move(*meta), std::move(body));
 }
 
 DiskStore::DiskStore(DiskStoreSettings settings) : settings_(std::move(settings)) {
@@ -204,7 +205,7 @@ void DiskStore::scan() {
     evict_locked();
 }
 
-std::shared_ptr<Object> DiskStore::load(std::string_view key) {
+ObjectPtr DiskStore::load(std::string_view key) {
     const auto name = file_name_of(key);
     {
         std::lock_guard lock(mutex_);
@@ -224,7 +225,7 @@ std::shared_ptr<Object> DiskStore::load(std::string_view key) {
     return object;
 }
 
-void DiskStore::store(std::string_view key, std::shared_ptr<Object> object) {
+void DiskStore::store(std::string_view key, ObjectPtr object) {
     {
         std::lock_guard lock(mutex_);
         if (queue_.size() >= settings_.max_queue) return;
@@ -251,11 +252,10 @@ void DiskStore::writer_loop() {
     }
 }
 
-void DiskStore::write_one(const std::string& key, const std::shared_ptr<Object>& object) {
+void DiskStore::write_one(const std::string& key, const ObjectPtr& object) {
     const auto meta = object->meta();
-    const auto body = object->body();
     if (!meta || object->state() != Object::State::complete) return;
-    const auto file = encode(key, *meta, *body);
+    const auto file = encode(key, *meta, *object->body());
     if (file.size() > settings_.capacity_bytes / 4) return;
     const auto name = file_name_of(key);
     std::string temp_name;

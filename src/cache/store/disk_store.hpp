@@ -46,9 +46,9 @@ public:
     DiskStore& operator=(const DiskStore&) = delete;
 
     // A verified complete object, or null (absent or damaged; damaged files are deleted).
-    std::shared_ptr<Object> load(std::string_view key);
+    ObjectPtr load(std::string_view key);
     // Queues a complete object for writing.
-    void store(std::string_view key, std::shared_ptr<Object> object);
+    void store(std::string_view key, ObjectPtr object);
     bool erase(std::string_view key);
     std::size_t erase_prefix(std::string_view prefix);
     std::size_t clear();
@@ -59,7 +59,7 @@ public:
     static std::string file_name_of(std::string_view key);
     // File format, exposed for tests and the fuzz target: encode and verify-decode.
     static std::string encode(std::string_view key, const ObjectMeta& meta, const Body& body);
-    static std::shared_ptr<Object> decode(std::string_view key, std::string_view file);
+    static ObjectPtr decode(std::string_view key, std::string_view file);
 
 private:
     struct IndexEntry {
@@ -71,7 +71,7 @@ private:
     std::filesystem::path path_of(const std::string& name) const;
     void scan();
     void writer_loop();
-    void write_one(const std::string& key, const std::shared_ptr<Object>& object);
+    void write_one(const std::string& key, const ObjectPtr& object);
     void remove_locked(const std::string& name);
     void evict_locked();
 
@@ -79,7 +79,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable drained_;
-    std::deque<std::pair<std::string, std::shared_ptr<Object>>> queue_;
+    std::deque<std::pair<std::string, ObjectPtr>> queue_;
     bool writing_ = false;
     std::string writing_key_;        // the write in progress, which a purge must cancel
     bool writing_cancelled_ = false;

@@ -1,7 +1,8 @@
 // The memory tier: complete objects by key, bounded in bytes, evicted by segmented LRU (a
 // probation segment for objects seen once, a protected segment for objects hit again), so one
 // scan of cold URLs cannot flush the working set (docs/cache.md has the measurement). Sharded
-// by a seeded hash; each shard has its own lock and counters.
+// by a seeded hash; each shard has its own lock, counters and open-addressing index. Each
+// stored object is one allocation (key, links, metadata and small body inside it).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -35,10 +36,11 @@ class MemoryStore {
 public:
     explicit MemoryStore(MemoryStoreSettings settings = {});
 
-    std::shared_ptr<Object> find(std::string_view key);
-    // Stores a complete object (replacing any under the key). Objects bigger than a shard's
-    // budget are refused (returns false).
-    bool insert(std::string_view key, std::shared_ptr<Object> object);
+    ObjectPtr find(std::string_view key);
+    // Stores a compact copy of a complete object (replacing any under the key): one allocation
+    // per object (see Object::compact_copy). Objects not complete, and objects bigger than half
+    // a shard's budget, are refused (returns false).
+    bool insert(std::string_view key, const ObjectPtr& object);
     bool erase(std::string_view key);
     // Removes every key starting with `prefix`; returns how many.
     std::size_t erase_prefix(std::string_view prefix);
@@ -52,36 +54,41 @@ public:
     std::size_t capacity_bytes() const { return settings_.capacity_bytes; }
 
 private:
-    // Each entry is linked into its segment's list through its own pointers (no list node
-    // of its own): one allocation per entry besides the map node.
-    struct Entry {
-        std::string key;
-        std::shared_ptr<Object> object;
-        std::size_t bytes = 0;
-        Entry* newer = nullptr;
-        Entry* older = nullptr;
-        bool is_protected = false;
-    };
-    // A segment: entries from most to least recently used.
+    // A segment: objects from most to least recently used, linked through the objects' own
+    // newer_/older_ pointers.
     struct Lru {
-        Entry* newest = nullptr;
-        Entry* oldest = nullptr;
+        Object* newest = nullptr;
+        Object* oldest = nullptr;
         std::size_t bytes = 0;
         bool empty() const { return newest == nullptr; }
-        void push_newest(Entry* entry);
-        void unlink(Entry* entry);
+    };
+    // Open addressing with linear probing: a slot is a stored object (it holds the store's
+    // reference and, behind it, the key compared on lookup) or null. At most 3/4 full; a
+    // removal shifts later slots back instead of leaving a tombstone.
+    struct Index {
+        std::vector<ObjectPtr> slots = std::vector<ObjectPtr>(16);
+        std::size_t count = 0;
     };
     struct Shard {
         std::mutex mutex;
-        std::unordered_map<std::string_view, std::unique_ptr<Entry>> entries;  // views into Entry::key
+        Index index;
         std::unordered_map<std::string, std::string> vary;
         Lru probation;
         Lru protected_lru;
         MemoryStoreStats stats;
     };
 
-    Shard& shard_for(std::string_view key);
-    void remove_locked(Shard& shard, Entry* entry);
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    static void push_newest(Lru& lru, Object* object);
+    static void unlink(Lru& lru, Object* object);
+    // What an object costs the budget: its allocation(s) and its share of the index.
+    static std::size_t budget_bytes(const Object& object);
+    static std::size_t find_slot(const Index& index, std::string_view key, std::uint32_t key_hash);
+    static void place(Index& index, ObjectPtr object);
+
+    std::uint64_t hash_of(std::string_view key) const;
+    Shard& shard_for(std::uint64_t hash);
+    void remove_locked(Shard& shard, std::size_t slot);
     void evict_locked(Shard& shard);
 
     MemoryStoreSettings settings_;

@@ -1,14 +1,126 @@
-// Cached objects that fill while being read; see object.hpp.
+// Cached objects that fill while being read, and their compact stored form; see object.hpp.
 #include "cache/store/object.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <new>
 
 #include "cache/http/status.hpp"
 #include "cache/http/syntax.hpp"
 
 namespace udn::cache::store {
+
+// ---- ObjectMeta ----
+
+ObjectMeta::ObjectMeta(const ObjectMeta& other)
+    : request_time_s(other.request_time_s),
+      response_time_s(other.response_time_s),
+      corrected_initial_age_s(other.corrected_initial_age_s),
+      lifetime_s(other.lifetime_s),
+      stale_while_revalidate_s(other.stale_while_revalidate_s),
+      stale_if_error_s(other.stale_if_error_s),
+      content_length(other.content_length),
+      status(other.status),
+      must_revalidate(other.must_revalidate) {
+    const auto bytes = other.text_bytes();
+    if (bytes > 0) {
+        char* text = new char[bytes];
+        std::memcpy(text, other.text_, bytes);
+        text_ = text;
+        owns_text_ = true;
+    }
+    std::copy(std::begin(other.part_bytes_), std::end(other.part_bytes_), part_bytes_);
+}
+
+ObjectMeta& ObjectMeta::operator=(const ObjectMeta& other) {
+    if (this != &other) *this = ObjectMeta(other);
+    return *this;
+}
+
+ObjectMeta::ObjectMeta(ObjectMeta&& other) noexcept : ObjectMeta() { *this = std::move(other); }
+
+ObjectMeta& ObjectMeta::operator=(ObjectMeta&& other) noexcept {
+    if (this == &other) return *this;
+    if (!other.owns_text_ && other.text_ != nullptr) {
+        // Lent text belongs to the object holding `other`: this meta gets its own copy.
+        *this = static_cast<const ObjectMeta&>(other);
+        return *this;
+    }
+    release_text();
+    request_time_s = other.request_time_s;
+    response_time_s = other.response_time_s;
+    corrected_initial_age_s = other.corrected_initial_age_s;
+    lifetime_s = other.lifetime_s;
+    stale_while_revalidate_s = other.stale_while_revalidate_s;
+    stale_if_error_s = other.stale_if_error_s;
+    content_length = other.content_length;
+    status = other.status;
+    must_revalidate = other.must_revalidate;
+    text_ = std::exchange(other.text_, nullptr);
+    owns_text_ = std::exchange(other.owns_text_, false);
+    std::copy(std::begin(other.part_bytes_), std::end(other.part_bytes_), part_bytes_);
+    std::fill(std::begin(other.part_bytes_), std::end(other.part_bytes_), 0);
+    return *this;
+}
+
+ObjectMeta::~ObjectMeta() { release_text(); }
+
+void ObjectMeta::release_text() {
+    if (owns_text_) delete[] text_;
+    text_ = nullptr;
+    owns_text_ = false;
+    std::fill(std::begin(part_bytes_), std::end(part_bytes_), 0);
+}
+
+std::size_t ObjectMeta::text_bytes() const {
+    std::size_t bytes = 0;
+    for (const auto part : part_bytes_) bytes += part;
+    return bytes;
+}
+
+std::string_view ObjectMeta::part(std::size_t index) const {
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < index; ++i) offset += part_bytes_[i];
+    return part_bytes_[index] == 0 ? std::string_view() : std::string_view(text_ + offset, part_bytes_[index]);
+}
+
+void ObjectMeta::set_part(std::size_t index, std::string_view value) {
+    std::array<std::string_view, part_count> parts;
+    for (std::size_t i = 0; i < part_count; ++i) parts[i] = part(i);
+    parts[index] = value;
+    std::size_t bytes = 0;
+    for (const auto item : parts) bytes += item.size();
+    char* text = bytes > 0 ? new char[bytes] : nullptr;
+    std::size_t offset = 0;
+    std::uint32_t sizes[part_count];
+    for (std::size_t i = 0; i < part_count; ++i) {
+        if (!parts[i].empty()) std::memcpy(text + offset, parts[i].data(), parts[i].size());
+        offset += parts[i].size();
+        sizes[i] = static_cast<std::uint32_t>(parts[i].size());
+    }
+    release_text();
+    text_ = text;
+    owns_text_ = text != nullptr;
+    std::copy(std::begin(sizes), std::end(sizes), part_bytes_);
+}
+
+void ObjectMeta::copy_with_text_at(const ObjectMeta& source, char* place) {
+    release_text();
+    request_time_s = source.request_time_s;
+    response_time_s = source.response_time_s;
+    corrected_initial_age_s = source.corrected_initial_age_s;
+    lifetime_s = source.lifetime_s;
+    stale_while_revalidate_s = source.stale_while_revalidate_s;
+    stale_if_error_s = source.stale_if_error_s;
+    content_length = source.content_length;
+    status = source.status;
+    must_revalidate = source.must_revalidate;
+    const auto bytes = source.text_bytes();
+    if (bytes > 0) std::memcpy(place, source.text_, bytes);
+    text_ = place;
+    std::copy(std::begin(source.part_bytes_), std::end(source.part_bytes_), part_bytes_);
+}
 
 std::int64_t ObjectMeta::age_s(std::int64_t now_s) const {
     return corrected_initial_age_s + std::max<std::int64_t>(0, now_s - response_time_s);
@@ -18,30 +130,25 @@ void ObjectMeta::set_head(int status_code, const HeaderFields& fields) {
     status = status_code;
     std::size_t bytes = 32;
     for (const auto& [name, value] : fields) bytes += name.size() + value.size() + 4;
-    head_block_.clear();
-    head_block_.reserve(bytes);
-    head_block_ += "HTTP/1.1 ";
-    head_block_ += std::to_string(status);
-    head_block_ += ' ';
-    head_block_ += http::reason_phrase(status);
-    head_block_ += "\r\n";
-    etag_ = {};
-    last_modified_ = {};
+    std::string head;
+    head.reserve(bytes);
+    head += "HTTP/1.1 ";
+    head += std::to_string(status);
+    head += ' ';
+    head += http::reason_phrase(status);
+    head += "\r\n";
     for (const auto& [name, value] : fields) {
-        head_block_ += name;
-        head_block_ += ": ";
-        const Slice slice{static_cast<std::uint32_t>(head_block_.size()), static_cast<std::uint32_t>(value.size())};
-        if (http::iequals(name, "etag")) etag_ = slice;
-        else if (http::iequals(name, "last-modified")) last_modified_ = slice;
-        head_block_ += value;
-        head_block_ += "\r\n";
+        head += name;
+        head += ": ";
+        head += value;
+        head += "\r\n";
     }
-    head_block_.shrink_to_fit();
+    set_part(0, head);
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> ObjectMeta::fields() const {
     std::vector<std::pair<std::string_view, std::string_view>> result;
-    std::string_view rest(head_block_);
+    std::string_view rest = head_block();
     rest.remove_prefix(std::min(rest.size(), rest.find("\r\n") + 2));  // the status line
     while (!rest.empty()) {
         const auto end = rest.find("\r\n");
@@ -54,27 +161,93 @@ std::vector<std::pair<std::string_view, std::string_view>> ObjectMeta::fields() 
     return result;
 }
 
+std::string_view ObjectMeta::field(std::string_view lower_name) const {
+    for (const auto& [name, value] : fields()) {
+        if (http::iequals(name, lower_name)) return value;
+    }
+    return {};
+}
+
+// ---- Object ----
+
+ObjectPtr Object::allocate(std::size_t tail_bytes) {
+    void* raw = ::operator new(sizeof(Object) + tail_bytes);
+    return ObjectPtr(new (raw) Object());
+}
+
+void Object::release() {
+    if (references_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    this->~Object();
+    ::operator delete(static_cast<void*>(this));
+}
+
+ObjectPtr Object::create() {
+    auto object = allocate(0);
+    object->blocks_ = std::make_unique<BlockBody>();
+    object->blocks_->body = std::make_shared<Body>();
+    return object;
+}
+
+ObjectPtr Object::create_complete(ObjectMeta meta, std::shared_ptr<Body> body) {
+    auto object = allocate(0);
+    object->meta_ = std::move(meta);
+    object->has_meta_ = true;
+    object->immutable_ = true;
+    object->blocks_ = std::make_unique<BlockBody>();
+    object->blocks_->body = std::move(body);
+    object->state_.store(State::complete, std::memory_order_release);
+    return object;
+}
+
+ObjectPtr Object::compact_copy(const Object& complete, std::string_view key) {
+    const ObjectMeta& meta = *complete.meta();
+    const std::size_t body_bytes = complete.size_bytes();
+    const bool body_inline = body_bytes < file_body_min_bytes;
+    auto copy = allocate(key.size() + meta.text_bytes() + (body_inline ? body_bytes : 0));
+    Object& object = *copy;
+    char* place = object.tail();
+    if (!key.empty()) std::memcpy(place, key.data(), key.size());
+    object.key_bytes_ = static_cast<std::uint32_t>(key.size());
+    object.meta_.copy_with_text_at(meta, place + key.size());
+    if (body_inline) {
+        std::vector<std::span<const char>> views;
+        complete.body_views(0, body_bytes, views);
+        char* to = place + key.size() + meta.text_bytes();
+        for (const auto& view : views) {
+            std::memcpy(to, view.data(), view.size());
+            to += view.size();
+        }
+        object.inline_body_bytes_ = static_cast<std::uint32_t>(body_bytes);
+    } else {
+        object.blocks_ = std::make_unique<BlockBody>();
+        object.blocks_->body = complete.body();
+    }
+    object.has_meta_ = true;
+    object.immutable_ = true;
+    object.outcome_.store(complete.outcome(), std::memory_order_relaxed);
+    object.state_.store(State::complete, std::memory_order_release);
+    return copy;
+}
+
 std::mutex& Object::mutex() const {
     static std::array<std::mutex, 64> stripes;
     const auto address = reinterpret_cast<std::uintptr_t>(this);
     return stripes[(address >> 6) % stripes.size()];
 }
 
-Object::Object(std::shared_ptr<const ObjectMeta> meta, std::shared_ptr<Body> body)
-    : state_(State::complete), meta_(std::move(meta)), body_(std::move(body)) {}
-
-void Object::set_head(std::shared_ptr<const ObjectMeta> meta, std::size_t expected_body_bytes) {
+void Object::set_head(ObjectMeta meta, std::size_t expected_body_bytes) {
     std::unique_lock lock(mutex());
     meta_ = std::move(meta);
+    has_meta_ = true;
     // Unknown lengths grow in 64 KiB steps.
-    if (expected_body_bytes > 0) body_->add_first_block(expected_body_bytes);
+    if (expected_body_bytes > 0) blocks_->body->add_first_block(expected_body_bytes);
     state_.store(State::streaming, std::memory_order_release);
     wake_all(lock);
 }
 
 void Object::append(std::span<const char> data) {
     std::unique_lock lock(mutex());
-    auto& body = *body_;
+    auto& body = *blocks_->body;
     while (!data.empty()) {
         if (body.size_bytes == body.capacity_bytes) {
             body.add_heap_block(64 * 1024);
@@ -109,28 +282,32 @@ void Object::fail() {
     wake_all(lock);
 }
 
-void Object::adopt(std::shared_ptr<const ObjectMeta> meta, std::shared_ptr<Body> body, Outcome outcome) {
+void Object::adopt(ObjectMeta meta, std::shared_ptr<Body> body, Outcome outcome) {
     std::unique_lock lock(mutex());
     meta_ = std::move(meta);
-    body_ = std::move(body);
+    has_meta_ = true;
+    blocks_->body = std::move(body);
     outcome_.store(outcome, std::memory_order_release);
     state_.store(State::complete, std::memory_order_release);
     wake_all(lock);
 }
 
-std::shared_ptr<const ObjectMeta> Object::meta() const {
+const ObjectMeta* Object::meta() const {
+    if (immutable_) return &meta_;
     std::lock_guard lock(mutex());
-    return meta_;
+    return has_meta_ ? &meta_ : nullptr;
 }
 
 std::size_t Object::size_bytes() const {
+    if (!blocks_) return inline_body_bytes_;
+    if (immutable_) return blocks_->body->size_bytes;
     std::lock_guard lock(mutex());
-    return body_->size_bytes;
+    return blocks_->body->size_bytes;
 }
 
-std::size_t Object::body_views(std::size_t offset, std::size_t max_bytes, std::vector<std::span<const char>>& out) const {
-    std::lock_guard lock(mutex());
-    const auto& body = *body_;
+namespace {
+
+std::size_t views_of(const Body& body, std::size_t offset, std::size_t max_bytes, std::vector<std::span<const char>>& out) {
     std::size_t covered = 0;
     std::size_t block_start = 0;
     for (const auto& [bytes, capacity] : body.blocks) {
@@ -147,30 +324,75 @@ std::size_t Object::body_views(std::size_t offset, std::size_t max_bytes, std::v
     return covered;
 }
 
-bool Object::wait_for_change(std::size_t seen_bytes, State seen_state, Waker waker) {
+}  // namespace
+
+std::size_t Object::body_views(std::size_t offset, std::size_t max_bytes, std::vector<std::span<const char>>& out) const {
+    if (!blocks_) {
+        const auto body = inline_body();
+        if (offset >= body.size() || max_bytes == 0) return 0;
+        const auto take = std::min(body.size() - offset, max_bytes);
+        out.push_back(body.subspan(offset, take));
+        return take;
+    }
+    if (immutable_) return views_of(*blocks_->body, offset, max_bytes, out);
     std::lock_guard lock(mutex());
-    if (body_->size_bytes != seen_bytes || state_.load(std::memory_order_relaxed) != seen_state) return false;
-    waiters_.push_back(std::move(waker));
+    return views_of(*blocks_->body, offset, max_bytes, out);
+}
+
+int Object::body_file_fd() const {
+    if (!blocks_ || state() != State::complete) return -1;
+    const auto fd = [this] { return blocks_->body->in_file() ? blocks_->body->file_fd : -1; };
+    if (immutable_) return fd();
+    std::lock_guard lock(mutex());
+    return fd();
+}
+
+bool Object::wait_for_change(std::size_t seen_bytes, State seen_state, Waker waker) {
+    if (immutable_) return false;
+    std::lock_guard lock(mutex());
+    if (blocks_->body->size_bytes != seen_bytes || state_.load(std::memory_order_relaxed) != seen_state) return false;
+    blocks_->waiters.push_back(std::move(waker));
     return true;
 }
 
 void Object::wake_all(std::unique_lock<std::mutex>& lock) {
-    if (waiters_.empty()) return;
-    auto waiters = std::move(waiters_);
-    waiters_.clear();
+    if (blocks_->waiters.empty()) return;
+    auto waiters = std::move(blocks_->waiters);
+    blocks_->waiters.clear();
     lock.unlock();
     for (auto& waker : waiters) waker();
 }
 
-std::size_t Object::memory_bytes() const {
-    std::lock_guard lock(mutex());
-    std::size_t bytes = sizeof(Object) + sizeof(Body) + body_->capacity_bytes +
-                        body_->blocks.capacity() * sizeof(body_->blocks[0]);
-    if (meta_) {
-        bytes += sizeof(ObjectMeta) + meta_->head_block().capacity() + meta_->vary.capacity() +
-                 meta_->variant.capacity();
+std::shared_ptr<Body> Object::body() const {
+    if (!blocks_) {
+        auto copy = std::make_shared<Body>();
+        const auto bytes = inline_body();
+        if (!bytes.empty()) {
+            copy->add_heap_block(bytes.size());
+            std::memcpy(copy->blocks.front().first.get(), bytes.data(), bytes.size());
+            copy->size_bytes = bytes.size();
+        }
+        return copy;
     }
-    return bytes;
+    if (immutable_) return blocks_->body;
+    std::lock_guard lock(mutex());
+    return blocks_->body;
+}
+
+std::size_t Object::memory_bytes() const {
+    // A compact object's key, meta text and inline body are its tail; an object that fills
+    // owns a separate copy of the meta text (and has no key or inline body).
+    const auto bytes = [this] {
+        std::size_t total = sizeof(Object) + key_bytes_ + meta_.text_bytes() + inline_body_bytes_;
+        if (blocks_) {
+            const auto& body = *blocks_->body;
+            total += sizeof(BlockBody) + sizeof(Body) + body.capacity_bytes + body.blocks.capacity() * sizeof(body.blocks[0]);
+        }
+        return total;
+    };
+    if (immutable_) return bytes();
+    std::lock_guard lock(mutex());
+    return bytes();
 }
 
 }  // namespace udn::cache::store

@@ -1,12 +1,15 @@
-// One cached (or being-fetched) HTTP response: metadata plus a body kept in fixed blocks that
-// are never moved once written, so readers can send them without copying while the fetcher
-// keeps appending (a response streams to every waiting client while it fills). The object is
-// also the rendezvous of request collapsing: every client that missed on the same key waits on
-// the same object, and only one origin fetch fills it.
+// One cached (or being-fetched) HTTP response: metadata plus a body. An object that fills keeps
+// its body in fixed blocks that are never moved once written, so readers can send them without
+// copying while the fetcher keeps appending (a response streams to every waiting client while
+// it fills). The object is also the rendezvous of request collapsing: every client that missed
+// on the same key waits on the same object, and only one origin fetch fills it. The memory
+// tier keeps a compact copy instead: one allocation holding the object, its tier links, key,
+// metadata text and (under 64 KiB) body — docs/cache.md "Memory per cached object".
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,41 +26,131 @@ namespace udn::cache::store {
 // Stored response header fields, in arrival order (hop-by-hop, Content-Length, Age removed).
 using HeaderFields = std::vector<std::pair<std::string, std::string>>;
 
-struct ObjectMeta {
+// Seconds kept in 32 bits, saturating instead of wrapping: Rep = std::int32_t for durations
+// (up to 68 years), std::uint32_t for unix times (up to 2106). Reads and writes are int64.
+template <class Rep>
+class CompactSeconds {
+public:
+    CompactSeconds(std::int64_t seconds = 0) : value_(clamp(seconds)) {}  // NOLINT: a drop-in int64
+    operator std::int64_t() const { return value_; }                       // NOLINT
+
+private:
+    static Rep clamp(std::int64_t seconds) {
+        if (seconds < static_cast<std::int64_t>(std::numeric_limits<Rep>::min())) return std::numeric_limits<Rep>::min();
+        if (seconds > static_cast<std::int64_t>(std::numeric_limits<Rep>::max())) return std::numeric_limits<Rep>::max();
+        return static_cast<Rep>(seconds);
+    }
+    Rep value_;
+};
+using Seconds32 = CompactSeconds<std::int32_t>;
+using UnixSeconds32 = CompactSeconds<std::uint32_t>;
+
+// An optional byte count in 8 bytes (std::optional takes 16): the largest value means "none".
+class OptionalLength {
+public:
+    OptionalLength() = default;
+    OptionalLength(std::uint64_t bytes) : bytes_(bytes) {}  // NOLINT: as std::optional
+    OptionalLength(std::optional<std::uint64_t> bytes) : bytes_(bytes.value_or(none)) {}  // NOLINT
+    explicit operator bool() const { return bytes_ != none; }
+    std::uint64_t operator*() const { return bytes_; }
+    std::uint64_t value_or(std::uint64_t fallback) const { return bytes_ != none ? bytes_ : fallback; }
+    bool operator==(std::uint64_t bytes) const { return bytes_ != none && bytes_ == bytes; }
+
+private:
+    static constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t bytes_ = none;
+};
+
+// What the cache keeps about a response besides its body. All its text (the head block sent
+// on every hit, vary, variant, origin name) is one buffer: owned by a meta that stands alone,
+// lent by the compact object that holds a stored one.
+class ObjectMeta {
+public:
+    ObjectMeta() = default;
+    ObjectMeta(const ObjectMeta& other);
+    ObjectMeta& operator=(const ObjectMeta& other);
+    ObjectMeta(ObjectMeta&& other) noexcept;
+    ObjectMeta& operator=(ObjectMeta&& other) noexcept;
+    ~ObjectMeta();
+
+    UnixSeconds32 request_time_s;
+    UnixSeconds32 response_time_s;
+    Seconds32 corrected_initial_age_s;
+    Seconds32 lifetime_s;
+    Seconds32 stale_while_revalidate_s;
+    Seconds32 stale_if_error_s;
+    OptionalLength content_length;
     int status = 200;
-    std::string vary;  // lower-case, comma-separated request header names; "*" = never reusable
-    std::string variant;  // the values of those request headers this response was selected by
-    std::int64_t request_time_s = 0;
-    std::int64_t response_time_s = 0;
-    std::int64_t corrected_initial_age_s = 0;
-    std::int64_t lifetime_s = 0;
-    std::int64_t stale_while_revalidate_s = 0;
-    std::int64_t stale_if_error_s = 0;
     bool must_revalidate = false;  // also set by no-cache: never served stale, always validated
-    std::optional<std::uint64_t> content_length;
-    std::string origin_name;  // which mirror it came from (access log)
 
     std::int64_t age_s(std::int64_t now_s) const;
     // Stores the status and header fields as the head block sent on every hit, the only copy
     // of the fields: a cached object costs its head once, not a parsed list beside it.
     void set_head(int status_code, const HeaderFields& fields);
     // "HTTP/1.1 <status> <reason>\r\n" + one "Name: value\r\n" line per stored field.
-    const std::string& head_block() const { return head_block_; }
+    std::string_view head_block() const { return part(0); }
     // The stored fields, read back from the head block (304 merges, the disk tier's file).
     std::vector<std::pair<std::string_view, std::string_view>> fields() const;
-    std::string_view etag() const { return view_of(etag_); }
-    std::string_view last_modified() const { return view_of(last_modified_); }
+    // A stored field's value ("" when absent); these are read on conditional requests only,
+    // so they are found in the head block rather than kept as offsets beside it.
+    std::string_view etag() const { return field("etag"); }
+    std::string_view last_modified() const { return field("last-modified"); }
+
+    // Lower-case, comma-separated request header names; "*" = never reusable.
+    std::string_view vary() const { return part(1); }
+    // The values of those request headers this response was selected by.
+    std::string_view variant() const { return part(2); }
+    // Which mirror it came from (access log).
+    std::string_view origin_name() const { return part(3); }
+    void set_vary(std::string_view vary) { set_part(1, vary); }
+    void set_variant(std::string_view variant) { set_part(2, variant); }
+    void set_origin_name(std::string_view name) { set_part(3, name); }
 
 private:
-    struct Slice {
-        std::uint32_t offset = 0;
-        std::uint32_t bytes = 0;
-    };
-    std::string_view view_of(Slice slice) const { return std::string_view(head_block_).substr(slice.offset, slice.bytes); }
+    friend class Object;
+    static constexpr std::size_t part_count = 4;  // head block, vary, variant, origin name
 
-    std::string head_block_;
-    Slice etag_;
-    Slice last_modified_;
+    std::string_view part(std::size_t index) const;
+    void set_part(std::size_t index, std::string_view value);
+    std::string_view field(std::string_view lower_name) const;
+    std::size_t text_bytes() const;
+    // Becomes a copy of `source` whose text is copied to `place` and lent, not owned (the meta
+    // of a compact object, whose allocation holds the text).
+    void copy_with_text_at(const ObjectMeta& source, char* place);
+    void release_text();
+
+    bool owns_text_ = false;
+    std::uint32_t part_bytes_[part_count] = {};
+    const char* text_ = nullptr;
+};
+
+class Object;
+
+// Shared ownership of an Object through a count inside it: unlike std::shared_ptr, no control
+// block beside the object, so a compact object is exactly one allocation.
+class ObjectPtr {
+public:
+    ObjectPtr() = default;
+    ObjectPtr(std::nullptr_t) {}  // NOLINT: as a null pointer
+    ObjectPtr(const ObjectPtr& other);
+    ObjectPtr(ObjectPtr&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
+    ObjectPtr& operator=(ObjectPtr other) noexcept {
+        std::swap(object_, other.object_);
+        return *this;
+    }
+    ~ObjectPtr();
+
+    Object* get() const { return object_; }
+    Object* operator->() const { return object_; }
+    Object& operator*() const { return *object_; }
+    explicit operator bool() const { return object_ != nullptr; }
+    bool operator==(std::nullptr_t) const { return object_ == nullptr; }
+    bool operator==(const ObjectPtr& other) const { return object_ == other.object_; }
+
+private:
+    friend class Object;
+    explicit ObjectPtr(Object* adopted) : object_(adopted) {}
+    Object* object_ = nullptr;
 };
 
 class Object {
@@ -72,18 +165,26 @@ public:
     enum class Outcome : std::uint8_t { fetched, revalidated, stale_on_error };
     using Waker = std::function<void()>;
 
-    Object() : body_(std::make_shared<Body>()) {}
-    // A complete object with a known meta and body (disk promotion, 304 refresh).
-    Object(std::shared_ptr<const ObjectMeta> meta, std::shared_ptr<Body> body);
+    // An empty object for one fetcher to fill.
+    static ObjectPtr create();
+    // A complete object with a known meta and body (disk promotion).
+    static ObjectPtr create_complete(ObjectMeta meta, std::shared_ptr<Body> body);
+    // The memory tier's form of a complete object, stored under `key`: one allocation with the
+    // key, the meta's text and a body under file_body_min_bytes copied behind the object; a
+    // larger body (a memory file, or heap blocks) is shared, not copied.
+    static ObjectPtr compact_copy(const Object& complete, std::string_view key);
+
+    Object(const Object&) = delete;
+    Object& operator=(const Object&) = delete;
 
     // Producer side (the one fetcher).
-    void set_head(std::shared_ptr<const ObjectMeta> meta, std::size_t expected_body_bytes);
+    void set_head(ObjectMeta meta, std::size_t expected_body_bytes);
     void append(std::span<const char> data);
     void finish();
     void fail();
     // Completes the object with an existing body: a 304 refreshed `meta`, or stale content
     // served because the origin failed.
-    void adopt(std::shared_ptr<const ObjectMeta> meta, std::shared_ptr<Body> body, Outcome outcome);
+    void adopt(ObjectMeta meta, std::shared_ptr<Body> body, Outcome outcome);
     // The response must not be shared: only the client that caused the fetch may read it;
     // collapsed waiters fetch on their own. Call before set_head.
     void mark_private() { private_.store(true, std::memory_order_release); }
@@ -92,32 +193,76 @@ public:
     State state() const { return state_.load(std::memory_order_acquire); }
     bool is_private() const { return private_.load(std::memory_order_acquire); }
     Outcome outcome() const { return outcome_.load(std::memory_order_acquire); }
-    std::shared_ptr<const ObjectMeta> meta() const;
+    // Null until the head is known; once set it never changes, and stays valid while the
+    // caller holds the object.
+    const ObjectMeta* meta() const;
     std::size_t size_bytes() const;
     // Appends views of body bytes [offset, offset + max_bytes) that are present now; returns
     // how many bytes they cover. The views stay valid while the caller holds the object.
     std::size_t body_views(std::size_t offset, std::size_t max_bytes, std::vector<std::span<const char>>& out) const;
+    // The memory file holding the whole complete body (for sendfile(2)), or -1.
+    int body_file_fd() const;
     // Registers `waker` to run once when the object changes (more bytes or a new state) after
     // the caller saw `seen_bytes` in `seen_state`; returns false (and does not register) when
-    // it already changed.
+    // it already changed, or when the object was made complete and can never change.
     bool wait_for_change(std::size_t seen_bytes, State seen_state, Waker waker);
 
-    std::shared_ptr<Body> body() const { return body_; }
+    // The body as shareable blocks: the object's own Body, or for a compact object whose body
+    // is inline a copy of it (304 refreshes and stale-on-error, the disk tier's writer).
+    std::shared_ptr<Body> body() const;
     // Bytes this object costs in memory (for the store's budget).
     std::size_t memory_bytes() const;
+    // The key a compact object is stored under ("" for others).
+    std::string_view stored_key() const { return {tail(), key_bytes_}; }
 
 private:
+    friend class ObjectPtr;
+    friend class MemoryStore;
+
+    // A body kept in Body blocks (every object that fills, and stored objects of 64 KiB or
+    // more) and the clients waiting for it to grow.
+    struct BlockBody {
+        std::shared_ptr<Body> body;
+        std::vector<Waker> waiters;
+    };
+
+    Object() = default;
+    ~Object() = default;
+    static ObjectPtr allocate(std::size_t tail_bytes);
+    void release();
+    // The bytes behind the object in its allocation (allocate's tail_bytes).
+    const char* tail() const { return static_cast<const char*>(static_cast<const void*>(this + 1)); }
+    char* tail() { return static_cast<char*>(static_cast<void*>(this + 1)); }
+    std::span<const char> inline_body() const { return {tail() + key_bytes_ + meta_.text_bytes(), inline_body_bytes_}; }
     void wake_all(std::unique_lock<std::mutex>& lock);
     // Objects share a small array of locks (picked by address) instead of one each: a lock is
-    // only contended while an object fills, and 40 bytes per cached object add up.
+    // only contended while an object fills, and 40 bytes per cached object add up. Objects
+    // made complete (immutable_) are read without it.
     std::mutex& mutex() const;
 
+    std::atomic<std::uint32_t> references_{1};
     std::atomic<State> state_{State::pending};
     std::atomic<bool> private_{false};
     std::atomic<Outcome> outcome_{Outcome::fetched};
-    std::shared_ptr<const ObjectMeta> meta_;
-    std::shared_ptr<Body> body_;
-    std::vector<Waker> waiters_;
+    bool immutable_ = false;  // created complete: meta and body never change
+    bool has_meta_ = false;
+    // The memory tier's bookkeeping (MemoryStore only): segment, hash, LRU neighbours.
+    bool is_protected_ = false;
+    std::uint32_t key_hash_ = 0;
+    std::uint32_t key_bytes_ = 0;  // behind the object: key, meta text, inline body
+    std::uint32_t inline_body_bytes_ = 0;
+    Object* newer_ = nullptr;
+    Object* older_ = nullptr;
+    std::unique_ptr<BlockBody> blocks_;  // null when the body is inline
+    ObjectMeta meta_;
 };
+
+inline ObjectPtr::ObjectPtr(const ObjectPtr& other) : object_(other.object_) {
+    if (object_) object_->references_.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline ObjectPtr::~ObjectPtr() {
+    if (object_) object_->release();
+}
 
 }  // namespace udn::cache::store

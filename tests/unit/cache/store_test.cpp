@@ -13,11 +13,11 @@
 namespace udn::cache::store {
 namespace {
 
-std::shared_ptr<Object> make_object(const std::string& body, int status = 200) {
-    auto meta = std::make_shared<ObjectMeta>();
-    meta->set_head(status, {{"Content-Type", "text/plain"}, {"ETag", "\"v1\""}});
-    meta->lifetime_s = 60;
-    auto object = std::make_shared<Object>();
+ObjectPtr make_object(const std::string& body, int status = 200) {
+    ObjectMeta meta;
+    meta.set_head(status, {{"Content-Type", "text/plain"}, {"ETag", "\"v1\""}});
+    meta.lifetime_s = 60;
+    auto object = Object::create();
     object->set_head(meta, body.size());
     object->append(std::span<const char>(body.data(), body.size()));
     object->finish();
@@ -33,11 +33,10 @@ std::string body_of(const Object& object) {
 }
 
 TEST(Object, StreamsWhileFillingAndWakesWaiters) {
-    auto object = std::make_shared<Object>();
+    auto object = Object::create();
     int woken = 0;
     EXPECT_TRUE(object->wait_for_change(0, Object::State::pending, [&] { ++woken; }));
-    auto meta = std::make_shared<ObjectMeta>();
-    object->set_head(meta, 0);
+    object->set_head(ObjectMeta(), 0);
     EXPECT_EQ(woken, 1);
     EXPECT_FALSE(object->wait_for_change(0, Object::State::pending, [&] { ++woken; }));
     std::string big(200000, 'x');
