@@ -53,6 +53,7 @@ const char* const how_to_write =
 std::variant<Place, std::string> parse_place(std::string_view text) {
     for (const auto& [code, name] : continents) {
         if (text == name) return Place{PlaceLevel::continent, std::string{code}};
+        if (upper(text) == upper(name)) return "is not spelled as a continent is\nwrite \"" + std::string{name} + "\"";
     }
     const auto dash = text.find('-');
     const auto country = text.substr(0, dash);

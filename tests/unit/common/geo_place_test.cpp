@@ -44,7 +44,9 @@ TEST(GeoPlace, MistakesSayHowToWriteIt) {
     EXPECT_NE(problem("US-").find("ISO 3166-2"), std::string::npos);
     EXPECT_NE(problem("US-CALI").find("ISO 3166-2"), std::string::npos);
     EXPECT_NE(problem("").find("neither"), std::string::npos);
-    EXPECT_NE(problem("europe").find("neither"), std::string::npos);
+    EXPECT_NE(problem("europe").find("write \"Europe\""), std::string::npos);
+    EXPECT_NE(problem("NORTH AMERICA").find("write \"North America\""), std::string::npos);
+    EXPECT_NE(problem("Eurasia").find("neither"), std::string::npos);
 }
 
 }  // namespace
