@@ -53,10 +53,6 @@ void register_commands(CommandTree tree) {
     role->add_option("--workers", settings->udp_workers, "UDP worker threads (SO_REUSEPORT sockets)")
         ->check(CLI::Range(1, 64));
     role->add_option("--query-log", settings->query_log, "Write a spool line per query (true/false)");
-    role->add_option("--udp-coalesce-us", settings->udp_coalesce_us,
-                     "Under load (several queries waiting at a receive), pause this long before the next receive so "
-                     "batches fill: fewer system calls per query; never when idle (0: off; default 50)")
-        ->check(CLI::Range(0, 1000));
     role->callback([settings] {
         if (const int code = server::run_dns_role(*settings); code != 0) throw CLI::RuntimeError(code);
     });

@@ -162,8 +162,7 @@ int run_dns_role(const RoleSettings& settings) {
     }
     std::vector<std::unique_ptr<UdpWorker>> workers;
     for (std::size_t i = 0; i < settings.udp_workers; ++i) {
-        workers.push_back(std::make_unique<UdpWorker>(i, shared, endpoints, cluster_endpoints, sink,
-                                                      std::chrono::microseconds(settings.udp_coalesce_us)));
+        workers.push_back(std::make_unique<UdpWorker>(i, shared, endpoints, cluster_endpoints, sink));
     }
     TcpServer tcp(settings.udp_workers, shared, endpoints, sink);
     ProbeLink probes(shared, role.server);

@@ -13,8 +13,6 @@ struct RoleSettings {
     runtime::RoleOptions role;
     std::size_t udp_workers = 1;
     bool query_log = true;
-    // Pause after a receive that found more than one datagram waiting (see UdpWorker::run).
-    unsigned udp_coalesce_us = 50;
 };
 
 // Returns the process exit code; start-up problems throw with what and how to fix.

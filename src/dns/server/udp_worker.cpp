@@ -2,10 +2,8 @@
 
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +20,6 @@ constexpr std::size_t batch_size = 64;
 constexpr std::size_t query_buffer_bytes = 4096;
 constexpr std::size_t answer_buffer_bytes = 4096;
 constexpr int poll_timeout_ms_max = 200;  // how quickly stop() is noticed
-constexpr std::size_t coalesce_min_batch = 2;
 
 std::int64_t wall_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -80,9 +77,8 @@ struct UdpWorker::Buffers {
 };
 
 UdpWorker::UdpWorker(std::size_t index, SharedState& shared, const std::vector<net::Endpoint>& endpoints,
-                     const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink,
-                     std::chrono::microseconds coalesce)
-    : index_(index), coalesce_(std::clamp(coalesce, std::chrono::microseconds(0), max_coalesce)), handler_(shared, 0x5DEECE66DULL * (index + 1) + static_cast<std::uint64_t>(wall_clock_ms())),
+                     const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink)
+    : index_(index), handler_(shared, 0x5DEECE66DULL * (index + 1) + static_cast<std::uint64_t>(wall_clock_ms())),
       sink_(sink), buffers_(std::make_unique<Buffers>()) {
     try {
         for (const auto& endpoint : endpoints) fds_.push_back(bind_udp(endpoint, true));
@@ -121,19 +117,7 @@ void UdpWorker::run() {
     if (fds_.size() == 1 && cluster_fds_.empty() && !forwarder_) {
         // Blocks until the first datagram, then takes whatever else is queued (or times out):
         // one system call per batch instead of poll + recvmmsg.
-        if (coalesce_.count() > 0) {
-            // The default timer slack (50 µs) would stretch every pause far beyond its length.
-            ::prctl(PR_SET_TIMERSLACK, 5000UL, 0UL, 0UL, 0UL);
-        }
-        const timespec pause{0, static_cast<long>(std::chrono::nanoseconds(coalesce_).count())};
-        while (!stopping_.load(std::memory_order_relaxed)) {
-            const auto received = serve_batch(fds_.front(), MSG_WAITFORONE);
-            // More than one datagram was waiting: queries arrive faster than they are answered.
-            // A short pause lets the next batch fill, so the per-call cost of recvmmsg/sendmmsg
-            // and of waking up is shared by many queries; an idle or lightly loaded server
-            // (one datagram per call) never pauses.
-            if (pause.tv_nsec > 0 && received >= coalesce_min_batch && received < batch_size) ::nanosleep(&pause, nullptr);
-        }
+        while (!stopping_.load(std::memory_order_relaxed)) serve_batch(fds_.front(), MSG_WAITFORONE);
         return;
     }
     std::vector<pollfd> polls;

@@ -3,11 +3,9 @@
 // servers it also forwards GSLB queries to the server owning the client's state (its own
 // Forwarder) and answers the queries other servers forward to it (on ports.dns_cluster).
 // With one address and no cluster the worker blocks in recvmmsg itself (one system call per
-// batch) and, under load, pauses `coalesce` between batches so that they fill; otherwise it
-// polls, then drains each ready client socket.
+// batch); otherwise it polls, then drains each ready client socket.
 #pragma once
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -24,12 +22,8 @@ class UdpWorker {
 public:
     // `cluster_endpoints` (ports.dns_cluster on this server's addresses) may be empty: then the
     // worker neither forwards nor serves forwarded queries.
-    // `coalesce`: the pause after a batch of more than one datagram (0: none; at most
-    // max_coalesce), see run().
     UdpWorker(std::size_t index, SharedState& shared, const std::vector<net::Endpoint>& endpoints,
-              const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink,
-              std::chrono::microseconds coalesce = std::chrono::microseconds(0));
-    static constexpr std::chrono::microseconds max_coalesce{1000};
+              const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink);
     ~UdpWorker();
     void start();
     void stop();  // joins
@@ -50,7 +44,6 @@ private:
 
     struct Buffers;
     std::size_t index_;
-    std::chrono::microseconds coalesce_;
     QueryHandler handler_;
     QuerySink& sink_;
     std::vector<int> fds_;
