@@ -37,6 +37,8 @@ private:
     std::unique_ptr<Context> context_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<std::thread> threads_;
+    std::unique_ptr<Worker> log_worker_;  // only its loop and timer: flushes the access log
+    std::thread log_thread_;
     std::uint16_t http_port_ = 0;
     std::uint16_t admin_port_ = 0;
     std::uint16_t https_port_ = 0;
