@@ -13,16 +13,8 @@ namespace udn::cache::store {
 
 // ---- ObjectMeta ----
 
-ObjectMeta::ObjectMeta(const ObjectMeta& other)
-    : request_time_s(other.request_time_s),
-      response_time_s(other.response_time_s),
-      corrected_initial_age_s(other.corrected_initial_age_s),
-      lifetime_s(other.lifetime_s),
-      stale_while_revalidate_s(other.stale_while_revalidate_s),
-      stale_if_error_s(other.stale_if_error_s),
-      content_length(other.content_length),
-      status(other.status),
-      must_revalidate(other.must_revalidate) {
+ObjectMeta::ObjectMeta(const ObjectMeta& other) {
+    copy_values_from(other);
     const auto bytes = other.text_bytes();
     if (bytes > 0) {
         char* text = new char[bytes];
@@ -48,15 +40,7 @@ ObjectMeta& ObjectMeta::operator=(ObjectMeta&& other) noexcept {
         return *this;
     }
     release_text();
-    request_time_s = other.request_time_s;
-    response_time_s = other.response_time_s;
-    corrected_initial_age_s = other.corrected_initial_age_s;
-    lifetime_s = other.lifetime_s;
-    stale_while_revalidate_s = other.stale_while_revalidate_s;
-    stale_if_error_s = other.stale_if_error_s;
-    content_length = other.content_length;
-    status = other.status;
-    must_revalidate = other.must_revalidate;
+    copy_values_from(other);
     text_ = std::exchange(other.text_, nullptr);
     owns_text_ = std::exchange(other.owns_text_, false);
     std::copy(std::begin(other.part_bytes_), std::end(other.part_bytes_), part_bytes_);
@@ -65,6 +49,18 @@ ObjectMeta& ObjectMeta::operator=(ObjectMeta&& other) noexcept {
 }
 
 ObjectMeta::~ObjectMeta() { release_text(); }
+
+void ObjectMeta::copy_values_from(const ObjectMeta& source) {
+    request_time_s = source.request_time_s;
+    response_time_s = source.response_time_s;
+    corrected_initial_age_s = source.corrected_initial_age_s;
+    lifetime_s = source.lifetime_s;
+    stale_while_revalidate_s = source.stale_while_revalidate_s;
+    stale_if_error_s = source.stale_if_error_s;
+    content_length = source.content_length;
+    status = source.status;
+    must_revalidate = source.must_revalidate;
+}
 
 void ObjectMeta::release_text() {
     if (owns_text_) delete[] text_;
@@ -107,15 +103,7 @@ void ObjectMeta::set_part(std::size_t index, std::string_view value) {
 
 void ObjectMeta::copy_with_text_at(const ObjectMeta& source, char* place) {
     release_text();
-    request_time_s = source.request_time_s;
-    response_time_s = source.response_time_s;
-    corrected_initial_age_s = source.corrected_initial_age_s;
-    lifetime_s = source.lifetime_s;
-    stale_while_revalidate_s = source.stale_while_revalidate_s;
-    stale_if_error_s = source.stale_if_error_s;
-    content_length = source.content_length;
-    status = source.status;
-    must_revalidate = source.must_revalidate;
+    copy_values_from(source);
     const auto bytes = source.text_bytes();
     if (bytes > 0) std::memcpy(place, source.text_, bytes);
     text_ = place;

@@ -117,6 +117,8 @@ private:
     // Becomes a copy of `source` whose text is copied to `place` and lent, not owned (the meta
     // of a compact object, whose allocation holds the text).
     void copy_with_text_at(const ObjectMeta& source, char* place);
+    // Every field but the text: the one list a new field must be added to.
+    void copy_values_from(const ObjectMeta& source);
     void release_text();
 
     bool owns_text_ = false;
