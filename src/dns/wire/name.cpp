@@ -88,29 +88,6 @@ std::string Name::to_text() const {
     return text;
 }
 
-void Name::append_text(std::string& text) const {
-    if (is_root()) {
-        text += '.';
-        return;
-    }
-    for (std::size_t at = 0; bytes_[at] != 0; at += bytes_[at] + 1) {
-        for (std::size_t i = 1; i <= bytes_[at]; ++i) {
-            const auto c = bytes_[at + i];
-            if (c == '.' || c == '\\') {
-                text += '\\';
-                text += static_cast<char>(c);
-            } else if (c < 0x21 || c > 0x7e) {
-                char escaped[5];
-                std::snprintf(escaped, sizeof escaped, "\\%03u", c);
-                text += escaped;
-            } else {
-                text += static_cast<char>(c);
-            }
-        }
-        text += '.';
-    }
-}
-
 namespace {
 
 // Each byte's lower-cased character in presentation text, or 0 when it must be escaped.
@@ -126,18 +103,18 @@ constexpr auto plain_lowered = plain_lowered_table();
 
 }  // namespace
 
-char* Name::write_lowered_text(char* out) const {
+// Presentation text, each label followed by its dot ("." for the root), into `out` (room for
+// max_text_bytes): the one place that knows the escapes (\. \\ \DDD).
+char* Name::write_text(char* out, bool lowered) const {
     if (is_root()) {
         *out++ = '.';
         return out;
     }
-    char* const begin = out;
     for (std::size_t at = 0; bytes_[at] != 0; at += bytes_[at] + 1) {
-        if (out != begin) *out++ = '.';
         for (std::size_t i = 1; i <= bytes_[at]; ++i) {
             const auto c = bytes_[at + i];
             if (const char plain = plain_lowered[c]; plain != 0) {
-                *out++ = plain;
+                *out++ = lowered ? plain : static_cast<char>(c);
             } else if (c == '.' || c == '\\') {
                 *out++ = '\\';
                 *out++ = static_cast<char>(c);
@@ -148,8 +125,19 @@ char* Name::write_lowered_text(char* out) const {
                 *out++ = static_cast<char>('0' + c % 10);
             }
         }
+        *out++ = '.';
     }
     return out;
+}
+
+void Name::append_text(std::string& text) const {
+    char buffer[max_text_bytes];
+    text.append(buffer, write_text(buffer, false));
+}
+
+char* Name::write_lowered_text(char* out) const {
+    char* const end = write_text(out, true);
+    return is_root() ? end : end - 1;  // no trailing dot, except for the root
 }
 
 NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {

@@ -52,6 +52,8 @@ public:
     bool append_label(std::span<const std::uint8_t> label);
 
 private:
+    char* write_text(char* out, bool lowered) const;
+
     std::array<std::uint8_t, max_name_size_bytes> bytes_{0};
     std::uint16_t size_ = 1;  // the terminating zero
 };
