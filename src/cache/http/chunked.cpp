@@ -3,16 +3,9 @@
 
 #include <algorithm>
 
-namespace udn::cache::http {
+#include "cache/http/syntax.hpp"
 
-namespace {
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-}  // namespace
+namespace udn::cache::http {
 
 ChunkedDecoder::Step ChunkedDecoder::fail(std::size_t consumed, std::string_view reason) {
     state_ = State::failed;

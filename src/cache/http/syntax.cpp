@@ -77,4 +77,11 @@ std::size_t line_end(std::string_view text, std::size_t pos, bool& bad) {
     return std::string_view::npos;
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 }  // namespace udn::cache::http

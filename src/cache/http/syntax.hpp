@@ -13,6 +13,8 @@ bool is_field_value(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view text, std::string_view prefix);
 std::string_view trim(std::string_view text);
+// The value of a hex digit (either case), or -1: chunk sizes and percent-encoding.
+int hex_value(char c);
 // True when the comma-separated list `value` contains `token` (case-insensitive).
 bool list_contains(std::string_view value, std::string_view token);
 

@@ -3,19 +3,13 @@
 
 #include <chrono>
 
+#include "cache/http/syntax.hpp"
 #include "cache/purge/auth.hpp"
 #include "cache/server/routes.hpp"
 
 namespace udn::cache::purge {
 
 namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 // Splits "http://host/target" into host and target.
 bool split_url(std::string_view url, std::string_view& host, std::string_view& target) {
@@ -32,8 +26,8 @@ bool split_url(std::string_view url, std::string_view& host, std::string_view& t
 std::string percent_decode(std::string_view text) {
     std::string result;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-            result += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+        if (text[i] == '%' && i + 2 < text.size() && http::hex_value(text[i + 1]) >= 0 && http::hex_value(text[i + 2]) >= 0) {
+            result += static_cast<char>(http::hex_value(text[i + 1]) * 16 + http::hex_value(text[i + 2]));
             i += 2;
         } else {
             result += text[i] == '+' ? ' ' : text[i];

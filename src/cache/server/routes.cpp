@@ -3,18 +3,13 @@
 
 #include <algorithm>
 
+#include "cache/http/syntax.hpp"
+
 namespace udn::cache::server {
 
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
 
 std::vector<const config::Origin*> origins_of(const config::Customer& customer, const config::Domain& domain) {
     std::vector<const config::Origin*> primaries;
@@ -67,8 +62,8 @@ std::string_view check_target(std::string_view target) {
         char c = path[i];
         if (c == '%') {
             if (i + 2 >= path.size()) return "truncated percent-encoding";
-            const int high = hex_value(path[i + 1]);
-            const int low = hex_value(path[i + 2]);
+            const int high = http::hex_value(path[i + 1]);
+            const int low = http::hex_value(path[i + 2]);
             if (high < 0 || low < 0) return "invalid percent-encoding";
             c = static_cast<char>(high * 16 + low);
             if (c == '/' || c == '\\') return "encoded slash in path";
