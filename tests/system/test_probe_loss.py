@@ -5,6 +5,7 @@ DNS checks, one of which drops every 2nd check. The latency probe measures the c
 checks, and DNS scores the path loss 1 - (1 - server)(1 - client): `udn admin explain` shows
 0.75 via the lossy origin and 0.50 via the clean one, and answers go to the clean one. A
 version-1 report (a probe not yet upgraded) is still accepted; an unknown version is counted."""
+import re
 import socket
 import threading
 import time
@@ -182,6 +183,8 @@ def test_measured_loss_reaches_explain_and_the_decision(tmp_path, procs):
         wait_until(paths_measured, timeout=20, interval=0.3, what="both paths' loss in explain")
         assert " 0.75 " in lossy, lossy  # 1 - (1 - 0.5)(1 - 0.5)
         assert " 0.50 " in clean, clean
+        # A lost check's time is its timeout (120 ms), not a round trip: it must not become the latency.
+        assert float(re.search(r"([0-9.]+)ms", lossy).group(1)) < 60, lossy
         assert all(ask_from(resolver_address, base, "www.acme.test") == [f"{base}.12"] for _ in range(10))
 
         # The client was measured with 4 probes of which the resolver answered 2.

@@ -24,6 +24,9 @@ struct ProbeSample {
     // Checks the loss covers; 0: the sender (report version 1) measured none and `loss` is the
     // old estimate from this one check (1 if it timed out, else 0).
     std::uint16_t loss_checks = 0;
+    // False for a check that timed out: its time is the timeout, not a round trip, so the
+    // store keeps the previous sample's rtt_ms (the loss counts the timeout instead).
+    bool rtt_measured = true;
 };
 
 struct TargetObservation {

@@ -24,6 +24,7 @@ bool ingest_service_report(const config::Config& config, const report::Header& h
         sample.loss = body.result == report::CheckResult::timeout ? 1.0 : 0.0;
     }
     sample.rtt_ms = rtt_us / 1000.0;
+    sample.rtt_measured = body.result != report::CheckResult::timeout;
     sample.measured_at_ms = static_cast<std::int64_t>(header.timestamp_ms);
     store.record_check(key, sample);
     if (body.has_load) {

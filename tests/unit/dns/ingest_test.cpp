@@ -71,6 +71,29 @@ TEST(Ingest, ServiceReportLossIsTheWindowsElseTheOldTimeoutEstimate) {
     }
 }
 
+TEST(Ingest, ATimedOutCheckKeepsThePreviousRoundTrip) {
+    const auto config = testing::make_config();
+    gslb::ObservationStore store;
+    report::ServiceReport body;
+    body.target = report::TargetKind::origin;
+    body.customer = "acme";
+    body.name = "m1";
+    body.state = report::ServiceState::up;
+    body.result = report::CheckResult::ok;
+    body.timing.total_us = 2'000;
+    ASSERT_TRUE(ingest_service_report(config, {"us-ns1", 1, 5000}, body, store));
+    body.result = report::CheckResult::timeout;
+    body.timing.total_us = 120'000;  // the timeout, not a round trip
+    body.loss_permille = 500;
+    body.loss_checks = 2;
+    ASSERT_TRUE(ingest_service_report(config, {"us-ns1", 2, 5200}, body, store));
+    store.publish();
+    const auto& sample = store.snapshot().get()->find(gslb::origin_key("acme", "m1"))->samples.at(0);
+    EXPECT_DOUBLE_EQ(sample.rtt_ms, 2.0);
+    EXPECT_DOUBLE_EQ(sample.loss, 0.5) << "the timeout counts as loss instead";
+    EXPECT_EQ(sample.measured_at_ms, 5200);
+}
+
 TEST(Ingest, LatencyResultFillsThePopSlot) {
     const auto config = testing::make_config();
     gslb::LatencyTable table(3, 256);
