@@ -4,7 +4,8 @@ header of every request.
 
 Run as a process: `python3 slice_origin.py ADDRESS PORT`. GET /<anything>?size=N serves N bytes
 of version V; `ranges=0` ignores Range (200, the whole object); `validator=lm` sends
-Last-Modified instead of an ETag. Control endpoints (never through the cache): GET /__log ->
+Last-Modified instead of an ETag; `slow=1` sends bodies in 4 KiB pieces 5 ms apart.
+Control endpoints (never through the cache): GET /__log ->
 JSON [[path, range or null], ...]; POST /__version?v=N; POST /__reset (empties the log).
 """
 import hashlib
@@ -12,6 +13,7 @@ import json
 import re
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -42,8 +44,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if not self.slow:
             self.wfile.write(body)
+            return
+        for start in range(0, len(body), 4096):  # in pieces, so that the cache sees a slice fill
+            self.wfile.write(body[start:start + 4096])
+            self.wfile.flush()
+            time.sleep(0.005)
+
+    slow = False
 
     def do_POST(self):
         parsed = urllib.parse.urlsplit(self.path)
@@ -63,6 +74,7 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.dumps(LOG).encode()
             return self._reply(200, body, [("Content-Type", "application/json")])
         range_header = self.headers.get("Range")
+        self.slow = query.get("slow") == "1"
         with LOCK:
             LOG.append([parsed.path, range_header])
             version = STATE["version"]

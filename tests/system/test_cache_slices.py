@@ -119,6 +119,10 @@ def test_ranges_fetch_only_missing_slices_and_full_get_is_exact(net):
     status, headers, _ = net.get(path, headers={"If-None-Match": '"v1"'})
     assert status == 304
     assert net.log() == []
+    # A range starting inside a slice that is still arriving.
+    status, _, body = net.get(f"/slow.bin?size={SIZE}&slow=1", headers={"Range": "bytes=30000-40000"})
+    assert status == 206 and body == whole[30000:40001]
+    assert net.log() == slice_ranges(1, 2)
     # A cold range beyond the end asks for its slice, then slice 0 for the length.
     status, headers, _ = net.get(f"/cold.bin?size={SIZE}", headers={"Range": "bytes=200000-"})
     assert status == 416 and headers["content-range"] == f"bytes */{SIZE}"

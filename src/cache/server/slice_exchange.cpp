@@ -5,6 +5,7 @@
 // client as they arrive.
 #include <cinttypes>
 #include <cstdio>
+#include <optional>
 
 #include "cache/http/cache_control.hpp"
 #include "cache/http/range.hpp"
@@ -86,6 +87,8 @@ awaitable<bool> Exchange::send_part(std::string& head, const store::ObjectPtr& o
                                     std::size_t end, ExchangeRecord& record) {
     while (offset < end || !head.empty()) {
         const auto state = object->state();
+        // What is present now, not `offset`: a range may start beyond the bytes that arrived.
+        const auto present_bytes = object->size_bytes();
         views_.clear();
         const auto covered = offset < end ? object->body_views(offset, std::min<std::size_t>(end - offset, 4u << 20), views_) : 0;
         if (covered > 0 || !head.empty()) {
@@ -106,7 +109,7 @@ awaitable<bool> Exchange::send_part(std::string& head, const store::ObjectPtr& o
         // Ended (or failed) before its Content-Range's last byte: the response cannot be
         // completed, and HTTP/1.1 can only say so by closing.
         if (state == store::Object::State::complete || state == store::Object::State::failed) co_return false;
-        co_await wait_for_change(object, offset, state);
+        co_await wait_for_change(object, present_bytes, state);
     }
     co_return true;
 }
@@ -260,17 +263,33 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
         // Slice after slice; the head goes out with the first slice's bytes, so that a first
         // slice of another version can still restart the exchange.
         bool restart = false;
+        std::optional<SliceFetch> ahead;  // the next slice, fetched while this one is sent
         for (auto index = span.first_index; index <= span.last_index; ++index) {
-            const auto key = slice::slice_key(route.key, index);
-            store::ObjectPtr part = index == anchor_index ? anchor : find_stored(context_, key);
-            bool usable = part && slice::belongs_to(meta0, *part->meta(), index, slice_bytes);
-            const bool fetched = !part;
+            store::ObjectPtr part;
+            bool fetched = false;
+            bool joined = false;
+            if (ahead) {
+                part = ahead->object;
+                joined = ahead->joined;
+                fetched = true;
+                ahead.reset();
+            } else {
+                part = index == anchor_index ? anchor : find_stored(context_, slice::slice_key(route.key, index));
+            }
             if (!part) {
                 auto fetch = co_await fetch_slice(request, route, cc, index, validator);
-                co_await wait_for_head(fetch.object);
                 part = fetch.object;
-                usable = part->state() != store::Object::State::failed &&
-                         !(fetch.joined && part->is_private()) && slice::belongs_to(meta0, *part->meta(), index, slice_bytes);
+                joined = fetch.joined;
+                fetched = true;
+            }
+            if (fetched) co_await wait_for_head(part);
+            const bool usable = part->state() != store::Object::State::failed && !(joined && part->is_private()) &&
+                                slice::belongs_to(meta0, *part->meta(), index, slice_bytes);
+            // Read-ahead of one slice: a cold full GET would otherwise wait one origin round
+            // trip per slice.
+            if (usable && index < span.last_index && index + 1 != anchor_index &&
+                !is_stored(context_, slice::slice_key(route.key, index + 1))) {
+                ahead = co_await fetch_slice(request, route, cc, index + 1, validator);
             }
             if (!usable) {
                 // The object changed at the origin (or a fetch failed): never splice two

@@ -60,6 +60,16 @@ TEST(Slices, ARangeNeedsTheSlicesCoveringIt) {
     EXPECT_EQ(http::parse_range("bytes=250-", 250, whole), http::RangeVerdict::unsatisfiable);
 }
 
+TEST(Slices, FirstByteWantedBeforeTheLengthIsKnown) {
+    EXPECT_EQ(first_byte_wanted("bytes=20000-40000"), 20000u);
+    EXPECT_EQ(first_byte_wanted("bytes=5-"), 5u);
+    EXPECT_EQ(first_byte_wanted(" bytes=0-0 "), 0u);
+    EXPECT_FALSE(first_byte_wanted("bytes=-500"));  // a suffix needs the length
+    EXPECT_FALSE(first_byte_wanted("bytes=0-1,5-6"));
+    EXPECT_FALSE(first_byte_wanted("items=0-1"));
+    EXPECT_FALSE(first_byte_wanted("bytes=9-2"));
+}
+
 TEST(Slices, RequestRangeAndWhatAnswersIt) {
     EXPECT_EQ(request_range(0, 1024), "bytes=0-1023");
     EXPECT_EQ(request_range(3, 1024), "bytes=3072-4095");
