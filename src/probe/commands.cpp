@@ -146,9 +146,9 @@ void probe_metrics(runtime::Registry& registry, Current<ProbeRole>& current) {
             }
             return latency::MethodStats{};
         };
-        add("udn_probe_latency_attempts_total", "Latency measurements tried, per method",
+        add("udn_probe_latency_attempts_total", "Latency probes sent, per method (probe.latency_attempts per measurement)",
             [find](const ProbeStats& s) { return static_cast<double>(find(s).attempts); }, labels);
-        add("udn_probe_latency_answers_total", "Latency measurements that got an answer, per method",
+        add("udn_probe_latency_answers_total", "Latency probes answered, per method (sent minus answered is the loss seen)",
             [find](const ProbeStats& s) { return static_cast<double>(find(s).successes); }, labels);
         add("udn_probe_latency_cost_seconds_total", "Time spent measuring, per method (timeouts included)",
             [find](const ProbeStats& s) { return static_cast<double>(find(s).cost_us) / 1e6; }, labels);
@@ -179,8 +179,12 @@ void register_commands(CommandTree tree) {
     probe->add_option("--latency-threads", probe_options.latency_threads, "Worker threads measuring client latency")
         ->check(CLI::Range(1, 256));
     probe->add_option("--latency-timeout-ms", probe_options.latency_timeout_ms,
-                      "How long each latency method (dns_query, tcp_connect, icmp_echo) waits before the next is tried")
+                      "How long a latency probe waits for its answer; a method (dns_query, tcp_connect, icmp_echo) "
+                      "none of whose probes answered makes way for the next")
         ->check(CLI::Range(10, 10000));
+    probe->add_option("--latency-spacing-ms", probe_options.latency_spacing_ms,
+                      "Time between the probes of one latency measurement (probe.latency_attempts of them)")
+        ->check(CLI::Range(0, 1000));
     probe->callback([] {
         probe_options.server = probe_common.server;
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -86,8 +86,10 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
     latency_settings.threads = options.latency_threads;
     parts_->latency = std::make_unique<latency::LatencyProbe>(
         key, latency_settings,
-        std::make_unique<latency::Measurer>(latency::default_methods(),
-                                           std::chrono::milliseconds(options.latency_timeout_ms)));
+        std::make_unique<latency::Measurer>(
+            latency::default_methods(),
+            latency::Plan{config->probe.latency_attempts, std::chrono::milliseconds(options.latency_spacing_ms),
+                          std::chrono::milliseconds(options.latency_timeout_ms)}));
 }
 
 ProbeRole::~ProbeRole() { stop(); }

@@ -12,7 +12,9 @@ struct ProbeOptions {
     std::string server;       // --server: whose address we bind and whose name we sign with
     std::size_t max_checks_in_flight = 1000;
     std::size_t latency_threads = 16;
-    std::uint32_t latency_timeout_ms = 500;  // per latency method, before trying the next one
+    std::uint32_t latency_timeout_ms = 500;  // per latency probe; a method none of whose probes
+                                             // answered makes way for the next
+    std::uint32_t latency_spacing_ms = 25;   // between a measurement's probes
 };
 
 // Counters of a running probe, for /metrics and the periodic status log line.

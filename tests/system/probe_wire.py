@@ -8,7 +8,8 @@ import struct
 import time
 
 MAGIC = b"UDNR"
-VERSION = 1
+VERSION = 1      # what seal() writes unless told otherwise (bodies below are version 1)
+VERSIONS = (1, 2)  # 2 added loss fields to service reports and latency results
 SERVICE_REPORT, LATENCY_REQUEST, LATENCY_RESULT, LOAD_QUERY, LOAD_ANSWER = 1, 2, 3, 4, 5
 CHECKS = {1: "http", 2: "https", 3: "tcp", 4: "dns", 5: "ftp"}
 STATES = {1: "up", 2: "down"}
@@ -37,9 +38,9 @@ def load_fields(load):
                        load["connections"])
 
 
-def seal(key, msg_type, sender, sequence, timestamp_ms, body):
+def seal(key, msg_type, sender, sequence, timestamp_ms, body, version=VERSION):
     """The datagram: header + body + HMAC-SHA256(key, header + body)."""
-    unsigned = MAGIC + bytes([VERSION, msg_type]) + str8(sender) + struct.pack(">QQ", sequence, timestamp_ms) + body
+    unsigned = MAGIC + bytes([version, msg_type]) + str8(sender) + struct.pack(">QQ", sequence, timestamp_ms) + body
     return unsigned + hmac.new(key, unsigned, hashlib.sha256).digest()
 
 
@@ -82,14 +83,15 @@ class Reader:
 
 def open_datagram(key, datagram):
     """Verifies and decodes a datagram; returns a dict or raises ValueError (bad MAC, format)."""
-    if len(datagram) < 4 + 1 + 1 + 1 + 16 + 32 or datagram[:4] != MAGIC or datagram[4] != VERSION:
-        raise ValueError("not a udn v1 datagram")
+    if len(datagram) < 4 + 1 + 1 + 1 + 16 + 32 or datagram[:4] != MAGIC or datagram[4] not in VERSIONS:
+        raise ValueError("not a udn datagram of version 1 or 2")
+    version = datagram[4]
     unsigned, mac = datagram[:-32], datagram[-32:]
     if not hmac.compare_digest(mac, hmac.new(key, unsigned, hashlib.sha256).digest()):
         raise ValueError("bad MAC")
     r = Reader(unsigned)
     r.take(5)
-    msg = {"type": r.u8(), "sender": r.str8()}
+    msg = {"version": version, "type": r.u8(), "sender": r.str8()}
     msg["sequence"], msg["timestamp_ms"] = r.unpack(">QQ")
     if msg["type"] == SERVICE_REPORT:
         msg["target"] = {1: "origin", 2: "server"}[r.u8()]
@@ -97,6 +99,7 @@ def open_datagram(key, datagram):
         msg["check"], msg["state"], msg["result"] = CHECKS[r.u8()], STATES[r.u8()], RESULTS[r.u8()]
         (msg["code"],) = r.unpack(">H")
         msg["timing_us"] = dict(zip(("dns", "connect", "tls", "first_byte", "total"), r.unpack(">IIIII")))
+        msg["loss_permille"], msg["loss_checks"] = r.unpack(">HH") if version >= 2 else (0, 0)
         msg["load"] = r.load() if r.u8() == 1 else None
         msg["detail"] = r.str8()
     elif msg["type"] == LATENCY_REQUEST:
@@ -109,8 +112,10 @@ def open_datagram(key, datagram):
         for _ in range(count):
             client, reachable, method = r.address(), r.u8() == 1, METHODS[r.u8()]
             rtt_us, measured_at_ms = r.unpack(">IQ")
+            attempts, loss_permille = r.unpack(">BH") if version >= 2 else (0, 0)
             msg["measurements"].append({"client": client, "reachable": reachable, "method": method,
-                                        "rtt_us": rtt_us, "measured_at_ms": measured_at_ms})
+                                        "rtt_us": rtt_us, "measured_at_ms": measured_at_ms,
+                                        "attempts": attempts, "loss_permille": loss_permille})
     elif msg["type"] == LOAD_ANSWER:
         (msg["query_sequence"],) = r.unpack(">Q")
         msg["load"] = r.load()

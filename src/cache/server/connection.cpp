@@ -106,22 +106,35 @@ private:
                                                              context_.settings.limits, head);
                 if (result.status != http::ParseStatus::need_more) co_return result;
             }
-            if (!co_await fill_buffer()) co_return http::ParseResult{};
+            // Read here rather than through fill_buffer(): a coroutine call allocates its frame,
+            // and this runs for every request.
+            const auto space = read_space();
+            if (space.size() == 0) co_return http::ParseResult{};
+            boost::system::error_code ec;
+            const auto n = co_await socket_->async_read_some(space, asio::redirect_error(use_awaitable, ec));
+            if (ec) co_return http::ParseResult{};
+            end_ += n;
         }
     }
 
-    // Reads more bytes after end_, compacting first; false on EOF, error or timeout.
-    awaitable<bool> fill_buffer() {
+    // The free space after end_, compacting first; empty when the buffer is full (cannot happen:
+    // limits are below the buffer size).
+    asio::mutable_buffer read_space() {
         if (begin_ == end_) begin_ = end_ = 0;
         if (end_ == buffer_.size() && begin_ > 0) {
             std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
             end_ -= begin_;
             begin_ = 0;
         }
-        if (end_ == buffer_.size()) co_return false;  // cannot happen: limits are below the buffer size
+        return asio::buffer(buffer_.data() + end_, buffer_.size() - end_);
+    }
+
+    // Reads more bytes after end_; false on EOF, error or timeout.
+    awaitable<bool> fill_buffer() {
+        const auto space = read_space();
+        if (space.size() == 0) co_return false;
         boost::system::error_code ec;
-        const auto n = co_await socket_->async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
-                                                         asio::redirect_error(use_awaitable, ec));
+        const auto n = co_await socket_->async_read_some(space, asio::redirect_error(use_awaitable, ec));
         if (ec) co_return false;
         end_ += n;
         co_return true;

@@ -1,6 +1,13 @@
 // Deadline watcher of guarded sockets; see guarded_socket.hpp.
 #include "cache/server/guarded_socket.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
 namespace udn::cache {
 
 namespace {
@@ -24,6 +31,27 @@ awaitable<void> watch(std::shared_ptr<GuardedSocket> guarded) {
 }
 
 }  // namespace
+
+bool GuardedSocket::write_now(std::vector<asio::const_buffer>& buffers, int flags) {
+    if (tls || buffers.empty()) return true;
+    std::array<iovec, 16> parts{};  // a response head and body are a few pieces; more wait
+    const auto count = std::min(parts.size(), buffers.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        parts[i].iov_base = const_cast<void*>(buffers[i].data());
+        parts[i].iov_len = buffers[i].size();
+    }
+    msghdr message{};
+    message.msg_iov = parts.data();
+    message.msg_iovlen = count;
+    const auto sent = ::sendmsg(socket.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL | flags);
+    if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    auto written = static_cast<std::size_t>(sent);
+    std::size_t whole = 0;
+    while (whole < buffers.size() && written >= buffers[whole].size()) written -= buffers[whole++].size();
+    buffers.erase(buffers.begin(), buffers.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (written > 0) buffers.front() += written;
+    return true;
+}
 
 std::shared_ptr<GuardedSocket> make_guarded_socket(const asio::any_io_executor& executor) {
     auto guarded = std::make_shared<GuardedSocket>(executor);

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cache/server/asio.hpp"
 
@@ -57,6 +58,14 @@ struct GuardedSocket {
         return asio::async_write(socket, buffers, std::forward<Token>(token));
     }
     static constexpr std::size_t tls_coalesce_bytes = 16 * 1024;  // one TLS record
+
+    // Plain TCP: writes what the socket takes right now (sendmsg with MSG_DONTWAIT) and drops
+    // the written bytes from the front of `buffers`; whatever is left goes through async_write.
+    // A response that fits the socket buffer thus costs one system call and no trip through the
+    // event loop (an async_write that completes at once still posts its completion, which costs
+    // an extra epoll_wait and a coroutine frame per response). On TLS it writes nothing. False
+    // when the connection is broken. `flags` are added to sendmsg's (MSG_MORE: more follows).
+    bool write_now(std::vector<asio::const_buffer>& buffers, int flags = 0);
 
     tcp::socket socket;
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // set on the HTTPS port before the handshake

@@ -185,6 +185,7 @@ struct ProbeSettings {
     std::uint32_t latency_staleness_s = 3600;    // and latency data older than this
     std::uint32_t report_max_age_ms = 10000;     // receivers drop reports older (replay window)
     std::uint32_t latency_batch_max = 64;        // client addresses per latency request datagram
+    std::uint32_t latency_attempts = 4;          // probes per latency measurement (loss = unanswered share)
 };
 
 // How the DNS servers of the network share client state (latency and persistence per client

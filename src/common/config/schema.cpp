@@ -206,6 +206,9 @@ const Section<ProbeSettings>& probe_section() {
                                          Reload::live, "Receivers drop reports older than this (replay window)."),
             integer_field<ProbeSettings>("latency_batch_max", &ProbeSettings::latency_batch_max, 1, 256, "", Reload::live,
                                          "Client addresses per latency request datagram."),
+            integer_field<ProbeSettings>("latency_attempts", &ProbeSettings::latency_attempts, 1, 20, "", Reload::live,
+                                         "Probes per client latency measurement, spaced by `udn probe "
+                                         "--latency-spacing-ms` (25 ms); the unanswered share is the client's loss."),
         }};
     return section;
 }

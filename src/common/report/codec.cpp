@@ -8,7 +8,6 @@ namespace udn::report {
 namespace {
 
 constexpr std::array<std::uint8_t, 4> magic{'U', 'D', 'N', 'R'};
-constexpr std::uint8_t protocol_version = 1;
 // magic, version, type, sender length, sequence, timestamp
 constexpr std::size_t fixed_prefix_bytes = 4 + 1 + 1 + 1 + 8 + 8;
 constexpr std::uint8_t family_v4 = 4;
@@ -46,6 +45,11 @@ public:
         std::array<std::uint8_t, 16> bytes{};
         copy(bytes);
         return net::IpAddress::v6(bytes);
+    }
+    std::uint16_t permille() {
+        const auto value = u16();
+        if (value > max_loss_permille) fail(Error::bad_value);
+        return value;
     }
     std::size_t address_count() {
         const std::size_t count = u16();
@@ -105,6 +109,7 @@ bool fits(const std::string& text) { return text.size() <= max_name_bytes; }
 
 struct BodyWriter {
     wire::Writer& out;
+    std::uint8_t version;
 
     bool operator()(const ServiceReport& report) const {
         if (!fits(report.customer) || !fits(report.name) || !fits(report.detail)) return false;
@@ -120,6 +125,11 @@ struct BodyWriter {
         out.u32(report.timing.tls_us);
         out.u32(report.timing.first_byte_us);
         out.u32(report.timing.total_us);
+        if (version >= 2) {
+            if (report.loss_permille > max_loss_permille) return false;
+            out.u16(report.loss_permille);
+            out.u16(report.loss_checks);
+        }
         out.u8(report.has_load ? 1 : 0);
         if (report.has_load) put_load(out, report.load);
         out.str8(report.detail);
@@ -141,6 +151,11 @@ struct BodyWriter {
             out.u8(static_cast<std::uint8_t>(measurement.method));
             out.u32(measurement.rtt_us);
             out.u64(measurement.measured_at_ms);
+            if (version >= 2) {
+                if (measurement.loss_permille > max_loss_permille) return false;
+                out.u8(measurement.attempts);
+                out.u16(measurement.loss_permille);
+            }
         }
         return true;
     }
@@ -152,7 +167,7 @@ struct BodyWriter {
     }
 };
 
-ServiceReport get_service_report(Decoder& in) {
+ServiceReport get_service_report(Decoder& in, std::uint8_t version) {
     ServiceReport report;
     report.target = in.enumeration<TargetKind>(1, 2);
     report.customer = in.str8();
@@ -166,6 +181,10 @@ ServiceReport get_service_report(Decoder& in) {
     report.timing.tls_us = in.u32();
     report.timing.first_byte_us = in.u32();
     report.timing.total_us = in.u32();
+    if (version >= 2) {
+        report.loss_permille = in.permille();
+        report.loss_checks = in.u16();
+    }
     report.has_load = in.flag();
     if (report.has_load) report.load = get_load(in);
     report.detail = in.str8();
@@ -180,7 +199,7 @@ LatencyRequest get_latency_request(Decoder& in) {
     return request;
 }
 
-LatencyResult get_latency_result(Decoder& in) {
+LatencyResult get_latency_result(Decoder& in, std::uint8_t version) {
     LatencyResult result;
     result.pop = in.str8();
     const auto count = in.address_count();
@@ -192,6 +211,10 @@ LatencyResult get_latency_result(Decoder& in) {
         measurement.method = in.enumeration<LatencyMethod>(0, 3);
         measurement.rtt_us = in.u32();
         measurement.measured_at_ms = in.u64();
+        if (version >= 2) {
+            measurement.attempts = in.u8();
+            measurement.loss_permille = in.permille();
+        }
         result.measurements.push_back(measurement);
     }
     return result;
@@ -204,11 +227,11 @@ LoadAnswer get_load_answer(Decoder& in) {
     return answer;
 }
 
-Body get_body(Decoder& in, MessageType type) {
+Body get_body(Decoder& in, MessageType type, std::uint8_t version) {
     switch (type) {
-        case MessageType::service_report: return get_service_report(in);
+        case MessageType::service_report: return get_service_report(in, version);
         case MessageType::latency_request: return get_latency_request(in);
-        case MessageType::latency_result: return get_latency_result(in);
+        case MessageType::latency_result: return get_latency_result(in, version);
         case MessageType::load_query: return LoadQuery{};
         case MessageType::load_answer: return get_load_answer(in);
     }
@@ -246,19 +269,32 @@ Result<std::vector<std::uint8_t>> encode(const Message& message, const Key& key)
     return encode(message.header, message.body, key);
 }
 
+// Only the bodies that version 2 changed are sent as version 2, so that receivers of version 1
+// (load agents, latency probes not yet upgraded) keep understanding the rest.
+std::uint8_t wire_version_of(MessageType type) {
+    return type == MessageType::service_report || type == MessageType::latency_result ? newest_protocol_version
+                                                                                      : oldest_protocol_version;
+}
+
 Result<std::vector<std::uint8_t>> encode(const Header& header, const Body& body, const Key& key) {
+    return encode_as(wire_version_of(type_of(body)), header, body, key);
+}
+
+Result<std::vector<std::uint8_t>> encode_as(std::uint8_t version, const Header& header, const Body& body,
+                                            const Key& key) {
+    if (version < oldest_protocol_version || version > newest_protocol_version) return Error::bad_version;
     const auto& sender = header.sender;
     if (sender.empty() || !fits(sender)) return Error::too_large;
     std::vector<std::uint8_t> datagram;
     datagram.reserve(128);
     wire::Writer out(datagram);
     out.bytes(magic);
-    out.u8(protocol_version);
+    out.u8(version);
     out.u8(static_cast<std::uint8_t>(type_of(body)));
     out.str8(sender);
     out.u64(header.sequence);
     out.u64(header.timestamp_ms);
-    if (!std::visit(BodyWriter{out}, body)) return Error::too_large;
+    if (!std::visit(BodyWriter{out, version}, body)) return Error::too_large;
     const auto mac = key.mac(datagram);
     out.bytes(mac);
     if (datagram.size() > max_datagram_bytes) return Error::too_large;
@@ -268,7 +304,8 @@ Result<std::vector<std::uint8_t>> encode(const Header& header, const Body& body,
 Result<Message> decode(std::span<const std::uint8_t> datagram, const Key& key) {
     if (datagram.size() < fixed_prefix_bytes + 1 + mac_bytes) return Error::too_short;
     if (!std::equal(magic.begin(), magic.end(), datagram.begin())) return Error::bad_magic;
-    if (datagram[4] != protocol_version) return Error::bad_version;
+    const std::uint8_t version = datagram[4];
+    if (version < oldest_protocol_version || version > newest_protocol_version) return Error::bad_version;
     const auto signed_part = datagram.first(datagram.size() - mac_bytes);
     if (!key.verify(signed_part, datagram.last(mac_bytes))) return Error::bad_mac;
 
@@ -280,7 +317,7 @@ Result<Message> decode(std::span<const std::uint8_t> datagram, const Key& key) {
     if (message.header.sender.empty()) in.fail(Error::bad_value);
     message.header.sequence = in.u64();
     message.header.timestamp_ms = in.u64();
-    message.body = get_body(in, static_cast<MessageType>(type));
+    message.body = get_body(in, static_cast<MessageType>(type), version);
     if (const auto error = in.finish()) return *error;
     return message;
 }

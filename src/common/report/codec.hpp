@@ -52,7 +52,15 @@ private:
 // The datagram of `message` with its MAC appended; too_large if a limit is exceeded.
 Result<std::vector<std::uint8_t>> encode(const Header& header, const Body& body, const Key& key);
 Result<std::vector<std::uint8_t>> encode(const Message& message, const Key& key);
+// In the given wire version (bad_version outside oldest..newest_protocol_version); version 1
+// leaves the loss fields out. encode() picks the version itself (wire_version_of); this is for
+// tests and for re-encoding what was decoded.
+Result<std::vector<std::uint8_t>> encode_as(std::uint8_t version, const Header& header, const Body& body,
+                                            const Key& key);
+std::uint8_t wire_version_of(MessageType type);
 
+// Accepts every version from oldest to newest_protocol_version; a version-1 body decodes
+// with its loss fields 0 (loss_checks / attempts 0 = not measured).
 // Checks the MAC first (nothing unauthenticated is parsed beyond the fixed prefix), then the
 // fields. Does not check staleness or replay: that needs receiver state (verifier.hpp).
 Result<Message> decode(std::span<const std::uint8_t> datagram, const Key& key);

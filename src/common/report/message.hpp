@@ -86,6 +86,11 @@ struct ServiceReport {
     CheckResult result = CheckResult::other_error;
     std::uint16_t code = 0;  // HTTP status, FTP reply code or DNS rcode; 0 when none came back
     Timing timing;
+    // Probe-to-server packet loss over the service's last `loss_checks` checks (a check that got
+    // no answer at all within its timeout counts as lost); loss_checks = 0: not measured (a
+    // version-1 sender). Permille, 0..1000. Version 2 and later.
+    std::uint16_t loss_permille = 0;
+    std::uint16_t loss_checks = 0;
     bool has_load = false;  // false when the target's load agent did not answer
     LoadSample load;
     std::string detail;  // short human-readable reason for logs, <= 255 bytes
@@ -106,6 +111,10 @@ struct LatencyMeasurement {
     LatencyMethod method = LatencyMethod::none;  // the method that produced rtt_us
     std::uint32_t rtt_us = 0;                    // 0 when unreachable
     std::uint64_t measured_at_ms = 0;            // Unix ms of this measurement
+    // How many probes were sent (0: not measured, a version-1 sender) and the share of them
+    // that got no answer, in permille (1000 when unreachable). Version 2 and later.
+    std::uint8_t attempts = 0;
+    std::uint16_t loss_permille = 0;
     bool operator==(const LatencyMeasurement&) const = default;
 };
 
@@ -138,6 +147,12 @@ struct Message {
     MessageType type() const;
     bool operator==(const Message&) const = default;
 };
+
+// Wire versions: 2 added the loss fields of service reports and latency results; the other
+// bodies are the same in both. Receivers accept both.
+inline constexpr std::uint8_t oldest_protocol_version = 1;
+inline constexpr std::uint8_t newest_protocol_version = 2;
+inline constexpr std::uint16_t max_loss_permille = 1000;
 
 // Limits enforced by both encode and decode.
 inline constexpr std::size_t max_name_bytes = 255;

@@ -20,7 +20,12 @@ struct CandidateState {
     bool down = false;
     bool health_known = false;
     double load = unknown;
-    double loss = unknown;
+    double loss = unknown;          // what the score uses: the path's, else the probes' mean
+    double server_loss = unknown;   // via loss_pop: probe to server
+    double client_loss = unknown;   // via loss_pop: probe to client (unknown: not measured)
+    bool server_loss_estimated = false;  // from a version-1 report's timeout, not a loss window
+    int loss_pop = -1;              // the probe of the latency rule; -1: no client path known
+    int loss_probes = 0;            // fresh probes in the mean (no client path)
     double latency_ms = unknown;
     int latency_pop = -1;
     double score = 0;
@@ -30,6 +35,7 @@ struct CandidateState {
 struct ClientLatency {
     std::array<std::uint32_t, max_pops> latency_ms{};
     std::array<std::uint32_t, max_pops> measured_at_s{};
+    std::array<std::uint16_t, max_pops> loss_permille{};
     std::array<bool, max_pops> fresh{};
     bool any_fresh = false;
     bool any_stale = false;
@@ -51,7 +57,9 @@ ClientLatency client_latency(const Client& client, const EngineInputs& inputs, s
     ClientLatency out;
     if (inputs.latency == nullptr) return out;
     const auto key = client_prefix_key(client.address);
-    if (!inputs.latency->lookup(key, out.latency_ms.data(), out.measured_at_s.data())) return out;
+    if (!inputs.latency->lookup(key, out.latency_ms.data(), out.measured_at_s.data(), out.loss_permille.data())) {
+        return out;
+    }
     const auto now_s = inputs.now_ms / 1000;
     const auto limit_s = static_cast<std::int64_t>(inputs.config->probe.latency_staleness_s);
     const auto pops = std::min(inputs.latency->pop_count(), max_pops);
@@ -66,6 +74,8 @@ ClientLatency client_latency(const Client& client, const EngineInputs& inputs, s
 }
 
 // Health, load and loss from fresh probe samples only; down when most fresh reporters say so.
+// The loss here is the mean probe-to-server loss, used only when no client path is known
+// (assess_latency replaces it with the path's).
 void assess_health(const Candidate& candidate, const EngineInputs& inputs, CandidateState& state,
                    std::int64_t& valid_until_ms) {
     const auto* observation = inputs.observations ? inputs.observations->find(candidate.key) : nullptr;
@@ -79,11 +89,13 @@ void assess_health(const Candidate& candidate, const EngineInputs& inputs, Candi
         fresh_until(valid_until_ms, sample.measured_at_ms + static_cast<std::int64_t>(inputs.config->probe.staleness_ms) + 1);
         (sample.up ? up : down) += 1;
         loss_sum += sample.loss;
+        state.server_loss_estimated |= sample.loss_checks == 0;
     }
     if (up + down > 0) {
         state.health_known = true;
         state.down = down > up;
         state.loss = loss_sum / (up + down);
+        state.loss_probes = up + down;
     }
     if (observation->has_load && observation->load_measured_at_ms >= oldest_ms) {
         state.load = observation->load;
@@ -93,7 +105,9 @@ void assess_health(const Candidate& candidate, const EngineInputs& inputs, Candi
 }
 
 // The seed's latency rule: via each probe that measured both, probe-to-server plus
-// probe-to-client; the best over probes. A cache in the probe's own POP is 0 ms from it.
+// probe-to-client; the best over probes. A cache in the probe's own POP is 0 ms from it (and,
+// unless that probe reported it, 0 loss). The loss is that same probe's path:
+// 1 - (1 - probe-to-server loss) * (1 - probe-to-client loss).
 void assess_latency(const Candidate& candidate, const EngineInputs& inputs, const ClientLatency& client,
                     CandidateState& state, std::int64_t& valid_until_ms) {
     if (!client.any_fresh) return;
@@ -103,10 +117,14 @@ void assess_latency(const Candidate& candidate, const EngineInputs& inputs, cons
     for (std::size_t p = 0; p < pops; ++p) {
         if (!client.fresh[p]) continue;
         double to_server = candidate.pop == inputs.config->pops[p].name ? 0 : unknown;
+        double server_loss = 0;
+        bool server_loss_estimated = false;
         if (observation != nullptr) {
             for (const auto& sample : observation->samples) {
                 if (sample.pop == inputs.config->pops[p].name && sample.measured_at_ms >= oldest_ms) {
                     to_server = sample.rtt_ms;
+                    server_loss = sample.loss;
+                    server_loss_estimated = sample.loss_checks == 0;
                     fresh_until(valid_until_ms, sample.measured_at_ms +
                                                     static_cast<std::int64_t>(inputs.config->probe.staleness_ms) + 1);
                 }
@@ -117,8 +135,25 @@ void assess_latency(const Candidate& candidate, const EngineInputs& inputs, cons
         if (state.latency_ms < 0 || total < state.latency_ms) {
             state.latency_ms = total;
             state.latency_pop = static_cast<int>(p);
+            state.server_loss = server_loss;
+            state.server_loss_estimated = server_loss_estimated;
+            state.client_loss = client.loss_permille[p] <= 1000 ? client.loss_permille[p] / 1000.0 : unknown;
         }
     }
+    if (state.latency_pop >= 0) {
+        state.loss_pop = state.latency_pop;
+        state.loss = path_loss(state.server_loss, state.client_loss);
+    }
+}
+
+std::string loss_source(const CandidateState& state, const config::Config& config) {
+    const char* estimated = state.server_loss_estimated ? "~" : " ";
+    if (state.loss_pop >= 0) {
+        return fmt::format("{}: srv{}{:.2f} cli {}", config.pops[static_cast<std::size_t>(state.loss_pop)].name, estimated,
+                           state.server_loss, state.client_loss < 0 ? std::string("-") : fmt::format("{:.2f}", state.client_loss));
+    }
+    if (state.loss >= 0) return fmt::format("srv{}mean of {} probes", estimated, state.loss_probes);
+    return "-";
 }
 
 const config::CoverageZone* coverage_for(const config::Config& config, const net::IpAddress& address) {
@@ -168,6 +203,7 @@ public:
             row.health = !state.health_known ? "unknown" : state.down ? "down" : "up";
             row.load = state.load;
             row.loss = state.loss;
+            row.loss_via = loss_source(state, *inputs_.config);
             row.latency_ms = state.latency_ms;
             if (state.latency_pop >= 0) row.latency_via = inputs_.config->pops[static_cast<std::size_t>(state.latency_pop)].name;
             row.cost = candidate.cost;
@@ -451,6 +487,12 @@ std::string number_or_dash(double value, const char* format) {
 
 }  // namespace
 
+double path_loss(double server_loss, double client_loss) {
+    const auto server = std::clamp(server_loss, 0.0, 1.0);
+    const auto client = std::clamp(client_loss, 0.0, 1.0);
+    return 1 - (1 - server) * (1 - client);
+}
+
 Decision decide(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client, const EngineInputs& inputs, RandomState& random, Explanation* explanation) {
     Ranker ranker(domain, family, client, inputs, explanation);
     const auto ranking = ranker.run();
@@ -471,18 +513,23 @@ Decision pick(const CompiledDomain& domain, net::IpAddress::Family family, const
 
 std::string Explanation::to_text() const {
     std::string out = fmt::format("name {}  client {}\n", name, client);
-    out += fmt::format("{:<28} {:<16} {:<8} {:>6} {:>6} {:>10} {:<12} {:>6} {:>6} {:<6} {:>7}  {}\n", "candidate",
-                       "address", "health", "load", "loss", "latency", "via", "cost", "weight", "backup", "score",
-                       "decision");
+    out += fmt::format("{:<28} {:<16} {:<8} {:>6} {:>6} {:<26} {:>10} {:<12} {:>6} {:>6} {:<6} {:>7}  {}\n",
+                       "candidate", "address", "health", "load", "loss", "loss via", "latency", "via", "cost", "weight",
+                       "backup", "score", "decision");
     for (const auto& row : candidates) {
-        out += fmt::format("{:<28} {:<16} {:<8} {:>6} {:>6} {:>10} {:<12} {:>6} {:>6} {:<6} {:>7}  {}\n", row.label,
-                           row.address, row.health, number_or_dash(row.load, "{:.2f}"),
-                           number_or_dash(row.loss, "{:.2f}"), number_or_dash(row.latency_ms, "{:.1f}ms"),
+        out += fmt::format("{:<28} {:<16} {:<8} {:>6} {:>6} {:<26} {:>10} {:<12} {:>6} {:>6} {:<6} {:>7}  {}\n",
+                           row.label, row.address, row.health, number_or_dash(row.load, "{:.2f}"),
+                           number_or_dash(row.loss, "{:.2f}"), row.loss_via.empty() ? "-" : row.loss_via,
+                           number_or_dash(row.latency_ms, "{:.1f}ms"),
                            row.latency_via.empty() ? "-" : row.latency_via, row.cost, row.weight,
                            row.backup ? "yes" : "no", row.eligible ? fmt::format("{:.3f}", row.score) : "-",
                            row.chosen ? "CHOSEN" : row.eligible ? "eligible" : "excluded");
     }
     for (const auto& note : notes) out += "note: " + note + "\n";
+    if (std::any_of(candidates.begin(), candidates.end(), [](const auto& row) { return row.loss_via.find(':') != std::string::npos; })) {
+        out += "loss via <POP>: through that POP's probe (the one of the latency rule), 1 - (1 - srv)(1 - cli) of its "
+               "probe-to-server (srv) and probe-to-client (cli) loss; ~ = estimated from a version-1 report\n";
+    }
     return out;
 }
 

@@ -65,6 +65,7 @@ struct CandidateExplanation {
     std::string health;  // up, down, unknown
     double load = -1;    // -1: unknown
     double loss = -1;
+    std::string loss_via;  // where the loss came from (Explanation::to_text's legend)
     double latency_ms = -1;
     std::string latency_via;
     double cost = 0;
@@ -104,6 +105,10 @@ struct RandomState {
         return state;
     }
 };
+
+// Loss along probe -> server and probe -> client: 1 - (1 - server)(1 - client); an unknown
+// (negative) part counts as no loss.
+double path_loss(double server_loss, double client_loss);
 
 Decision decide(const CompiledDomain& domain, net::IpAddress::Family family, const Client& client, const EngineInputs& inputs, RandomState& random,
                 Explanation* explanation = nullptr);

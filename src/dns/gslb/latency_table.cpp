@@ -6,6 +6,7 @@ namespace udn::dns::gslb {
 namespace {
 
 constexpr std::uint16_t no_sample = 0xFFFF;
+constexpr std::uint8_t no_loss = 0xFF;
 
 std::uint64_t mix(std::uint64_t key) {
     key ^= key >> 33;
@@ -43,6 +44,7 @@ LatencyTable::LatencyTable(std::size_t pop_count, std::size_t capacity)
       keys_(capacity_, 0),
       latency_ms_(capacity_ * pop_count_, no_sample),
       measured_at_s_(capacity_ * pop_count_, 0),
+      loss_quarters_(capacity_ * pop_count_, no_loss),
       versions_(bucket_count_) {}
 
 // Any bucket count (not only powers of two), so memory follows the configured capacity.
@@ -50,7 +52,7 @@ std::size_t LatencyTable::bucket_start(std::uint64_t key) const { return (mix(ke
 
 // One stripe lock guards a whole bucket.
 void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
-                          std::uint32_t measured_at_s) {
+                          std::uint32_t measured_at_s, std::uint16_t loss_permille) {
     if (pop_index >= pop_count_) return;
     const std::size_t home = bucket_start(prefix_key);
     std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
@@ -73,13 +75,17 @@ void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::
         keys_[target] = prefix_key;
         std::fill_n(&latency_ms_[target * pop_count_], pop_count_, no_sample);
         std::fill_n(&measured_at_s_[target * pop_count_], pop_count_, 0u);
+        std::fill_n(&loss_quarters_[target * pop_count_], pop_count_, no_loss);
     }
     latency_ms_[target * pop_count_ + pop_index] = static_cast<std::uint16_t>(std::min<std::uint32_t>(latency_ms, 0xFFFE));
     measured_at_s_[target * pop_count_ + pop_index] = measured_at_s;
+    loss_quarters_[target * pop_count_ + pop_index] =
+        loss_permille <= 1000 ? static_cast<std::uint8_t>((loss_permille + 2) / 4) : no_loss;
     versions_[home / bucket_slots].fetch_add(1, std::memory_order_release);
 }
 
-bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s) const {
+bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s,
+                          std::uint16_t* loss_permille) const {
     const std::size_t home = bucket_start(prefix_key);
     std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
     for (std::size_t i = 0; i < bucket_slots; ++i) {
@@ -89,6 +95,10 @@ bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, s
             const auto value = latency_ms_[slot * pop_count_ + p];
             latency_ms[p] = value == no_sample ? UINT32_MAX : value;
             measured_at_s[p] = measured_at_s_[slot * pop_count_ + p];
+            if (loss_permille != nullptr) {
+                const auto quarters = loss_quarters_[slot * pop_count_ + p];
+                loss_permille[p] = quarters == no_loss ? loss_not_measured : static_cast<std::uint16_t>(quarters * 4);
+            }
         }
         return true;
     }
@@ -97,7 +107,8 @@ bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, s
 
 std::size_t LatencyTable::memory_bytes() const {
     return keys_.capacity() * sizeof(std::uint64_t) + latency_ms_.capacity() * sizeof(std::uint16_t) +
-           measured_at_s_.capacity() * sizeof(std::uint32_t) + versions_.capacity() * sizeof(std::uint32_t) +
+           measured_at_s_.capacity() * sizeof(std::uint32_t) + loss_quarters_.capacity() * sizeof(std::uint8_t) +
+           versions_.capacity() * sizeof(std::uint32_t) +
            sizeof(*this);
 }
 

@@ -1,4 +1,4 @@
-// Latency from each POP's latency probe to client prefixes (resolver /24 or /48, or the ECS
+// Latency and packet loss from each POP's latency probe to client prefixes (resolver /24 or /48, or the ECS
 // subnet), for up to millions of prefixes in fixed memory: an open-addressed table allocated
 // once, striped locks, no allocation on insert or lookup. Old entries are overwritten when
 // the probe window is full. Each bucket carries a version that every record() bumps, so a
@@ -18,6 +18,8 @@ namespace udn::dns::gslb {
 
 inline constexpr unsigned latency_prefix_v4 = 24;
 inline constexpr unsigned latency_prefix_v6 = 48;
+// A loss figure nobody measured (a version-1 latency probe): distinct from 0, which is measured.
+inline constexpr std::uint16_t loss_not_measured = 0xFFFF;
 
 // The client bucket of an address: family bit plus the first 24 (IPv4) or 48 (IPv6) bits.
 std::uint64_t client_prefix_key(const net::IpAddress& address);
@@ -28,9 +30,13 @@ public:
     // `pop_count` POP slots per prefix; room for `capacity` prefixes (rounded up to whole buckets).
     LatencyTable(std::size_t pop_count, std::size_t capacity);
 
-    void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s);
-    // Fills latency_ms/measured_at_s (size pop_count); false when the prefix is unknown.
-    bool lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s) const;
+    // loss_permille: 0..1000 (kept to 4 permille), or loss_not_measured.
+    void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s,
+                std::uint16_t loss_permille = loss_not_measured);
+    // Fills latency_ms/measured_at_s and, when given, loss_permille (each of size pop_count);
+    // false when the prefix is unknown.
+    bool lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s,
+                std::uint16_t* loss_permille = nullptr) const;
 
     // Changes whenever the data `lookup(prefix_key)` returns may have changed. Read it before
     // the lookup whose result is kept.
@@ -54,6 +60,9 @@ private:
     std::vector<std::uint64_t> keys_;       // 0 = empty
     std::vector<std::uint16_t> latency_ms_; // capacity * pop_count; 0xFFFF = no sample
     std::vector<std::uint32_t> measured_at_s_;
+    // capacity * pop_count, in units of 4 permille (a byte per POP keeps 1M prefixes x 16 POPs
+    // under 200 MB; 0.4 % is finer than any loss a handful of probes can measure); 0xFF = none.
+    std::vector<std::uint8_t> loss_quarters_;
     std::vector<std::atomic<std::uint32_t>> versions_;  // one per bucket
     mutable std::array<std::mutex, stripe_count> stripes_;
 };

@@ -12,7 +12,12 @@ void ObservationStore::record_check(const std::string& target, const ProbeSample
     if (it == samples.end()) {
         samples.push_back(sample);
     } else if (sample.measured_at_ms >= it->measured_at_ms) {
+        const auto previous = *it;
         *it = sample;
+        if (!sample.rtt_measured) {
+            it->rtt_ms = previous.rtt_ms;
+            it->rtt_measured = previous.rtt_measured;
+        }
     }
 }
 

@@ -18,9 +18,15 @@ namespace udn::dns::gslb {
 struct ProbeSample {
     std::string pop;  // the POP whose probe measured it
     bool up = true;
-    double loss = 0;     // 0..1
+    double loss = 0;     // 0..1, probe to server
     double rtt_ms = 0;   // probe to server
     std::int64_t measured_at_ms = 0;
+    // Checks the loss covers; 0: the sender (report version 1) measured none and `loss` is the
+    // old estimate from this one check (1 if it timed out, else 0).
+    std::uint16_t loss_checks = 0;
+    // False for a check that timed out: its time is the timeout, not a round trip, so the
+    // store keeps the previous sample's rtt_ms (the loss counts the timeout instead).
+    bool rtt_measured = true;
 };
 
 struct TargetObservation {

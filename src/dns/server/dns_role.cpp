@@ -70,6 +70,8 @@ void register_probe_metrics(runtime::Registry& registry, const ProbeLink& probes
     };
     gauge("udn_dns_reports_accepted", "Probe reports accepted", c.reports_accepted);
     gauge("udn_dns_reports_rejected", "Probe report datagrams dropped: forged, replayed, stale or malformed", c.reports_rejected);
+    gauge("udn_dns_reports_bad_version", "Of the rejected: a report-protocol version this build does not speak (a newer sender)",
+          c.reports_bad_version);
     gauge("udn_dns_reports_unknown_sender", "Authentic reports from a sender not in the configuration", c.reports_unknown_sender);
     gauge("udn_dns_latency_results", "Latency result datagrams accepted", c.latency_results);
     gauge("udn_dns_latency_requests_sent", "Latency request datagrams sent to POP probes", c.latency_requests_sent);

@@ -17,8 +17,14 @@ bool ingest_service_report(const config::Config& config, const report::Header& h
     gslb::ProbeSample sample;
     sample.pop = sender->pop;
     sample.up = body.state == report::ServiceState::up;
-    sample.loss = body.result == report::CheckResult::timeout ? 1.0 : 0.0;
+    if (body.loss_checks > 0) {
+        sample.loss = std::min<std::uint16_t>(body.loss_permille, report::max_loss_permille) / 1000.0;
+        sample.loss_checks = body.loss_checks;
+    } else {
+        sample.loss = body.result == report::CheckResult::timeout ? 1.0 : 0.0;
+    }
     sample.rtt_ms = rtt_us / 1000.0;
+    sample.rtt_measured = body.result != report::CheckResult::timeout;
     sample.measured_at_ms = static_cast<std::int64_t>(header.timestamp_ms);
     store.record_check(key, sample);
     if (body.has_load) {
@@ -38,7 +44,8 @@ bool ingest_latency_result(const config::Config& config, const report::LatencyRe
     for (const auto& measurement : body.measurements) {
         if (!measurement.reachable) continue;
         latency.record(gslb::client_prefix_key(measurement.client), pop_index, (measurement.rtt_us + 999) / 1000,
-                       static_cast<std::uint32_t>(measurement.measured_at_ms / 1000));
+                       static_cast<std::uint32_t>(measurement.measured_at_ms / 1000),
+                       measurement.attempts > 0 ? measurement.loss_permille : gslb::loss_not_measured);
     }
     return true;
 }

@@ -17,6 +17,7 @@ namespace udn::dns::server {
 struct ProbeLinkCounters {
     std::atomic<std::uint64_t> reports_accepted{0};
     std::atomic<std::uint64_t> reports_rejected{0};  // forged, replayed, stale, malformed
+    std::atomic<std::uint64_t> reports_bad_version{0};  // of those: a protocol version this build does not speak
     std::atomic<std::uint64_t> reports_unknown_sender{0};
     std::atomic<std::uint64_t> latency_results{0};
     std::atomic<std::uint64_t> latency_requests_sent{0};

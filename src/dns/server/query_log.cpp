@@ -1,6 +1,7 @@
 #include "dns/server/query_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -21,7 +22,32 @@ constexpr std::size_t max_address_text_bytes = 64;
 constexpr std::size_t max_line_bytes_without_server =
     24 + 3 * max_address_text_bytes + 8 + wire::Name::max_text_bytes + 16 + 16 + 40 + 16;
 
-// inet_ntop formats IPv4 through sprintf, which showed in profiles at 150k lines/s.
+// Server names are DNS labels (<= 63 bytes); a longer one still works, through a second append.
+constexpr std::size_t max_inline_server_bytes = 256;
+
+// "0." … "255.": inet_ntop formats IPv4 through sprintf, and even digit arithmetic per octet
+// showed in profiles at 200k lines/s; a table copy is four bytes per octet.
+struct OctetText {
+    std::array<char, 4> text;  // the digits and a '.'
+    std::uint8_t size;         // with the '.'
+};
+
+constexpr std::array<OctetText, 256> octet_table() {
+    std::array<OctetText, 256> table{};
+    for (unsigned octet = 0; octet < 256; ++octet) {
+        auto& entry = table[octet];
+        std::uint8_t n = 0;
+        if (octet >= 100) entry.text[n++] = static_cast<char>('0' + octet / 100);
+        if (octet >= 10) entry.text[n++] = static_cast<char>('0' + octet / 10 % 10);
+        entry.text[n++] = static_cast<char>('0' + octet % 10);
+        entry.text[n++] = '.';
+        entry.size = n;
+    }
+    return table;
+}
+
+constexpr auto octet_texts = octet_table();
+
 char* write_address(char* out, const net::IpAddress& address) {
     if (!address.is_v4()) {
         const auto text = address.to_string();  // IPv6: rare enough for the general path
@@ -30,13 +56,11 @@ char* write_address(char* out, const net::IpAddress& address) {
         return out + size;
     }
     for (std::size_t i = 0; i < 4; ++i) {
-        const unsigned octet = address.bytes()[i];
-        if (octet >= 100) *out++ = static_cast<char>('0' + octet / 100);
-        if (octet >= 10) *out++ = static_cast<char>('0' + octet / 10 % 10);
-        *out++ = static_cast<char>('0' + octet % 10);
-        *out++ = '.';
+        const auto& octet = octet_texts[address.bytes()[i]];
+        std::memcpy(out, octet.text.data(), 4);  // the buffer always has room for the 4 bytes
+        out += octet.size;
     }
-    return out - 1;
+    return out - 1;  // the last '.'
 }
 
 char* write_text(char* out, std::string_view text) {
@@ -49,23 +73,23 @@ char* write_integer(char* out, Integer value) {
     return std::to_chars(out, out + 24, value).ptr;
 }
 
-}  // namespace
+// The names of the types asked most, without building a std::string per line.
+char* write_type(char* out, std::uint16_t type) {
+    switch (type) {
+        case wire::rr_type::a: return write_text(out, "A");
+        case wire::rr_type::aaaa: return write_text(out, "AAAA");
+        default: return write_text(out, zone::type_to_text(type));  // "TYPE65535" at most
+    }
+}
 
-// Written into a stack buffer and appended once: this runs ~200k times a second on the log
-// writer thread, which shares the serving core in the benchmark (docs/dns-performance.md).
-void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server) {
-    char line[max_line_bytes_without_server];
-    char* p = write_integer(line, record.time_ms);
-    *p++ = '\t';
-    out.append(line, p);
-    out += server;
-    p = line;
+// Everything after the server name, from the tab that follows it.
+char* write_after_server(char* p, const QueryLogRecord& record) {
     *p++ = '\t';
     p = write_address(p, record.client);
     p = write_text(p, record.transport == Transport::tcp ? "\ttcp\t" : "\tudp\t");
     p = record.qname.write_lowered_text(p);
     *p++ = '\t';
-    p = write_text(p, zone::type_to_text(record.qtype));
+    p = write_type(p, record.qtype);
     *p++ = '\t';
     p = write_text(p, wire::rcode::name(record.rcode));
     *p++ = '\t';
@@ -87,7 +111,31 @@ void append_query_log_line(std::string& out, const QueryLogRecord& record, std::
     } else {
         *p++ = '-';
     }
+    return p;
+}
+
+// Written into a stack buffer and appended once: this runs ~200k times a second on the log
+// writer thread, which shares the serving core in the benchmark (docs/dns-performance.md).
+void append_line(std::string& out, const QueryLogRecord& record, std::string_view server, bool newline) {
+    char line[max_line_bytes_without_server + max_inline_server_bytes + 1];
+    char* p = write_integer(line, record.time_ms);
+    *p++ = '\t';
+    if (server.size() <= max_inline_server_bytes) {
+        p = write_text(p, server);
+    } else {
+        out.append(line, p);
+        out += server;
+        p = line;
+    }
+    p = write_after_server(p, record);
+    if (newline) *p++ = '\n';
     out.append(line, p);
+}
+
+}  // namespace
+
+void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server) {
+    append_line(out, record, server, false);
 }
 
 std::string format_query_log_line(const QueryLogRecord& record, std::string_view server) {
@@ -138,8 +186,7 @@ void QueryLog::drain() {
         const auto head = ring.head.load(std::memory_order_relaxed);
         const auto tail = ring.tail.load(std::memory_order_acquire);
         for (auto at = head; at != tail; ++at) {
-            append_query_log_line(text_, ring.records[at % ring_records], server_);
-            text_ += '\n';
+            append_line(text_, ring.records[at % ring_records], server_, true);
         }
         ring.head.store(tail, std::memory_order_release);  // the slots are free once formatted
         lines += tail - head;

@@ -71,6 +71,11 @@ void ResponseBuilder::reserve_opt(const Edns& response_edns) {
 // Compares the name stored at `offset` in our own output (possibly ending in pointers we wrote)
 // with `suffix`, an uncompressed wire name, case-insensitively.
 bool ResponseBuilder::matches_at(std::size_t offset, std::span<const std::uint8_t> suffix) const {
+    // Most often the name is the question's, written byte for byte at `offset`: equal bytes up
+    // to and including the terminating zero are the same name (labels delimit themselves).
+    if (offset + suffix.size() <= size_ && std::memcmp(&buffer_[offset], suffix.data(), suffix.size()) == 0) {
+        return true;
+    }
     std::size_t at = offset;
     std::size_t i = 0;
     for (int hops = 0; hops < 64;) {

@@ -7,6 +7,24 @@ namespace {
 
 std::uint8_t ascii_lower(std::uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
 
+// Eight bytes at a time ("SWAR"): every query's name is lowered for the zone lookup, and a byte
+// loop over it was 5 % of the user-space instructions of a query. Sets the high bit (0x80) of
+// every byte of `x` that is an upper-case ASCII letter.
+constexpr std::uint64_t every_byte(std::uint8_t b) { return 0x0101010101010101ULL * b; }
+
+std::uint64_t upper_case_bytes(std::uint64_t x) {
+    const auto low7 = x & every_byte(0x7F);  // no carry can cross a byte below
+    const auto at_least_a = low7 + every_byte(0x80 - 'A');
+    const auto above_z = low7 + every_byte(0x7F - 'Z');
+    return (at_least_a ^ above_z) & ~x & every_byte(0x80);
+}
+
+std::uint64_t load8(const std::uint8_t* bytes) {
+    std::uint64_t x;
+    std::memcpy(&x, bytes, sizeof x);
+    return x;
+}
+
 }  // namespace
 
 std::optional<Name> Name::from_text(std::string_view text) {
@@ -43,12 +61,17 @@ std::size_t Name::label_count() const {
 }
 
 Name Name::lowered() const {
-    Name out = *this;
-    for (std::size_t at = 0; out.bytes_[at] != 0; at += out.bytes_[at] + 1) {
-        for (std::size_t i = 1; i <= out.bytes_[at]; ++i) {
-            out.bytes_[at + i] = ascii_lower(out.bytes_[at + i]);
-        }
+    // Every query's name is lowered for the zone lookup: one flat pass over the wire bytes, no
+    // label walk (length bytes are < 64, which lowering leaves alone).
+    Name out;
+    out.size_ = size_;
+    std::size_t i = 0;
+    for (; i + 8 <= size_; i += 8) {
+        const auto x = load8(&bytes_[i]);
+        const auto lower = x | (upper_case_bytes(x) >> 2);  // 0x80 >> 2 is the case bit 0x20
+        std::memcpy(&out.bytes_[i], &lower, sizeof lower);
     }
+    for (; i < size_; ++i) out.bytes_[i] = ascii_lower(bytes_[i]);
     return out;
 }
 
@@ -90,16 +113,17 @@ std::string Name::to_text() const {
 
 namespace {
 
-// Each byte's lower-cased character in presentation text, or 0 when it must be escaped.
-constexpr std::array<char, 256> plain_lowered_table() {
+// Each byte as presentation text writes it (lower-cased or as is), or 0 when it must be escaped.
+constexpr std::array<char, 256> plain_table(bool lowered) {
     std::array<char, 256> table{};
     for (unsigned c = 0x21; c <= 0x7e; ++c) {
         if (c == '.' || c == '\\') continue;
-        table[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+        table[c] = static_cast<char>(lowered && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
     }
     return table;
 }
-constexpr auto plain_lowered = plain_lowered_table();
+constexpr auto plain_lowered = plain_table(true);
+constexpr auto plain_as_is = plain_table(false);
 
 }  // namespace
 
@@ -110,11 +134,15 @@ char* Name::write_text(char* out, bool lowered) const {
         *out++ = '.';
         return out;
     }
+    // One table per case keeps the common byte to a load, a test and a store (every query's
+    // name goes through here into the query log).
+    const auto& plain = lowered ? plain_lowered : plain_as_is;
     for (std::size_t at = 0; bytes_[at] != 0; at += bytes_[at] + 1) {
-        for (std::size_t i = 1; i <= bytes_[at]; ++i) {
-            const auto c = bytes_[at + i];
-            if (const char plain = plain_lowered[c]; plain != 0) {
-                *out++ = lowered ? plain : static_cast<char>(c);
+        const std::size_t end = at + bytes_[at];
+        for (std::size_t i = at + 1; i <= end; ++i) {
+            const auto c = bytes_[i];
+            if (const char text = plain[c]; text != 0) {
+                *out++ = text;
             } else if (c == '.' || c == '\\') {
                 *out++ = '\\';
                 *out++ = static_cast<char>(c);
@@ -142,7 +170,6 @@ char* Name::write_lowered_text(char* out) const {
 
 NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
     out = Name{};
-    std::array<std::uint8_t, max_label_size_bytes> label{};
     std::size_t at = offset;
     std::size_t end_in_place = 0;  // set at the first pointer
     std::size_t lower_bound = at;  // pointers must go strictly below this
@@ -164,8 +191,7 @@ NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset,
             return NameStatus::ok;
         }
         if (at + 1 + length > message.size()) return NameStatus::truncated;
-        std::memcpy(label.data(), &message[at + 1], length);
-        if (!out.append_label({label.data(), length})) return NameStatus::too_long;
+        if (!out.append_label(message.subspan(at + 1, length))) return NameStatus::too_long;
         at += 1 + length;
     }
 }

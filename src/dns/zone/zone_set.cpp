@@ -259,15 +259,20 @@ std::vector<std::pair<const config::Customer*, const config::Domain*>> ZoneSet::
 }
 
 const Zone* ZoneSet::find_zone(const wire::Name& lowered, std::size_t& zone_index) const {
+    // The suffixes of the wire form are the ancestors' keys: walk them in place, no Name copies.
+    const auto key = lowered.key_view();
     const auto labels = lowered.label_count();
-    const auto skip = labels > max_apex_labels_ ? labels - max_apex_labels_ : 0;
-    for (wire::Name cursor = lowered.parent(skip);; cursor = cursor.parent()) {
-        const auto it = zone_by_apex_.find(cursor.key_view());
+    std::size_t at = 0;
+    for (std::size_t skip = labels > max_apex_labels_ ? labels - max_apex_labels_ : 0; skip > 0; --skip) {
+        at += static_cast<std::uint8_t>(key[at]) + 1;
+    }
+    for (;; at += static_cast<std::uint8_t>(key[at]) + 1) {
+        const auto it = zone_by_apex_.find(key.substr(at));
         if (it != zone_by_apex_.end()) {
             zone_index = it->second;
             return &zones_[it->second];
         }
-        if (cursor.is_root()) return nullptr;
+        if (key[at] == 0) return nullptr;
     }
 }
 

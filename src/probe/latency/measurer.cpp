@@ -2,32 +2,61 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/report/signer.hpp"
 
 namespace udn::probe::latency {
 
-Measurer::Measurer(std::vector<std::unique_ptr<Method>> methods, std::chrono::milliseconds timeout_per_method)
-    : methods_(std::move(methods)), counters_(new Counters[methods_.size()]), timeout_(timeout_per_method) {}
+namespace {
+
+// The loss field is a u8 count on the wire; more than a few dozen attempts would also make a
+// worker far slower than a measurement is worth.
+constexpr std::size_t max_attempts = 100;
+
+}  // namespace
+
+Measurer::Measurer(std::vector<std::unique_ptr<Method>> methods, Plan plan)
+    : methods_(std::move(methods)), counters_(new Counters[methods_.size()]), plan_(plan) {
+    plan_.attempts = std::clamp<std::size_t>(plan_.attempts, 1, max_attempts);
+}
 
 report::LatencyMeasurement Measurer::measure(const udn::net::IpAddress& client) {
     report::LatencyMeasurement measurement;
     measurement.client = client;
+    measurement.attempts = static_cast<std::uint8_t>(plan_.attempts);
+    measurement.loss_permille = report::max_loss_permille;
     for (std::size_t i = 0; i < methods_.size(); ++i) {
         const auto start = std::chrono::steady_clock::now();
-        const auto rtt_us = methods_[i]->measure(client, timeout_);
+        auto series = methods_[i]->measure(client, plan_);
         const auto spent = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-        counters_[i].attempts.fetch_add(1, std::memory_order_relaxed);
-        counters_[i].cost_us.fetch_add(static_cast<std::uint64_t>(spent.count()), std::memory_order_relaxed);
-        if (rtt_us) {
-            counters_[i].successes.fetch_add(1, std::memory_order_relaxed);
-            measurement.reachable = true;
-            measurement.method = methods_[i]->id();
-            measurement.rtt_us = std::max<std::uint32_t>(*rtt_us, 1);
-            break;
+        series.resize(plan_.attempts);  // a method may not shorten the series and so hide loss
+        std::vector<std::uint32_t> answered;
+        for (const auto& rtt : series) {
+            if (rtt) answered.push_back(std::max<std::uint32_t>(*rtt, 1));
         }
+        counters_[i].attempts.fetch_add(plan_.attempts, std::memory_order_relaxed);
+        counters_[i].successes.fetch_add(answered.size(), std::memory_order_relaxed);
+        counters_[i].cost_us.fetch_add(static_cast<std::uint64_t>(spent.count()), std::memory_order_relaxed);
+        if (answered.empty()) continue;
+        measurement.reachable = true;
+        measurement.method = methods_[i]->id();
+        measurement.rtt_us = median_us(answered);
+        const auto lost = plan_.attempts - answered.size();
+        measurement.loss_permille = static_cast<std::uint16_t>((lost * 1000 + plan_.attempts / 2) / plan_.attempts);
+        break;
     }
     measurement.measured_at_ms = report::unix_time_ms();
     return measurement;
+}
+
+// The lower median: always one of the real samples. Not the minimum, which rewards one lucky
+// probe, and not the mean, which one probe delayed by a queue or a resolver's hiccup drags.
+std::uint32_t median_us(std::vector<std::uint32_t> samples) {
+    if (samples.empty()) return 0;
+    const auto middle = samples.begin() + static_cast<long>((samples.size() - 1) / 2);
+    std::nth_element(samples.begin(), middle, samples.end());
+    return *middle;
 }
 
 std::vector<MethodStats> Measurer::stats() const {

@@ -1,7 +1,8 @@
 // Latency measurement methods, plug-ins tried cheapest first: a DNS query to the resolver
 // itself, a TCP connect to its port 53 (a reset counts: it proves the host answered), and an
-// ICMP echo where this process may open ICMP sockets. A method either measures a round trip
-// or says it got nothing, so the measurer moves on to the next.
+// ICMP echo where this process may open ICMP sockets. A method sends a short series of probes
+// spaced apart (so that one burst of loss does not take them all) and reports which were
+// answered and how fast; one that got nothing makes the measurer move on to the next.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -14,12 +15,25 @@
 
 namespace udn::probe::latency {
 
+// How one method probes one client: `attempts` probes, the k-th sent at start + k * spacing,
+// each answered in time if its reply comes within `timeout` of its sending. A series thus takes
+// at most (attempts - 1) * spacing + timeout.
+struct Plan {
+    std::size_t attempts = 4;
+    std::chrono::milliseconds spacing{25};
+    std::chrono::milliseconds timeout{500};
+};
+
+// The round-trip time of each attempt in µs, in sending order; nullopt = no answer in time.
+using Series = std::vector<std::optional<std::uint32_t>>;
+
 class Method {
 public:
     virtual ~Method() = default;
     virtual report::LatencyMethod id() const = 0;
-    // Round-trip time in microseconds, or nullopt if this method got no answer in time.
-    virtual std::optional<std::uint32_t> measure(const udn::net::IpAddress& client, std::chrono::milliseconds timeout) = 0;
+    // Always plan.attempts entries; attempts not sent (the method gave up, e.g. the port is
+    // unreachable) are nullopt.
+    virtual Series measure(const udn::net::IpAddress& client, const Plan& plan) = 0;
 };
 
 std::string_view name_of(report::LatencyMethod method);

@@ -14,7 +14,7 @@ Prober::Prober(std::vector<Target> targets, Reporter& reporter, const LoadSource
     for (auto& target : targets) {
         const auto kind = wire_check_kind(target.check.type);
         if (!kind) continue;
-        states_.push_back(State{*kind, HealthTracker(target.check.fall, target.check.rise)});
+        states_.push_back(State{*kind, HealthTracker(target.check.fall, target.check.rise), LossWindow{}});
         targets_.push_back(std::move(target));
     }
     StartCheck start_check;
@@ -46,6 +46,7 @@ void Prober::adopt_state(const Prober& previous) {
         const auto& health = previous.states_[found->second].health;
         if (health.state() == report::ServiceState::down) down_.fetch_add(1, std::memory_order_relaxed);
         states_[i].health = health;
+        states_[i].loss = previous.states_[found->second].loss;
         ++kept;
     }
     checks_run_.fetch_add(previous.checks_run(), std::memory_order_relaxed);
@@ -83,6 +84,7 @@ void Prober::on_result(std::size_t index, const Outcome& outcome, std::uint64_t 
     auto& state = states_[index];
     checks_run_.fetch_add(1, std::memory_order_relaxed);
     if (outcome.result == report::CheckResult::timeout) timed_out_.fetch_add(1, std::memory_order_relaxed);
+    state.loss.record(outcome.result == report::CheckResult::timeout);
     const auto previous = state.health.state();
     const auto current = state.health.record(outcome.ok());
     if (previous != current) {
@@ -103,6 +105,8 @@ void Prober::on_result(std::size_t index, const Outcome& outcome, std::uint64_t 
     report.result = outcome.result;
     report.code = outcome.code;
     report.timing = outcome.timing;
+    report.loss_permille = state.loss.loss_permille();
+    report.loss_checks = state.loss.checks();
     if (loads_) {
         if (auto load = loads_->latest(target.load_agent)) {
             report.has_load = true;

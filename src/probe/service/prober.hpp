@@ -12,6 +12,7 @@
 #include "probe/reporter.hpp"
 #include "probe/service/checks.hpp"
 #include "probe/service/health.hpp"
+#include "probe/service/loss_window.hpp"
 #include "probe/service/scheduler.hpp"
 
 namespace udn::probe::service {
@@ -37,7 +38,7 @@ public:
     Prober& operator=(const Prober&) = delete;
 
     // Before start(): carries over, from a prober this one replaces (stopped), the up/down state
-    // of every target whose check did not change, and the check counters.
+    // and loss window of every target whose check did not change, and the check counters.
     void adopt_state(const Prober& previous);
 
     void start();
@@ -53,6 +54,7 @@ private:
     struct State {
         report::CheckKind kind;
         HealthTracker health;
+        LossWindow loss;
     };
     void run();
     void on_result(std::size_t index, const Outcome& outcome, std::uint64_t started_unix_ms);

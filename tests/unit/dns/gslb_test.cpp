@@ -267,6 +267,104 @@ TEST_P(Decisions, LatencyArrivingForABucketChangesItsAnswer) {
     for (int i = 0; i < 50; ++i) EXPECT_EQ(first("acme.cdn.example", "198.51.100.7"), "127.0.1.2");
 }
 
+// Client 198.51.100.0/24 is 5 ms from both the eu and the us probe; m1 is 10 ms from eu (and
+// far from us), m2 10 ms from us (and far from eu): both paths are 15 ms, loads equal.
+class LossDecisions : public Decisions {
+protected:
+    void equal_paths(std::uint16_t client_loss_eu, std::uint16_t client_loss_us, double m1_loss, double m2_loss) {
+        const auto client = client_prefix_key(ip("198.51.100.7"));
+        latency_.record(client, 0, 5, now_ms / 1000, client_loss_eu);
+        latency_.record(client, 1, 5, now_ms / 1000, client_loss_us);
+        measured(origin_key("acme", "m1"), m1_loss, 10, "eu");
+        measured(origin_key("acme", "m1"), m1_loss, 100, "us");
+        measured(origin_key("acme", "m2"), m2_loss, 100, "eu");
+        measured(origin_key("acme", "m2"), m2_loss, 10, "us");
+        store_.record_load(origin_key("acme", "m1"), 0.2, now_ms - 10);
+        store_.record_load(origin_key("acme", "m2"), 0.2, now_ms - 10);
+    }
+    // A version-2 report: loss over a 20-check window.
+    void measured(const std::string& key, double loss, double rtt_ms, std::string pop, std::int64_t at_ms = now_ms - 100) {
+        store_.record_check(key, {std::move(pop), true, loss, rtt_ms, at_ms, 20});
+    }
+};
+
+TEST(PathLoss, CombinesBothLegs) {
+    EXPECT_DOUBLE_EQ(path_loss(0, 0), 0);
+    EXPECT_DOUBLE_EQ(path_loss(0.1, 0.2), 1 - 0.9 * 0.8);
+    EXPECT_DOUBLE_EQ(path_loss(0.5, 0), 0.5);
+    EXPECT_DOUBLE_EQ(path_loss(0.25, -1), 0.25) << "an unmeasured leg adds nothing";
+    EXPECT_DOUBLE_EQ(path_loss(1, 0.3), 1);
+    EXPECT_DOUBLE_EQ(path_loss(2, -5), 1) << "clamped";
+}
+
+TEST_P(LossDecisions, WithEqualLatencyAndLoadTheLowerLossPathWins) {
+    equal_paths(500, 0, 0, 0);  // the client drops half of the eu probe's packets
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
+    Explanation explanation;
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation);
+    EXPECT_DOUBLE_EQ(explanation.candidates[0].latency_ms, explanation.candidates[1].latency_ms);
+    EXPECT_DOUBLE_EQ(explanation.candidates[0].loss, 0.5);
+    EXPECT_EQ(explanation.candidates[0].loss_via, "eu: srv 0.00 cli 0.50");
+    EXPECT_DOUBLE_EQ(explanation.candidates[1].loss, 0);
+    EXPECT_EQ(explanation.candidates[1].loss_via, "us: srv 0.00 cli 0.00");
+    EXPECT_NE(explanation.to_text().find("eu: srv 0.00 cli 0.50"), std::string::npos) << explanation.to_text();
+}
+
+TEST_P(LossDecisions, ServerLossCountsOnThePathToo) {
+    equal_paths(0, 100, 0.2, 0);  // us: client 10 % lossy, m2 clean; eu: client clean, m1 20 % lossy
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.2");  // 0.10 < 0.20
+    Explanation explanation;
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation);
+    EXPECT_NEAR(explanation.candidates[0].loss, 0.2, 1e-9);
+    EXPECT_NEAR(explanation.candidates[1].loss, 0.1, 1e-9);
+}
+
+TEST_P(LossDecisions, LossAboveTheWeightsBreakEvenLosesToASlowerServer) {
+    // m1 15 ms via eu, m2 30 ms via us: latency terms 0.5 and 1.0. With weight_loss 2, m1 keeps
+    // winning while 2 * its loss < 0.5, i.e. up to 25 % loss.
+    const auto client = client_prefix_key(ip("198.51.100.7"));
+    latency_.record(client, 0, 5, now_ms / 1000, 0);
+    latency_.record(client, 1, 20, now_ms / 1000, 0);
+    domain_policy(0, [](auto& p) { p.weight_loss = 2; });
+    measured(origin_key("acme", "m2"), 0, 10, "us");
+    measured(origin_key("acme", "m1"), 0.2, 10, "eu");
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.1");
+    measured(origin_key("acme", "m1"), 0.4, 10, "eu", now_ms - 50);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
+    // With loss weighted at 1 the same 40 % loss is worth less than the 15 ms.
+    domain_policy(0, [](auto& p) { p.weight_loss = 1; });
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.1");
+}
+
+TEST_P(LossDecisions, StaleLossIsIgnoredLikeStaleLatency) {
+    const auto stale_s = static_cast<std::uint32_t>(now_ms / 1000 - config_.probe.latency_staleness_s - 5);
+    const auto client = client_prefix_key(ip("198.51.100.7"));
+    latency_.record(client, 0, 5, stale_s, 1000);  // stale: neither its latency nor its loss count
+    measured(origin_key("acme", "m1"), 0.9, 10, "eu", now_ms - config_.probe.staleness_ms - 1);  // stale
+    measured(origin_key("acme", "m1"), 0.1, 10, "us");
+    Explanation explanation;
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation);
+    EXPECT_LT(explanation.candidates[0].latency_ms, 0);
+    EXPECT_DOUBLE_EQ(explanation.candidates[0].loss, 0.1) << "the fresh probe's server loss only";
+    EXPECT_EQ(explanation.candidates[0].loss_via, "srv mean of 1 probes");
+}
+
+TEST_P(LossDecisions, Version1ReportsAndResultsStillScore) {
+    // A v1 probe: no loss window (loss_checks 0, the old timeout estimate) and no client loss.
+    const auto client = client_prefix_key(ip("198.51.100.7"));
+    latency_.record(client, 0, 5, now_ms / 1000);
+    check(origin_key("acme", "m1"), true, 1.0, 10, "eu");
+    measured(origin_key("acme", "m2"), 0, 10, "eu");
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(first("www.acme.example"), "192.0.2.2");
+    Explanation explanation;
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation);
+    EXPECT_EQ(explanation.candidates[0].loss_via, "eu: srv~1.00 cli -");
+    EXPECT_DOUBLE_EQ(explanation.candidates[0].loss, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(DirectAndCached, LossDecisions, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "cached" : "direct"; });
+
 INSTANTIATE_TEST_SUITE_P(DirectAndCached, Decisions, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "cached" : "direct"; });
 
@@ -328,7 +426,7 @@ TEST(LatencyTableMemory, HoldsManyPrefixesInFixedMemory) {
     const auto key = client_prefix_key(ip("10.11.12.0"));  // i = 11*256+12 = 2828
     ASSERT_TRUE(table.lookup(key, latency, at));
     EXPECT_EQ(latency[2828 % 3], 2828u % 400);
-    EXPECT_LE(table.memory_bytes(), (1u << 12) * (8 + 3 * 6) + 16384);
+    EXPECT_LE(table.memory_bytes(), (1u << 12) * (8 + 3 * 7) + 16384);  // key; latency, time, loss per POP
     EXPECT_GE(table.size(), 2950u);  // full 16-slot buckets evict their oldest entry: rare at 73 % load
     EXPECT_EQ(client_prefix_address(key).to_string(), "10.11.12.0");
 }

@@ -36,8 +36,62 @@ TEST(Ingest, ServiceReportBecomesHealthRttAndLoad) {
     EXPECT_FALSE(observation->samples[0].up);
     EXPECT_DOUBLE_EQ(observation->samples[0].rtt_ms, 12.0);
     EXPECT_DOUBLE_EQ(observation->load, 0.7);
+    EXPECT_DOUBLE_EQ(observation->samples[0].loss, 0) << "a v1 report's check that did not time out";
+    EXPECT_EQ(observation->samples[0].loss_checks, 0u);
     header.sender = "nobody";
     EXPECT_FALSE(ingest_service_report(config, header, body, store));
+}
+
+TEST(Ingest, ServiceReportLossIsTheWindowsElseTheOldTimeoutEstimate) {
+    const auto config = testing::make_config();
+    gslb::ObservationStore store;
+    report::ServiceReport body;
+    body.target = report::TargetKind::origin;
+    body.customer = "acme";
+    body.name = "m1";
+    body.state = report::ServiceState::up;
+    body.result = report::CheckResult::timeout;
+    body.loss_permille = 150;
+    body.loss_checks = 20;
+    ASSERT_TRUE(ingest_service_report(config, {"us-ns1", 1, 5000}, body, store));
+    body.loss_checks = 0;  // as decoded from a version-1 sender
+    ASSERT_TRUE(ingest_service_report(config, {"eu-ns1", 2, 5000}, body, store));
+    store.publish();
+    const auto* observation = store.snapshot().get()->find(gslb::origin_key("acme", "m1"));
+    ASSERT_NE(observation, nullptr);
+    ASSERT_EQ(observation->samples.size(), 2u);
+    for (const auto& sample : observation->samples) {
+        if (sample.pop == "us") {
+            EXPECT_DOUBLE_EQ(sample.loss, 0.15);
+            EXPECT_EQ(sample.loss_checks, 20u);
+        } else {
+            EXPECT_DOUBLE_EQ(sample.loss, 1.0) << "v1: a timed-out check";
+            EXPECT_EQ(sample.loss_checks, 0u);
+        }
+    }
+}
+
+TEST(Ingest, ATimedOutCheckKeepsThePreviousRoundTrip) {
+    const auto config = testing::make_config();
+    gslb::ObservationStore store;
+    report::ServiceReport body;
+    body.target = report::TargetKind::origin;
+    body.customer = "acme";
+    body.name = "m1";
+    body.state = report::ServiceState::up;
+    body.result = report::CheckResult::ok;
+    body.timing.total_us = 2'000;
+    ASSERT_TRUE(ingest_service_report(config, {"us-ns1", 1, 5000}, body, store));
+    body.result = report::CheckResult::timeout;
+    body.timing.total_us = 120'000;  // the timeout, not a round trip
+    body.loss_permille = 500;
+    body.loss_checks = 2;
+    ASSERT_TRUE(ingest_service_report(config, {"us-ns1", 2, 5200}, body, store));
+    store.publish();
+    const auto& sample = store.snapshot().get()->find(gslb::origin_key("acme", "m1"))->samples.at(0);
+    EXPECT_DOUBLE_EQ(sample.rtt_ms, 2.0);
+    EXPECT_DOUBLE_EQ(sample.loss, 0.5) << "the timeout counts as loss instead";
+    EXPECT_EQ(sample.measured_at_ms, 5200);
 }
 
 TEST(Ingest, LatencyResultFillsThePopSlot) {
@@ -45,7 +99,9 @@ TEST(Ingest, LatencyResultFillsThePopSlot) {
     gslb::LatencyTable table(3, 256);
     report::LatencyResult result;
     result.pop = "ap";
-    result.measurements.push_back({ip("198.51.100.9"), true, report::LatencyMethod::dns_query, 12'345, 7'000'000});
+    result.measurements.push_back({ip("198.51.100.9"), true, report::LatencyMethod::dns_query, 12'345, 7'000'000, 4, 250});
+    result.measurements.push_back({ip("198.51.102.9"), true, report::LatencyMethod::dns_query, 2'000, 7'000'000, 3, 333});
+    result.measurements.push_back({ip("203.0.113.9"), true, report::LatencyMethod::dns_query, 1'000, 7'000'000});  // v1
     result.measurements.push_back({ip("198.51.101.9"), false, report::LatencyMethod::none, 0, 7'000'000});
     ASSERT_TRUE(ingest_latency_result(config, result, table));
     std::uint32_t latency[3];
@@ -54,6 +110,14 @@ TEST(Ingest, LatencyResultFillsThePopSlot) {
     EXPECT_EQ(latency[2], 13u);
     EXPECT_EQ(at[2], 7000u);
     EXPECT_EQ(latency[0], UINT32_MAX);
+    std::uint16_t loss[3];
+    ASSERT_TRUE(table.lookup(gslb::client_prefix_key(ip("198.51.100.1")), latency, at, loss));
+    EXPECT_EQ(loss[2], 252u) << "kept to 4 permille";
+    ASSERT_TRUE(table.lookup(gslb::client_prefix_key(ip("198.51.102.1")), latency, at, loss));
+    EXPECT_EQ(loss[2], 332u);
+    EXPECT_EQ(loss[0], gslb::loss_not_measured);
+    ASSERT_TRUE(table.lookup(gslb::client_prefix_key(ip("203.0.113.1")), latency, at, loss));
+    EXPECT_EQ(loss[2], gslb::loss_not_measured) << "a v1 result measured no loss";
     EXPECT_FALSE(table.lookup(gslb::client_prefix_key(ip("198.51.101.1")), latency, at));
     result.pop = "nowhere";
     EXPECT_FALSE(ingest_latency_result(config, result, table));

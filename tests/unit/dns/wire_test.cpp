@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,72 @@ TEST(Name, LoweredTextForLogsEscapesLikeToText) {
     }
     EXPECT_LE(text(longest).size(), wire::Name::max_text_bytes);
     EXPECT_EQ(text(longest).substr(0, 9), "\\255.\\255");
+}
+
+// The text writer and lowered() work eight bytes at a time; a plain byte loop is the reference.
+std::string reference_text(const Name& name, bool lowered) {
+    if (name.is_root()) return ".";
+    std::string text;
+    const auto wire = name.wire();
+    for (std::size_t at = 0; wire[at] != 0; at += wire[at] + 1) {
+        for (std::size_t i = 1; i <= wire[at]; ++i) {
+            const unsigned c = wire[at + i];
+            if (c == '.' || c == '\\') {
+                text += '\\';
+                text += static_cast<char>(c);
+            } else if (c < 0x21 || c > 0x7e) {
+                char escaped[5];
+                std::snprintf(escaped, sizeof escaped, "\\%03u", c);
+                text += escaped;
+            } else {
+                text += static_cast<char>(lowered && c >= 'A' && c <= 'Z' ? c + 32 : c);
+            }
+        }
+        text += '.';
+    }
+    return text;
+}
+
+TEST(Name, TextAndLoweringMatchAByteLoopForEveryByteAtEveryPlace) {
+    std::array<char, Name::max_text_bytes> buffer{};
+    std::size_t checked = 0;
+    for (std::size_t lead = 0; lead <= 9; ++lead) {  // shifts the label against 8-byte words
+        for (const std::size_t length : {1u, 2u, 7u, 8u, 9u, 15u, 16u, 17u, 63u}) {
+            for (std::size_t position = 0; position < length; position += (length > 17 ? 5 : 1)) {
+                for (unsigned byte = 0; byte < 256; ++byte) {
+                    Name name;
+                    if (lead > 0) {
+                        ASSERT_TRUE(name.append_label(std::vector<std::uint8_t>(lead, 'Q')));
+                    }
+                    std::vector<std::uint8_t> label(length, 'M');
+                    label[position] = static_cast<std::uint8_t>(byte);
+                    ASSERT_TRUE(name.append_label(label));
+                    ASSERT_TRUE(name.append_label(std::array<std::uint8_t, 3>{'c', 'O', 'm'}));
+                    ASSERT_EQ(name.to_text(), reference_text(name, false)) << byte << " at " << position;
+                    auto lowered = reference_text(name, true);
+                    lowered.pop_back();  // write_lowered_text has no final dot
+                    ASSERT_EQ(std::string(buffer.data(), name.write_lowered_text(buffer.data())), lowered);
+                    const auto low = name.lowered();
+                    ASSERT_EQ(low.size_bytes(), name.size_bytes());
+                    for (std::size_t i = 0; i < name.size_bytes(); ++i) {
+                        const auto c = name.wire()[i];
+                        ASSERT_EQ(low.wire()[i], c >= 'A' && c <= 'Z' ? c + 32 : c) << i;
+                    }
+                    ++checked;
+                }
+            }
+        }
+    }
+    EXPECT_GT(checked, 50'000u);
+    // Labels that end near the 255-byte limit, where an 8-byte load would run past the name.
+    Name longest;
+    while (longest.append_label(std::array<std::uint8_t, 5>{'A', 'b', '.', 'D', 0x7f})) {
+    }
+    EXPECT_GE(longest.size_bytes(), 250u);
+    EXPECT_EQ(longest.to_text(), reference_text(longest, false));
+    auto lowered = reference_text(longest, true);
+    lowered.pop_back();
+    EXPECT_EQ(std::string(buffer.data(), longest.write_lowered_text(buffer.data())), lowered);
 }
 
 TEST(Name, RejectsBadText) {

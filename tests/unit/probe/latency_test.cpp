@@ -22,31 +22,42 @@ IpAddress ip(const char* text) { return *IpAddress::parse(text); }
 udn::net::Endpoint loopback(std::uint16_t port = 0) { return {ip("127.0.0.1"), port}; }
 report::Key test_key() { return *report::Key::from_bytes(std::vector<std::uint8_t>(32, 3)); }
 
-// Answers only for the addresses it was told to, with a fixed RTT, and counts its calls.
+// Answers only for the addresses it was told to, attempt k with rtts_us[k % size] (0 = lost),
+// and counts its calls.
 class FakeMethod : public Method {
 public:
     FakeMethod(report::LatencyMethod id, std::vector<IpAddress> answers, std::uint32_t rtt_us)
-        : id_(id), answers_(std::move(answers)), rtt_us_(rtt_us) {}
+        : FakeMethod(id, std::move(answers), std::vector{rtt_us}) {}
+    FakeMethod(report::LatencyMethod id, std::vector<IpAddress> answers, std::vector<std::uint32_t> rtts_us)
+        : id_(id), answers_(std::move(answers)), rtts_us_(std::move(rtts_us)) {}
     report::LatencyMethod id() const override { return id_; }
-    std::optional<std::uint32_t> measure(const IpAddress& client, std::chrono::milliseconds) override {
+    Series measure(const IpAddress& client, const Plan& plan) override {
         ++calls;
-        if (std::find(answers_.begin(), answers_.end(), client) == answers_.end()) return std::nullopt;
-        return rtt_us_;
+        Series series(plan.attempts);
+        if (std::find(answers_.begin(), answers_.end(), client) == answers_.end()) return series;
+        for (std::size_t k = 0; k < plan.attempts; ++k) {
+            if (const auto rtt = rtts_us_[k % rtts_us_.size()]; rtt != 0) series[k] = rtt;
+        }
+        return series;
     }
     std::atomic<int> calls{0};
 
 private:
     report::LatencyMethod id_;
     std::vector<IpAddress> answers_;
-    std::uint32_t rtt_us_;
+    std::vector<std::uint32_t> rtts_us_;
 };
+
+Plan plan(std::size_t attempts, std::chrono::milliseconds timeout, std::chrono::milliseconds spacing = std::chrono::milliseconds(25)) {
+    return Plan{attempts, spacing, timeout};
+}
 
 TEST(Measurer, TriesMethodsCheapestFirstAndCountsThem) {
     std::vector<std::unique_ptr<Method>> methods;
     methods.push_back(std::make_unique<FakeMethod>(report::LatencyMethod::dns_query, std::vector{ip("192.0.2.1")}, 1000));
     methods.push_back(std::make_unique<FakeMethod>(report::LatencyMethod::tcp_connect,
                                                    std::vector{ip("192.0.2.1"), ip("192.0.2.2")}, 2000));
-    Measurer measurer(std::move(methods), std::chrono::milliseconds(10));
+    Measurer measurer(std::move(methods), plan(1, std::chrono::milliseconds(10)));
 
     const auto by_dns = measurer.measure(ip("192.0.2.1"));
     EXPECT_TRUE(by_dns.reachable);
@@ -67,6 +78,49 @@ TEST(Measurer, TriesMethodsCheapestFirstAndCountsThem) {
     EXPECT_EQ(stats[1].attempts, 2u);
     EXPECT_EQ(stats[1].successes, 1u);
     EXPECT_NE(measurer.stats_text().find("dns_query 1/3 answered"), std::string::npos) << measurer.stats_text();
+}
+
+TEST(Measurer, LossIsTheUnansweredShareAndRttTheMedianOfTheAnswers) {
+    std::vector<std::unique_ptr<Method>> methods;
+    // Attempts 0..3: 1000 us, lost, 3000 us, 2000 us.
+    methods.push_back(std::make_unique<FakeMethod>(report::LatencyMethod::dns_query, std::vector{ip("192.0.2.1")},
+                                                   std::vector<std::uint32_t>{1000, 0, 3000, 2000}));
+    methods.push_back(std::make_unique<FakeMethod>(report::LatencyMethod::tcp_connect,
+                                                   std::vector{ip("192.0.2.1"), ip("192.0.2.2")},
+                                                   std::vector<std::uint32_t>{0, 7000}));
+    Measurer measurer(std::move(methods), plan(4, std::chrono::milliseconds(10)));
+
+    const auto lossy = measurer.measure(ip("192.0.2.1"));
+    EXPECT_TRUE(lossy.reachable);
+    EXPECT_EQ(lossy.method, report::LatencyMethod::dns_query);
+    EXPECT_EQ(lossy.attempts, 4u);
+    EXPECT_EQ(lossy.loss_permille, 250u);
+    EXPECT_EQ(lossy.rtt_us, 2000u) << "median of 1000, 2000, 3000";
+
+    // No dns_query answer at all: tcp_connect's series decides, loss included.
+    const auto by_tcp = measurer.measure(ip("192.0.2.2"));
+    EXPECT_EQ(by_tcp.method, report::LatencyMethod::tcp_connect);
+    EXPECT_EQ(by_tcp.loss_permille, 500u);
+    EXPECT_EQ(by_tcp.rtt_us, 7000u);
+
+    const auto unreachable = measurer.measure(ip("192.0.2.3"));
+    EXPECT_FALSE(unreachable.reachable);
+    EXPECT_EQ(unreachable.loss_permille, 1000u);
+    EXPECT_EQ(unreachable.attempts, 4u);
+
+    const auto stats = measurer.stats();
+    EXPECT_EQ(stats[0].attempts, 12u) << "probes sent, not series";
+    EXPECT_EQ(stats[0].successes, 3u);
+    EXPECT_EQ(stats[1].attempts, 8u);
+    EXPECT_EQ(stats[1].successes, 2u);
+}
+
+TEST(Measurer, MedianIsTheLowerMiddleSample) {
+    EXPECT_EQ(median_us({}), 0u);
+    EXPECT_EQ(median_us({5}), 5u);
+    EXPECT_EQ(median_us({9, 1}), 1u);
+    EXPECT_EQ(median_us({30, 10, 20}), 20u);
+    EXPECT_EQ(median_us({40, 10, 30, 20}), 20u);
 }
 
 TEST(ResolverTable, FreshResultsAreServedAndOldOnesRefreshedWhileWanted) {
@@ -101,41 +155,62 @@ TEST(LatencyMethods, TcpConnectCountsARefusalAsAnAnswer) {
         closed_port = probe_socket.local_endpoint().port;
     }
     auto tcp = make_tcp_connect_method(closed_port);
-    const auto rtt = tcp->measure(ip("127.0.0.1"), std::chrono::milliseconds(500));
-    ASSERT_TRUE(rtt);
-    EXPECT_LT(*rtt, 500'000u);
+    const auto series = tcp->measure(ip("127.0.0.1"), plan(3, std::chrono::milliseconds(500), std::chrono::milliseconds(5)));
+    ASSERT_EQ(series.size(), 3u);
+    for (const auto& rtt : series) {
+        ASSERT_TRUE(rtt);
+        EXPECT_LT(*rtt, 500'000u);
+    }
 }
 
-TEST(LatencyMethods, DnsQueryNeedsAMatchingResponse) {
+// A resolver that drops every second query (the 2nd, 4th, ...) and answers the rest REFUSED,
+// which still proves the resolver answered.
+TEST(LatencyMethods, DnsQueryCountsEachAnsweredAttempt) {
     auto resolver = net::UdpSocket::bind(loopback());
     const auto port = resolver.local_endpoint().port;
     std::thread answer([&] {
         std::array<std::uint8_t, 512> buffer{};
-        auto query = resolver.receive(buffer, std::chrono::seconds(2));
-        if (!query) return;
-        std::vector<std::uint8_t> response(buffer.begin(), buffer.begin() + static_cast<long>(query->size_bytes));
-        response[2] |= 0x80;  // QR
-        response[3] = 0x05;   // REFUSED still proves the resolver answered
-        resolver.send_to(query->from, response);
+        for (int received = 1; received <= 4; ++received) {
+            auto query = resolver.receive(buffer, std::chrono::seconds(2));
+            if (!query) return;
+            if (received % 2 == 0) continue;
+            std::vector<std::uint8_t> response(buffer.begin(), buffer.begin() + static_cast<long>(query->size_bytes));
+            response[2] |= 0x80;  // QR
+            response[3] = 0x05;   // REFUSED
+            resolver.send_to(query->from, response);
+        }
     });
     auto dns = make_dns_query_method(port);
-    const auto rtt = dns->measure(ip("127.0.0.1"), std::chrono::milliseconds(1000));
-    answer.join();
-    EXPECT_TRUE(rtt);
-
-    // Nothing listens any more: the port-unreachable error ends the attempt early.
     const auto start = std::chrono::steady_clock::now();
+    const auto series = dns->measure(ip("127.0.0.1"), plan(4, std::chrono::milliseconds(300), std::chrono::milliseconds(20)));
+    const auto spent = std::chrono::steady_clock::now() - start;
+    answer.join();
+    ASSERT_EQ(series.size(), 4u);
+    EXPECT_TRUE(series[0]);
+    EXPECT_FALSE(series[1]);
+    EXPECT_TRUE(series[2]);
+    EXPECT_FALSE(series[3]);
+    // Bounded: the last attempt leaves at 60 ms and is given up 300 ms later.
+    EXPECT_GE(spent, std::chrono::milliseconds(360));
+    EXPECT_LT(spent, std::chrono::milliseconds(1500));
+
+    // Nothing listens any more: the port-unreachable error ends the series early.
+    const auto again = std::chrono::steady_clock::now();
     { auto gone = std::move(resolver); }
-    EXPECT_FALSE(make_dns_query_method(port)->measure(ip("127.0.0.1"), std::chrono::milliseconds(2000)));
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+    const auto nobody = make_dns_query_method(port)->measure(ip("127.0.0.1"), plan(4, std::chrono::milliseconds(2000)));
+    EXPECT_EQ(std::count(nobody.begin(), nobody.end(), std::nullopt), 4);
+    EXPECT_LT(std::chrono::steady_clock::now() - again, std::chrono::milliseconds(1500));
 }
 
 TEST(LatencyMethods, IcmpEchoWherePermitted) {
     auto icmp = make_icmp_echo_method();
     if (!icmp) GTEST_SKIP() << "no ICMP sockets for this user";
-    const auto rtt = icmp->measure(ip("127.0.0.1"), std::chrono::milliseconds(1000));
-    ASSERT_TRUE(rtt);
-    EXPECT_LT(*rtt, 1'000'000u);
+    const auto series = icmp->measure(ip("127.0.0.1"), plan(3, std::chrono::milliseconds(1000), std::chrono::milliseconds(5)));
+    ASSERT_EQ(series.size(), 3u);
+    for (const auto& rtt : series) {
+        ASSERT_TRUE(rtt);
+        EXPECT_LT(*rtt, 1'000'000u);
+    }
 }
 
 TEST(LatencyProbe, MeasuresRequestedClientsAndAnswersRepeatsFromItsTable) {
@@ -150,7 +225,7 @@ TEST(LatencyProbe, MeasuresRequestedClientsAndAnswersRepeatsFromItsTable) {
     settings.pop = "eu-west";
     settings.threads = 2;
     LatencyProbe probe(test_key(), settings,
-                       std::make_unique<Measurer>(std::move(methods), std::chrono::milliseconds(10)));
+                       std::make_unique<Measurer>(std::move(methods), plan(3, std::chrono::milliseconds(10))));
     probe.start();
 
     auto dns_server = net::UdpSocket::bind(loopback());
@@ -182,7 +257,10 @@ TEST(LatencyProbe, MeasuresRequestedClientsAndAnswersRepeatsFromItsTable) {
     ASSERT_EQ(results.size(), 3u);
     EXPECT_TRUE(results[ip("192.0.2.1")].reachable);
     EXPECT_EQ(results[ip("2001:db8::1")].rtt_us, 4242u);
+    EXPECT_EQ(results[ip("2001:db8::1")].attempts, 3u);
+    EXPECT_EQ(results[ip("2001:db8::1")].loss_permille, 0u);
     EXPECT_FALSE(results[ip("198.51.100.9")].reachable);
+    EXPECT_EQ(results[ip("198.51.100.9")].loss_permille, 1000u);
     const int calls_after_first = fake_method->calls;
     EXPECT_EQ(calls_after_first, 3);
 

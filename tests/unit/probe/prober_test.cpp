@@ -80,6 +80,7 @@ TEST(Prober, ReportsEveryCheckWithFallRiseStateToEveryReceiver) {
     prober.stop();
     ASSERT_EQ(messages.size(), 6u);
     std::vector<report::ServiceState> states;
+    std::vector<std::pair<int, int>> losses;  // (permille, checks)
     for (const auto& message : messages) {
         const auto& report = std::get<report::ServiceReport>(message.body);
         EXPECT_EQ(report.name, "origin-1");
@@ -88,11 +89,15 @@ TEST(Prober, ReportsEveryCheckWithFallRiseStateToEveryReceiver) {
         EXPECT_FALSE(report.has_load);
         EXPECT_EQ(message.header.sender, "probe-1");
         states.push_back(report.state);
+        losses.emplace_back(report.loss_permille, report.loss_checks);
     }
     using report::ServiceState;
     const std::vector<ServiceState> expected{ServiceState::up,   ServiceState::up,   ServiceState::down,
                                              ServiceState::down, ServiceState::up, ServiceState::up};
     EXPECT_EQ(states, expected);
+    // The two timeouts (checks 2 and 3) are the loss of the rolling window, rounded permille.
+    const std::vector<std::pair<int, int>> expected_losses{{0, 1}, {500, 2}, {667, 3}, {500, 4}, {400, 5}, {333, 6}};
+    EXPECT_EQ(losses, expected_losses);
     EXPECT_GE(receive_all(receiver_b, 6, std::chrono::seconds(2)).size(), 6u) << "second receiver got them too";
 }
 
