@@ -231,3 +231,35 @@ def test_check_rejects_tiny_slices(tmp_path):
     output = result.stdout + result.stderr
     assert "slice_bytes = 100" in output and "at least 16384" in output
     assert f"net.toml:{line - 1}:" in output or f"net.toml:{line}:" in output
+
+
+class SplitNet(Net):
+    """cache1 as a memory front and a disk back: the back slices, the front keeps whole objects."""
+
+    def start_cache(self):
+        if not hasattr(self, "backend_port"):
+            self.backend_port = free_port(self.cache_address)
+            self.backend_admin_port = free_port(self.cache_address)
+            text = self.config.read_text()
+            text = text.replace("cache_admin =", f"cache_backend = {self.backend_port}\n"
+                                                 f"cache_backend_admin = {self.backend_admin_port}\ncache_admin =")
+            text = text.replace('roles = ["cache"]', 'roles = ["cache"]\n  cache_tiers = "two-process"')
+            self.config.write_text(text)
+            self.procs.udn("cache", "--config", self.config, "--server", "cache1", "--state-dir", self.state,
+                           "--tier", "disk", "--disk-mb", "64", name="back")
+            wait_for_tcp(self.cache_address, self.backend_port)
+        self.cache = self.procs.udn("cache", "--config", self.config, "--server", "cache1", "--state-dir", self.state,
+                                    "--tier", "memory", "--memory-mb", "16", name="front")
+        wait_for_tcp(self.cache_address, self.http_port)
+
+
+def test_two_processes_the_back_slices_the_front_stores_whole(procs, tmp_path):
+    net = SplitNet(procs, tmp_path)
+    path = f"/split.bin?size={SIZE}"
+    whole = slice_origin.body_of(SIZE, 1)
+    status, headers, body = net.get(path, headers={"Range": "bytes=20000-40000"})
+    assert status in (200, 206) and (sha(body) == sha(whole) or body == whole[20000:40001])
+    assert net.log() == slice_ranges(0, 1, 2, 3, 4, 5, 6)
+    status, headers, body = net.get(path, headers={"Range": "bytes=20000-40000"})
+    assert status == 206 and body == whole[20000:40001] and "hit" in headers["cache-status"]
+    assert net.log() == []
