@@ -17,7 +17,9 @@
 #include "cache/http/range.hpp"
 #include "cache/http/status.hpp"
 #include "cache/http/syntax.hpp"
+#include "cache/server/conditionals.hpp"
 #include "cache/server/fill.hpp"
+#include "cache/server/object_wait.hpp"
 #include "cache/server/routes.hpp"
 #include "cache/tiers/chain.hpp"
 
@@ -43,20 +45,6 @@ constexpr std::string_view pass_forward[] = {"authorization", "cookie", "content
 void append_decimal(std::string& text, std::int64_t value) {
     char digits[24];
     text.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
-}
-
-std::string lower(std::string_view text) {
-    std::string result(text);
-    std::transform(result.begin(), result.end(), result.begin(),
-                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
-    return result;
-}
-
-std::vector<std::pair<std::string, std::string>> lower_headers(const http::RequestHead& head) {
-    std::vector<std::pair<std::string, std::string>> result;
-    result.reserve(head.headers->size());
-    for (const auto& header : *head.headers) result.emplace_back(lower(header.name), std::string(header.value));
-    return result;
 }
 
 http::CacheControl request_cache_control(const http::RequestHead& head) {
@@ -132,62 +120,6 @@ std::string backend_request_head(std::string_view method, std::string_view host,
     head += "\r\n";
     append_forwarded_fields(head, request, via, pass, false);
     return head;
-}
-
-// Weak comparison of entity tags (RFC 9110 section 8.8.3.2).
-bool etag_matches(std::string_view list, std::string_view etag) {
-    const auto opaque = [](std::string_view tag) { return tag.starts_with("W/") ? tag.substr(2) : tag; };
-    if (http::trim(list) == "*") return true;
-    while (!list.empty()) {
-        const auto comma = list.find(',');
-        const auto item = http::trim(list.substr(0, comma));
-        if (!item.empty() && opaque(item) == opaque(etag)) return true;
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
-bool client_not_modified(const http::RequestHead& head, const store::ObjectMeta& meta) {
-    if (meta.status != 200) return false;
-    if (const auto inm = head.header("if-none-match")) return !meta.etag().empty() && etag_matches(*inm, meta.etag());
-    if (const auto ims = head.header("if-modified-since"); ims && !meta.last_modified().empty()) {
-        const auto since = http::parse_http_date(*ims);
-        const auto modified = http::parse_http_date(meta.last_modified());
-        return since && modified && *modified <= *since;
-    }
-    return false;
-}
-
-// If-Range (RFC 9110 section 13.1.5): a strong entity tag equal to the stored one, or exactly
-// the stored Last-Modified; anything else means "send the whole object".
-bool if_range_allows(const http::RequestHead& head, const store::ObjectMeta& meta) {
-    const auto if_range = head.header("if-range");
-    if (!if_range) return true;
-    const auto value = http::trim(*if_range);
-    if (value.starts_with("W/")) return false;
-    if (value.starts_with("\"")) return !meta.etag().empty() && !meta.etag().starts_with("W/") && value == meta.etag();
-    return !meta.last_modified().empty() && value == meta.last_modified();
-}
-
-awaitable<void> wait_for_change(const store::ObjectPtr& object, std::size_t seen_bytes,
-                                store::Object::State seen_state) {
-    auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
-                                                      asio::steady_timer::time_point::max());
-    // The waker may run on another worker's thread: it only posts to this connection's thread,
-    // where the wait below is already pending (registration and wait happen without a suspension).
-    const bool registered = object->wait_for_change(seen_bytes, seen_state, [timer] {
-        asio::post(timer->get_executor(), [timer] { timer->cancel(); });
-    });
-    if (!registered) co_return;
-    boost::system::error_code ignored;
-    co_await timer->async_wait(asio::redirect_error(use_awaitable, ignored));
-}
-
-awaitable<void> wait_for_head(const store::ObjectPtr& object) {
-    while (object->state() == store::Object::State::pending) {
-        co_await wait_for_change(object, 0, store::Object::State::pending);
-    }
 }
 
 void invalidate(Context& context, const std::string& key) {
@@ -376,6 +308,11 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
             context_.metrics.disk_hits.fetch_add(1, std::memory_order_relaxed);
             context_.memory.insert(key, object);
         }
+    }
+    if (!object && vary.empty() && route.site->slice_bytes > 0 && !context_.backend) {
+        bool fell_back = false;
+        const bool keep_alive = co_await serve_sliced(request, route, record, cc, fell_back);
+        if (!fell_back) co_return keep_alive;
     }
     const auto now_s = unix_now_s();
     store::ObjectPtr stale;

@@ -12,9 +12,14 @@
 #include "cache/server/context.hpp"
 #include "cache/server/guarded_socket.hpp"
 
+namespace udn::cache::http {
+struct CacheControl;
+}  // namespace udn::cache::http
+
 namespace udn::cache::server {
 struct FillJob;
 struct Route;
+struct SliceFetch;
 }  // namespace udn::cache::server
 
 namespace udn::cache::server {
@@ -52,6 +57,18 @@ public:
 
 private:
     awaitable<bool> serve_cacheable(Request& request, const Route& route, ExchangeRecord& record);
+    // A miss on a site with slice_bytes: the object in slices, fetching only the missing ones
+    // (slice_exchange.cpp). Sets `fell_back` (having sent nothing) when the whole-object path
+    // must answer instead.
+    awaitable<bool> serve_sliced(Request& request, const Route& route, ExchangeRecord& record,
+                                 const http::CacheControl& cc, bool& fell_back);
+    // Joins the fetch of slice `index` under way, or starts it.
+    awaitable<SliceFetch> fetch_slice(const Request& request, const Route& route, const http::CacheControl& cc,
+                                      std::uint64_t index, std::string validator);
+    // Sends `head` (once, if not empty) and body bytes [offset, end) of an object that may still
+    // fill; false when the connection failed or the object ended short.
+    awaitable<bool> send_part(std::string& head, const store::ObjectPtr& object, std::size_t offset, std::size_t end,
+                              ExchangeRecord& record);
     awaitable<bool> serve_pass(Request& request, const Route& route, ExchangeRecord& record, const char* why);
     // `note`: what the fetch that filled `object` learned (null for stored objects).
     awaitable<bool> send_object(Request& request, store::ObjectPtr object, ExchangeRecord& record,

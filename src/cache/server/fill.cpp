@@ -5,6 +5,7 @@
 
 #include "cache/http/date.hpp"
 #include "cache/http/syntax.hpp"
+#include "cache/slice/slices.hpp"
 #include "cache/tiers/chain.hpp"
 
 namespace udn::cache::server {
@@ -146,6 +147,51 @@ awaitable<origin::FetchOutcome> fetch_upstream(FillJob& job, std::string& origin
                                      context.settings.origin_timeouts);
 }
 
+std::string_view header_value(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
+    for (const auto& [key, value] : headers) {
+        if (http::iequals(key, name)) return value;
+    }
+    return {};
+}
+
+enum class SliceVerdict : std::uint8_t { whole, slice, whole_in_one_slice, refuse };
+
+// What a slice fetch's response is (FillJob::Slice). A response of another version than the
+// stored slices' drops them: the new one is kept, and readers never splice the two.
+SliceVerdict judge_slice(const FillJob& job, const origin::OriginResponse& response) {
+    const auto& slice = *job.slice;
+    auto verdict = SliceVerdict::refuse;
+    std::string validator;
+    if (response.status != 206) {
+        // An origin without range support sends the whole object: stored whole, as usual.
+        if (response.status != 416) verdict = SliceVerdict::whole;
+    } else if (header_value(response.headers, "vary").empty()) {
+        const auto range = http::parse_content_range(header_value(response.headers, "content-range"));
+        validator = slice::validator_of(header_value(response.headers, "etag"), header_value(response.headers, "last-modified"));
+        if (range && slice::answers_slice(*range, slice.index, slice.slice_bytes) && !validator.empty()) {
+            verdict = range->first == 0 && range->last + 1 == range->complete_length_bytes ? SliceVerdict::whole_in_one_slice
+                                                                                           : SliceVerdict::slice;
+        }
+    }
+    if (!slice.validator.empty() && !(verdict == SliceVerdict::slice && validator == slice.validator)) {
+        auto& context = *job.context;
+        const auto prefix = slice::slices_prefix(job.base_key);
+        context.memory.erase_prefix(prefix);
+        if (context.disk) context.disk->erase_prefix(prefix);
+    }
+    return verdict;
+}
+
+// A 206 that holds the whole object, stored as the 200 it stands for.
+void make_whole(store::ObjectMeta& meta, const origin::OriginResponse& response, const FillJob& job) {
+    store::HeaderFields fields;
+    for (const auto& [name, value] : meta.fields()) {
+        if (!http::iequals(name, "content-range")) fields.emplace_back(name, value);
+    }
+    meta.set_head(200, fields);
+    apply_freshness(meta, facts_of(200, response.headers), job.context->settings.heuristic_cap_s, job.revalidate_s);
+}
+
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) {
@@ -173,6 +219,13 @@ std::string variant_of(std::string_view vary, const std::vector<std::pair<std::s
         if (comma == std::string_view::npos) break;
         vary.remove_prefix(comma + 1);
     }
+    return result;
+}
+
+std::vector<std::pair<std::string, std::string>> lower_headers(const http::RequestHead& head) {
+    std::vector<std::pair<std::string, std::string>> result;
+    result.reserve(head.headers->size());
+    for (const auto& header : *head.headers) result.emplace_back(lower(header.name), std::string(header.value));
     return result;
 }
 
@@ -265,6 +318,25 @@ awaitable<void> fill(FillJob job) {
     auto meta = meta_from_response(job, response, request_time_s, response_time_s);
     if (!origin_label.empty()) meta->set_origin_name(origin_label);
     auto facts = facts_of(response.status, response.headers);
+    std::string key_of_slice;
+    if (job.slice) {
+        const auto verdict = judge_slice(job, response);
+        if (verdict == SliceVerdict::refuse) {
+            job.object->mark_private();
+            job.object->set_head(*meta, 0);
+            response.close();
+            job.object->finish();
+            finish_inflight();
+            co_return;
+        }
+        if (verdict == SliceVerdict::whole_in_one_slice) make_whole(*meta, response, job);
+        if (verdict == SliceVerdict::slice) {
+            // A slice is fresh and storable as the 200 it is part of would be.
+            apply_freshness(*meta, facts_of(200, response.headers), context.settings.heuristic_cap_s, job.revalidate_s);
+            key_of_slice = slice::slice_key(job.base_key, job.slice->index);
+        }
+        if (verdict != SliceVerdict::whole) facts.status = 200;
+    }
     bool storable = job.shareable && !policy::why_not_storable(job.request_facts, facts) &&
                     (meta->lifetime_s > 0 || !meta->etag().empty() || !meta->last_modified().empty()) &&
                     meta->content_length.value_or(0) <= context.settings.max_object_bytes;
@@ -274,7 +346,7 @@ awaitable<void> fill(FillJob job) {
     } else if (!meta->vary().empty()) {
         context.memory.set_vary(job.base_key, std::string(meta->vary()));
     }
-    const auto key = variant_key(job.base_key, meta->variant());
+    const auto key = key_of_slice.empty() ? variant_key(job.base_key, meta->variant()) : key_of_slice;
     job.object->set_head(*meta, meta->content_length ? static_cast<std::size_t>(*meta->content_length) : 0);
     std::size_t received = 0;
     while (true) {

@@ -3,11 +3,14 @@
 // objects (304 refreshes the stored headers), falls back to stale content when the origin
 // fails within stale-if-error, and stores what RFC 9111 lets a shared cache store.
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "cache/http/request_parser.hpp"
 #include "cache/origin/client.hpp"
 #include "cache/policy/freshness.hpp"
 #include "cache/server/context.hpp"
@@ -33,6 +36,20 @@ struct FillJob {
     // keep-alive), and the origins with `request` only when the back is down; "" = origins.
     std::string backend_head;
     std::shared_ptr<FetchNote> note;  // filled for the clients of this fetch; may be null
+    // A fetch of one slice of a large object (the site's slice_bytes, docs/cache.md "Slices"):
+    // the request asks for its Range; a 206 for exactly that slice is stored under its slice
+    // key. A 200 (no range support) is stored whole as usual, and a 206 covering the whole
+    // object becomes a plain 200 object. Anything else (416, a 206 of another range, without a
+    // validator, with a Vary) is refused: marked private, not stored, no body read; the
+    // exchange notices and falls back or closes.
+    struct Slice {
+        std::uint64_t index = 0;
+        std::uint64_t slice_bytes = 0;
+        // The validator of the slices stored so far ("" = none): a response with another one
+        // (or no slice at all) means the object changed, and every stored slice is dropped.
+        std::string validator;
+    };
+    std::optional<Slice> slice;
 };
 
 awaitable<void> fill(FillJob job);
@@ -40,6 +57,8 @@ awaitable<void> fill(FillJob job);
 // "<name>\x1e<value>..." of the request's values for the lower-case names in `vary`.
 std::string variant_of(std::string_view vary, const std::vector<std::pair<std::string, std::string>>& request_headers);
 std::string variant_key(std::string_view base_key, std::string_view variant);
+// The request's header fields as (lower-case name, value), what variant_of selects from.
+std::vector<std::pair<std::string, std::string>> lower_headers(const http::RequestHead& head);
 
 // Freshness facts and metadata from a response's status and stored headers.
 policy::ResponseFacts facts_of(int status, const std::vector<std::pair<std::string, std::string>>& headers);

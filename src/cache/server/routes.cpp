@@ -105,6 +105,7 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config, std::string
                                                                  : domain.name;
             entry.site.origins = origins_of(customer, domain);
             entry.site.revalidate_s = domain.revalidate_s;
+            entry.site.slice_bytes = domain.slice_bytes;
             entry.path_form = domain.path_form;
             entry.path_names = names;
             sites_.emplace(entry.site.domain, std::move(entry));

@@ -21,6 +21,7 @@ struct Site {
     std::string origin_host;     // Host header sent to the origin
     std::vector<const config::Origin*> origins;  // primaries first, then backups
     std::uint32_t revalidate_s = 0;
+    std::uint32_t slice_bytes = 0;  // 0: objects are fetched and stored whole
 };
 
 struct Route {

@@ -315,6 +315,12 @@ void DiskStore::evict_locked() {
     }
 }
 
+bool DiskStore::contains(std::string_view key) {
+    const auto name = file_name_of(key);
+    std::lock_guard lock(mutex_);
+    return index_.contains(name);
+}
+
 bool DiskStore::erase(std::string_view key) {
     const auto name = file_name_of(key);
     std::lock_guard lock(mutex_);

@@ -47,6 +47,8 @@ public:
 
     // A verified complete object, or null (absent or damaged; damaged files are deleted).
     ObjectPtr load(std::string_view key);
+    // Whether a file for `key` is on disk (its index only; nothing is read or verified).
+    bool contains(std::string_view key);
     // Queues a complete object for writing.
     void store(std::string_view key, ObjectPtr object);
     bool erase(std::string_view key);

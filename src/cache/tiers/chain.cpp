@@ -38,6 +38,7 @@ std::string_view result_of_entry(std::string_view entry) {
     if (unreachable) return "ERROR";
     if (fwd == "stale") return stale_detail ? "STALE" : "REVALIDATED";
     if (fwd == "miss") return collapsed ? "COLLAPSED" : "MISS";
+    if (fwd == "partial") return "PARTIAL";
     if (fwd == "method" || fwd == "bypass" || fwd == "request") return "PASS";
     return "-";
 }

@@ -152,6 +152,8 @@ struct Domain : SourceLine {
     // Static: Host header sent to the origin (default: the first dynamic domain name or this name).
     std::string origin_host;
     std::uint32_t revalidate_s = 0;  // periodic revalidation of cached objects (0 = off)
+    // Static: caches fetch and store objects in slices of this many bytes (0 = whole objects).
+    std::uint32_t slice_bytes = 1024 * 1024;
     Policy policy;
 };
 

@@ -428,6 +428,9 @@ const Section<Domain>& domain_section() {
                                  "Static: Host header sent to the origin.", false, optional_dns_name, "DNS name"),
             integer_field<Domain>("revalidate_s", &Domain::revalidate_s, 0, 31536000, "s", Reload::live,
                                   "Caches revalidate stored objects after this long (0 = off)."),
+            integer_field<Domain>("slice_bytes", &Domain::slice_bytes, 0, 1073741824, "bytes", Reload::live,
+                                  "Static: caches fetch and store objects in slices of this size with "
+                                  "Range requests (0 = whole objects; at least 16384)."),
             table_field<Domain, Policy>("policy", &Domain::policy, policy_section, Reload::live, "Selection rules."),
         }};
     return section;

@@ -177,6 +177,12 @@ private:
                           "each name is configured once; remove one");
                 }
                 check_domain(customer, domain);
+                if (domain.slice_bytes != 0 && domain.slice_bytes < 16384) {
+                    error(domain, "domain " + in_quotes(domain.name) + " has slice_bytes = " +
+                                      std::to_string(domain.slice_bytes) +
+                                      ": slices this small cost an origin request and a cached object each",
+                          "use 0 (whole objects) or at least 16384, e.g. 1048576");
+                }
             }
             std::vector<std::string> zones = customer.zones;
             zones.push_back(config_.network.cdn_zone);
