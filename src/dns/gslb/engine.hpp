@@ -98,6 +98,16 @@ struct EngineInputs {
 // Per-worker random state (xorshift), so weighted choices need no shared lock.
 struct RandomState {
     std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+    // xorshift's first outputs from nearby seeds (a clock, a worker index) are alike, so two
+    // servers started in the same second drew the same weighted picks; the seed is mixed first
+    // (splitmix64's finaliser) and never leaves the state 0, where xorshift would stay.
+    static RandomState from_seed(std::uint64_t seed) {
+        seed += 0x9E3779B97F4A7C15ULL;
+        seed = (seed ^ (seed >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        seed = (seed ^ (seed >> 27)) * 0x94D049BB133111EBULL;
+        seed ^= seed >> 31;
+        return RandomState{seed != 0 ? seed : 0x9E3779B97F4A7C15ULL};
+    }
     std::uint64_t next() {
         state ^= state << 13;
         state ^= state >> 7;

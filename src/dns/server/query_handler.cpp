@@ -1,6 +1,7 @@
 #include "dns/server/query_handler.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include "dns/wire/builder.hpp"
 
@@ -221,8 +222,12 @@ std::size_t udp_limit(const wire::Query& query) {
 
 QueryHandler::QueryHandler(SharedState& shared, std::uint64_t random_seed)
     : shared_(shared), serving_(shared.serving), observations_(shared.observations.snapshot()),
-      rankings_(4096, random_seed) {
-    random_.state = random_seed | 1;
+      random_(gslb::RandomState::from_seed(random_seed)), rankings_(4096, random_seed) {}
+
+std::uint64_t fresh_handler_seed(std::size_t worker_index) {
+    std::random_device device;
+    const auto entropy = (std::uint64_t{device()} << 32) ^ device();
+    return entropy ^ (0x9E3779B97F4A7C15ULL * (worker_index + 1));
 }
 
 std::size_t QueryHandler::handle(std::span<const std::uint8_t> query_bytes, const net::IpAddress& source,

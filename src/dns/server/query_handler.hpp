@@ -34,6 +34,10 @@ struct QueryInfo {
     const cluster::Ring* forward_ring = nullptr;  // the ring of forward_to, valid until the next query
 };
 
+// A seed for a handler's weighted picks, from the OS's entropy: the DNS servers of a network
+// (and the workers of one) must not draw the same sequence of picks.
+std::uint64_t fresh_handler_seed(std::size_t worker_index);
+
 class QueryHandler {
 public:
     QueryHandler(SharedState& shared, std::uint64_t random_seed);

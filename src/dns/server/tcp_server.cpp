@@ -39,7 +39,7 @@ struct Connection {
 
 struct TcpServer::Impl {
     Impl(std::size_t worker_index, SharedState& shared, QuerySink& sink, TcpSettings settings)
-        : worker_index(worker_index), handler(shared, 0xC0FFEEULL + worker_index), sink(sink), settings(settings),
+        : worker_index(worker_index), handler(shared, fresh_handler_seed(worker_index + 1000)), sink(sink), settings(settings),
           answer(response_buffer_bytes) {}
 
     ~Impl() {

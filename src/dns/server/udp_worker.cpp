@@ -78,7 +78,7 @@ struct UdpWorker::Buffers {
 
 UdpWorker::UdpWorker(std::size_t index, SharedState& shared, const std::vector<net::Endpoint>& endpoints,
                      const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink)
-    : index_(index), handler_(shared, 0x5DEECE66DULL * (index + 1) + static_cast<std::uint64_t>(wall_clock_ms())),
+    : index_(index), handler_(shared, fresh_handler_seed(index)),
       sink_(sink), buffers_(std::make_unique<Buffers>()) {
     try {
         for (const auto& endpoint : endpoints) fds_.push_back(bind_udp(endpoint, true));
