@@ -145,6 +145,9 @@ def test_changed_object_is_never_spliced(net):
     assert status == 200 and headers["content-length"] == str(SIZE)
     assert len(body) < SIZE and body == old[:len(body)]
     assert net.log() == slice_ranges(2)
+    with urllib.request.urlopen(f"http://{net.cache_address}:{net.admin_port}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    assert "udn_cache_slice_version_changes_total 1" in metrics and "udn_cache_slice_fetches_total 3" in metrics
     # The old slices were dropped: the next request gets the new version whole.
     status, headers, body = net.get(path)
     assert status == 200 and sha(body) == sha(new) and headers["etag"] == '"v2"'

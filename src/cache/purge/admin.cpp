@@ -117,6 +117,9 @@ std::string metrics_text(server::Context& context) {
     counter("connections_open", "Client connections open now.", static_cast<std::uint64_t>(std::max<std::int64_t>(0, m.connections_open.load())), "gauge");
     counter("body_bytes_sent_total", "Response body bytes sent.", m.body_bytes_sent.load());
     counter("purges_total", "Purge requests executed.", m.purges.load());
+    counter("slice_fetches_total", "Range requests for one slice of a large object (slice_bytes).", m.slice_fetches.load());
+    counter("slice_version_changes_total", "Slices found of another version than the response being sent (dropped; the "
+            "response restarted or was cut short).", m.slice_version_changes.load());
     counter("tls_handshakes_total", "TLS handshakes completed on the HTTPS port.", m.tls_handshakes.load());
     counter("tls_handshake_failures_total", "TLS handshakes refused or failed (unknown SNI, old protocol, timeout).",
             m.tls_handshake_failures.load());

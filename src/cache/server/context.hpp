@@ -39,6 +39,8 @@ struct Metrics {
     std::atomic<std::int64_t> connections_open{0};
     std::atomic<std::uint64_t> body_bytes_sent{0};
     std::atomic<std::uint64_t> purges{0};
+    std::atomic<std::uint64_t> slice_fetches{0};
+    std::atomic<std::uint64_t> slice_version_changes{0};
     std::atomic<std::uint64_t> tls_handshakes{0};
     std::atomic<std::uint64_t> tls_handshake_failures{0};
     std::atomic<std::uint64_t> tls_resumed{0};

@@ -71,6 +71,7 @@ awaitable<SliceFetch> Exchange::fetch_slice(const Request& request, const Route&
     if (const auto fetch = context_.inflight.join_or_register(key, fresh); fetch.object) {
         co_return SliceFetch{fetch.object, fetch.note, true};
     }
+    context_.metrics.slice_fetches.fetch_add(1, std::memory_order_relaxed);
     FillJob job{&context_, fresh.object, route.key, key, route.site->origins, {}, lower_headers(request.head), nullptr};
     job.note = fresh.note;
     prepare_heads(job, "GET", route, request, false);
@@ -169,6 +170,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
         }
         const auto& meta0 = *anchor->meta();
         if (!slice::belongs_to(meta0, meta0, anchor_index, slice_bytes)) {
+            context_.metrics.slice_version_changes.fetch_add(1, std::memory_order_relaxed);
             erase_slices(context_, route.key);
             continue;
         }
@@ -296,6 +298,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
                 // versions. Before any byte was sent the exchange starts again; after, the
                 // connection closes short of Content-Length.
                 const bool changed = part->state() != store::Object::State::failed;
+                if (changed) context_.metrics.slice_version_changes.fetch_add(1, std::memory_order_relaxed);
                 // A fetched slice of a newer version has dropped the older ones itself, and is kept.
                 if (changed && !fetched) erase_slices(context_, route.key);
                 if (!response_head.empty() && changed) {
