@@ -3,6 +3,8 @@
 stops handing out its address; start it again → it returns once the probe saw `rise`
 successes; a 200 with the wrong content → treated as down; raise an origin's load through its
 load agent → answers shift to the other origin."""
+import urllib.request
+
 import dns.flags
 import dns.message
 import dns.query
@@ -102,7 +104,18 @@ def wait_for_answer(network, name, expected, timeout, what):
     except AssertionError as timed_out:
         explain = run_udn("admin", "explain", name, "127.0.0.1", "--config", network["config"], "--server", "ns1")
         raise AssertionError(f"{timed_out}; last answer {answer(network['base'], name)}\n"
-                             f"{explain.stdout}{explain.stderr}") from None
+                             f"{explain.stdout}{explain.stderr}"
+                             f"dns: {report_metrics(network['base'], 9153, 'udn_dns_report')}\n"
+                             f"probe: {report_metrics(network['base'], 9170, 'report')}") from None
+
+
+def report_metrics(base, port, prefix):
+    try:
+        with urllib.request.urlopen(f"http://{base}.1:{port}/metrics", timeout=2) as response:
+            text = response.read().decode()
+    except OSError as error:
+        return f"no metrics: {error}"
+    return " ".join(line for line in text.splitlines() if line.startswith(prefix) or f"_{prefix}" in line.split(" ")[0])
 
 
 def answer(base, name):
