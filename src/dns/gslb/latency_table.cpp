@@ -84,6 +84,19 @@ void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::
     versions_[home / bucket_slots].fetch_add(1, std::memory_order_release);
 }
 
+void LatencyTable::clear_pop(std::size_t pop_index) {
+    if (pop_index >= pop_count_) return;
+    for (std::size_t bucket = 0; bucket < bucket_count_; ++bucket) {
+        std::lock_guard lock(stripes_[bucket % stripe_count]);
+        for (std::size_t slot = bucket * bucket_slots; slot < (bucket + 1) * bucket_slots; ++slot) {
+            latency_ms_[slot * pop_count_ + pop_index] = no_sample;
+            measured_at_s_[slot * pop_count_ + pop_index] = 0;
+            loss_quarters_[slot * pop_count_ + pop_index] = no_loss;
+        }
+        versions_[bucket].fetch_add(1, std::memory_order_release);
+    }
+}
+
 bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s,
                           std::uint16_t* loss_permille) const {
     const std::size_t home = bucket_start(prefix_key);

@@ -44,6 +44,11 @@ public:
         return versions_[bucket_start(prefix_key) / bucket_slots].load(std::memory_order_acquire);
     }
 
+    // Forgets every client's measurement from POP slot `pop_index` (and moves every bucket's
+    // version): a reload that puts another POP at that position must not inherit its numbers.
+    // Takes each stripe in turn (O(capacity), reloads only), never all at once.
+    void clear_pop(std::size_t pop_index);
+
     std::size_t pop_count() const { return pop_count_; }
     std::size_t capacity() const { return capacity_; }
     std::size_t memory_bytes() const;

@@ -120,6 +120,26 @@ void register_cluster_metrics(runtime::Registry& registry, const std::vector<std
                             });
 }
 
+// The latency table's POP slots are the configuration's POP positions, fixed in number at start.
+// After a reload, a slot whose position now holds another POP (reordered, removed, renamed) is
+// cleared, so that no client's latency is credited to the wrong POP; its clients are measured
+// again (the fallback answers meanwhile). POPs beyond the slots are not measured until a restart.
+void realign_latency_slots(const config::Config& next, std::vector<std::string>& slot_pops, gslb::LatencyTable& latency) {
+    for (std::size_t slot = 0; slot < slot_pops.size(); ++slot) {
+        const std::string name = slot < next.pops.size() ? next.pops[slot].name : std::string{};
+        if (name == slot_pops[slot]) continue;
+        latency.clear_pop(slot);
+        spdlog::info("dns: reload: latency slot {} now holds POP {} (was {}): its client measurements were cleared "
+                     "and will be taken again", slot, name.empty() ? "-" : name, slot_pops[slot].empty() ? "-" : slot_pops[slot]);
+        slot_pops[slot] = name;
+    }
+    if (next.pops.size() > slot_pops.size()) {
+        spdlog::warn("dns: reload: {} POPs but room for latency from {} (the count at start): POP {} and later are not "
+                     "used for client latency until udn dns restarts", next.pops.size(), slot_pops.size(),
+                     next.pops[slot_pops.size()].name);
+    }
+}
+
 }  // namespace
 
 int run_dns_role(const RoleSettings& settings) {
@@ -140,6 +160,10 @@ int run_dns_role(const RoleSettings& settings) {
     shared_settings.latency_prefixes = 1 << 20;
     shared_settings.latency_pops = std::max<std::size_t>(initial.pops.size(), 1);
     SharedState shared(serving, shared_settings);
+    std::vector<std::string> latency_slot_pops(shared.latency.pop_count());
+    for (std::size_t slot = 0; slot < latency_slot_pops.size() && slot < initial.pops.size(); ++slot) {
+        latency_slot_pops[slot] = initial.pops[slot].name;
+    }
 
     runtime::PidFile pid_file(state_dir, "dns");
     runtime::Registry metrics;
@@ -211,7 +235,10 @@ int run_dns_role(const RoleSettings& settings) {
         }
         sink.rebuild(next);
         if (next->geo) spdlog::info("dns: GeoIP fallback from {} ({})", next->geo->path(), next->geo->database().description());
+        const auto next_config = next->config;
         shared.serving.replace(std::move(next));
+        // After the swap, so that results ingested from now on use the new positions.
+        realign_latency_slots(*next_config, latency_slot_pops, shared.latency);
         spdlog::info("dns: now serving configuration version {}", config.current()->version);
     }
     spdlog::info("dns: stopping");

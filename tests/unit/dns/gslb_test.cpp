@@ -414,6 +414,33 @@ TEST(RankingCache, SmallStaticMappingsAreNeverCachedPerBucket) {
     EXPECT_FALSE(DomainTable::build(config, errors)->domain(1).rank_per_bucket);
 }
 
+TEST(LatencyTableMemory, ClearingAPopSlotForgetsOnlyThatPopAndMovesVersions) {
+    LatencyTable table(2, 1 << 10);
+    const auto key = client_prefix_key(ip("10.1.2.0"));
+    const auto other = client_prefix_key(ip("10.9.9.0"));
+    table.record(key, 0, 12, 100, 0);
+    table.record(key, 1, 34, 100, 500);
+    table.record(other, 1, 56, 100, 0);
+    const auto version = table.version(key);
+    table.clear_pop(1);
+    EXPECT_NE(table.version(key), version);  // rankings derived from the old numbers are dropped
+    std::uint32_t latency[2];
+    std::uint32_t at[2];
+    std::uint16_t loss[2];
+    ASSERT_TRUE(table.lookup(key, latency, at, loss));
+    EXPECT_EQ(latency[0], 12u);
+    EXPECT_EQ(at[0], 100u);
+    EXPECT_EQ(latency[1], UINT32_MAX);
+    EXPECT_EQ(at[1], 0u);  // never fresh
+    EXPECT_EQ(loss[1], loss_not_measured);
+    ASSERT_TRUE(table.lookup(other, latency, at));
+    EXPECT_EQ(latency[1], UINT32_MAX);
+    table.clear_pop(7);  // beyond the slots: nothing to do
+    table.record(key, 1, 78, 200);
+    ASSERT_TRUE(table.lookup(key, latency, at));
+    EXPECT_EQ(latency[1], 78u);
+}
+
 TEST(LatencyTableMemory, HoldsManyPrefixesInFixedMemory) {
     LatencyTable table(3, 1 << 12);
     for (std::uint32_t i = 0; i < 3000; ++i) {
