@@ -8,20 +8,6 @@
 
 namespace udn::cache::http {
 
-namespace {
-
-std::optional<std::uint64_t> digits(std::string_view text) {
-    if (text.empty() || text.size() > 18) return std::nullopt;
-    std::uint64_t value = 0;
-    for (const char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return value;
-}
-
-}  // namespace
-
 RangeVerdict parse_range(std::string_view value, std::uint64_t length_bytes, ByteRange& out) {
     value = trim(value);
     if (!istarts_with(value, "bytes=")) return RangeVerdict::ignore;
@@ -32,18 +18,18 @@ RangeVerdict parse_range(std::string_view value, std::uint64_t length_bytes, Byt
     const auto first_text = spec.substr(0, dash);
     const auto last_text = spec.substr(dash + 1);
     if (first_text.empty()) {
-        const auto suffix = digits(last_text);
+        const auto suffix = decimal_value(last_text);
         if (!suffix) return RangeVerdict::ignore;
         if (*suffix == 0 || length_bytes == 0) return RangeVerdict::unsatisfiable;
         out.first = length_bytes - std::min(*suffix, length_bytes);
         out.last = length_bytes - 1;
         return RangeVerdict::satisfiable;
     }
-    const auto first = digits(first_text);
+    const auto first = decimal_value(first_text);
     if (!first) return RangeVerdict::ignore;
     std::uint64_t last = length_bytes == 0 ? 0 : length_bytes - 1;
     if (!last_text.empty()) {
-        const auto parsed = digits(last_text);
+        const auto parsed = decimal_value(last_text);
         if (!parsed || *parsed < *first) return RangeVerdict::ignore;
         last = std::min(*parsed, last);
     }

@@ -84,4 +84,14 @@ int hex_value(char c) {
     return -1;
 }
 
+std::optional<std::uint64_t> decimal_value(std::string_view text) {
+    if (text.empty() || text.size() > 18) return std::nullopt;
+    std::uint64_t value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
+}
+
 }  // namespace udn::cache::http

@@ -2,6 +2,8 @@
 // request and response parsers and the header-value parsers.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace udn::cache::http {
@@ -15,6 +17,9 @@ bool istarts_with(std::string_view text, std::string_view prefix);
 std::string_view trim(std::string_view text);
 // The value of a hex digit (either case), or -1: chunk sizes and percent-encoding.
 int hex_value(char c);
+// A decimal number of 1 to 18 digits (so no value overflows 64 bits), nothing else: the byte
+// positions of Range and Content-Range.
+std::optional<std::uint64_t> decimal_value(std::string_view text);
 // True when the comma-separated list `value` contains `token` (case-insensitive).
 bool list_contains(std::string_view value, std::string_view token);
 
