@@ -42,6 +42,18 @@ Context::Context(Settings settings_in, std::shared_ptr<const RouteTable> routes_
     }
 }
 
+store::ObjectPtr Context::find_stored(std::string_view key) {
+    auto object = memory.find(key);
+    if (!object && disk) {
+        object = disk->load(key);
+        if (object) {
+            metrics.disk_hits.fetch_add(1, std::memory_order_relaxed);
+            memory.insert(key, object);
+        }
+    }
+    return object;
+}
+
 std::int64_t unix_now_s() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }

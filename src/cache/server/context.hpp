@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "cache/log/access_log.hpp"
@@ -84,6 +85,10 @@ struct Context {
     std::string cache_status_prefix;             // "udn-<pop>" (or Settings::cache_status_name)
     std::unique_ptr<tiers::Backend> backend;     // a memory front's disk back; null otherwise
     Snapshot<tls::CertificateSet> certificates{nullptr};  // HTTPS port only; swapped on reload
+
+    // The stored object under `key`: from the memory tier, else from the disk tier (counted as a
+    // disk hit and promoted into memory); null when neither has it.
+    store::ObjectPtr find_stored(std::string_view key);
 };
 
 std::int64_t unix_now_s();

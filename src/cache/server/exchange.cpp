@@ -301,14 +301,7 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
         variant_storage = variant_key(route.key, variant_of(vary, headers));
         key = variant_storage;
     }
-    auto object = context_.memory.find(key);
-    if (!object && context_.disk) {
-        object = context_.disk->load(key);
-        if (object) {
-            context_.metrics.disk_hits.fetch_add(1, std::memory_order_relaxed);
-            context_.memory.insert(key, object);
-        }
-    }
+    auto object = context_.find_stored(key);
     if (!object && vary.empty() && route.site->slice_bytes > 0 && !context_.backend) {
         bool fell_back = false;
         const bool keep_alive = co_await serve_sliced(request, route, record, cc, fell_back);

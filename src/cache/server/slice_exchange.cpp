@@ -30,18 +30,6 @@ namespace {
 // beyond this many (4 GiB at 1 MiB slices) the rest are not looked at in advance.
 constexpr std::uint64_t max_slices_checked = 4096;
 
-store::ObjectPtr find_stored(Context& context, const std::string& key) {
-    auto object = context.memory.find(key);
-    if (!object && context.disk) {
-        object = context.disk->load(key);
-        if (object) {
-            context.metrics.disk_hits.fetch_add(1, std::memory_order_relaxed);
-            context.memory.insert(key, object);
-        }
-    }
-    return object;
-}
-
 bool is_stored(Context& context, const std::string& key) {
     return context.memory.find(key) || (context.disk && context.disk->contains(key));
 }
@@ -130,7 +118,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
     // another version drops every slice and starts again.
     for (int attempt = 0; attempt < 3; ++attempt) {
         const auto anchor_key = slice::slice_key(route.key, anchor_index);
-        auto anchor = find_stored(context_, anchor_key);
+        auto anchor = context_.find_stored(anchor_key);
         std::string old_validator;
         if (anchor && !fresh_for(*anchor->meta(), cc, unix_now_s())) {
             old_validator = slice::validator_of(*anchor->meta());
@@ -276,7 +264,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
                 fetched = true;
                 ahead.reset();
             } else {
-                part = index == anchor_index ? anchor : find_stored(context_, slice::slice_key(route.key, index));
+                part = index == anchor_index ? anchor : context_.find_stored(slice::slice_key(route.key, index));
             }
             if (!part) {
                 auto fetch = co_await fetch_slice(request, route, cc, index, validator);
