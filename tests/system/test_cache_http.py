@@ -210,6 +210,35 @@ def test_purge_url_prefix_and_site(net):
     assert net.count("/q/c.txt") == 2
 
 
+def test_purge_during_a_fill_is_not_undone_by_it(net):
+    """A fetch that began before a purge must neither store its (pre-purge) answer afterwards nor
+    be joined by requests that came after the purge."""
+    path = "/www.acme.test/inflight.bin?cc=max-age%3D600&size=3000&delay_ms=1200"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        before = pool.submit(net.get, path)
+        wait_until(lambda: net.count("/inflight.bin") == 1, timeout=5, what="the first fetch at the origin")
+        assert flush(net, "http://acme.cdn.test" + path).returncode == 0
+        after = pool.submit(net.get, path)
+        wait_until(lambda: net.count("/inflight.bin") == 2, timeout=5, what="a fetch of its own for the request after the purge")
+        (status_before, _, body_before), (status_after, headers_after, body_after) = before.result(), after.result()
+    assert status_before == 200 and status_after == 200 and len(body_before) == len(body_after) == 3000
+    assert "collapsed" not in headers_after["cache-status"]
+    # The fetch begun after the purge stored its answer; the one from before did not overwrite it
+    # after the fact: a new request is a hit, and the origin saw exactly the two fetches.
+    _, headers, _ = net.get(path)
+    assert "hit" in headers["cache-status"] and net.count("/inflight.bin") == 2
+
+    # Alone: the purged fetch completes after the purge and must leave nothing stored.
+    lone = "/www.acme.test/lone.bin?cc=max-age%3D600&size=3000&delay_ms=1200"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(net.get, lone)
+        wait_until(lambda: net.count("/lone.bin") == 1, timeout=5, what="the fetch at the origin")
+        assert flush(net, "--prefix", "http://acme.cdn.test/www.acme.test/lone").returncode == 0
+        assert pending.result()[0] == 200
+    _, headers, _ = net.get(lone)
+    assert "fwd=miss" in headers["cache-status"] and net.count("/lone.bin") == 2
+
+
 def test_purge_needs_authentication(net):
     request = urllib.request.Request(f"http://{net.cache_address}:{net.admin_port}/purge?all=1", method="POST")
     with pytest.raises(urllib.error.HTTPError) as error:

@@ -72,12 +72,9 @@ PurgeResult purge(server::Context& context, std::string_view kind, std::string_v
         result.error = "say what to purge: url=, prefix=, site= or all=1";
         return result;
     }
-    if (!exact.empty()) {
-        result.memory_objects += context.memory.erase(exact) ? 1 : 0;
-        if (context.disk) result.disk_objects += context.disk->erase(exact) ? 1 : 0;
-    }
-    result.memory_objects += context.memory.erase_prefix(prefix);
-    if (context.disk) result.disk_objects += context.disk->erase_prefix(prefix);
+    const auto counts = context.purge({exact, prefix});
+    result.memory_objects = counts.memory_objects;
+    result.disk_objects = counts.disk_objects;
     context.metrics.purges.fetch_add(1, std::memory_order_relaxed);
     return result;
 }

@@ -18,6 +18,11 @@ void Inflight::remove(const std::string& key, const store::Object* object) {
     if (it != fetches_.end() && it->second.object.get() == object) fetches_.erase(it);
 }
 
+void Inflight::forget(const PurgeFence::Cover& cover) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(fetches_, [&](const auto& entry) { return cover.covers(entry.first); });
+}
+
 Context::Context(Settings settings_in, std::shared_ptr<const RouteTable> routes_in)
     : settings(std::move(settings_in)),
       routes(std::move(routes_in)),
@@ -45,13 +50,36 @@ Context::Context(Settings settings_in, std::shared_ptr<const RouteTable> routes_
 store::ObjectPtr Context::find_stored(std::string_view key) {
     auto object = memory.find(key);
     if (!object && disk) {
+        const auto ticket = purge_fence.open(std::string(key));
         object = disk->load(key);
         if (object) {
             metrics.disk_hits.fetch_add(1, std::memory_order_relaxed);
-            memory.insert(key, object);
+            // A purge between the read and here has deleted the file: serve what was read (the
+            // request came first) but do not bring it back into memory.
+            purge_fence.store_unless_purged(ticket, [&] { memory.insert(key, object); });
         }
     }
     return object;
+}
+
+bool Context::store_complete(const std::string& key, const store::ObjectPtr& object, const PurgeFence::Ticket& ticket) {
+    return purge_fence.store_unless_purged(ticket, [&] {
+        memory.insert(key, object);
+        if (disk) disk->store(key, object);
+    });
+}
+
+PurgeCounts Context::purge(const PurgeFence::Cover& cover) {
+    purge_fence.record(cover);
+    inflight.forget(cover);
+    PurgeCounts counts;
+    if (!cover.exact.empty()) {
+        counts.memory_objects += memory.erase(cover.exact) ? 1 : 0;
+        if (disk) counts.disk_objects += disk->erase(cover.exact) ? 1 : 0;
+    }
+    counts.memory_objects += memory.erase_prefix(cover.prefix);
+    if (disk) counts.disk_objects += disk->erase_prefix(cover.prefix);
+    return counts;
 }
 
 std::int64_t unix_now_s() {

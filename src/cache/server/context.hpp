@@ -12,6 +12,7 @@
 
 #include "cache/log/access_log.hpp"
 #include "cache/origin/health.hpp"
+#include "cache/server/purge_fence.hpp"
 #include "cache/server/routes.hpp"
 #include "cache/server/settings.hpp"
 #include "cache/store/disk_store.hpp"
@@ -65,10 +66,18 @@ public:
     // (the caller is then the fetcher).
     InflightFetch join_or_register(const std::string& key, const InflightFetch& fresh);
     void remove(const std::string& key, const store::Object* object);
+    // Lets go of the fetches under way for purged keys: their clients still get what they
+    // joined, but a request after the purge starts a fetch of its own.
+    void forget(const PurgeFence::Cover& cover);
 
 private:
     std::mutex mutex_;
     std::unordered_map<std::string, InflightFetch> fetches_;
+};
+
+struct PurgeCounts {
+    std::size_t memory_objects = 0;
+    std::size_t disk_objects = 0;
 };
 
 struct Context {
@@ -80,6 +89,7 @@ struct Context {
     std::unique_ptr<store::DiskStore> disk;  // null when the disk tier is off
     origin::HealthTable health;
     Inflight inflight;
+    PurgeFence purge_fence;
     Metrics metrics;
     std::unique_ptr<log::AccessLog> access_log;  // null when no spool is configured
     std::string cache_status_prefix;             // "udn-<pop>" (or Settings::cache_status_name)
@@ -89,6 +99,12 @@ struct Context {
     // The stored object under `key`: from the memory tier, else from the disk tier (counted as a
     // disk hit and promoted into memory); null when neither has it.
     store::ObjectPtr find_stored(std::string_view key);
+    // Stores a complete object in both tiers unless a purge since `ticket` was taken (before its
+    // content was fetched) covered it; returns whether it was stored.
+    bool store_complete(const std::string& key, const store::ObjectPtr& object, const PurgeFence::Ticket& ticket);
+    // Erases what `cover` covers from both tiers, lets go of fetches under way for it, and fences
+    // off stores that began before (purges, and invalidation after unsafe methods).
+    PurgeCounts purge(const PurgeFence::Cover& cover);
 };
 
 std::int64_t unix_now_s();

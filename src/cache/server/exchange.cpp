@@ -122,15 +122,6 @@ std::string backend_request_head(std::string_view method, std::string_view host,
     return head;
 }
 
-void invalidate(Context& context, const std::string& key) {
-    context.memory.erase(key);
-    context.memory.erase_prefix(key + '\x1f');
-    if (context.disk) {
-        context.disk->erase(key);
-        context.disk->erase_prefix(key + '\x1f');
-    }
-}
-
 }  // namespace
 
 void Exchange::prepare_heads(FillJob& job, std::string_view method, const Route& route, const Request& request,
@@ -274,7 +265,7 @@ awaitable<bool> Exchange::run(Request& request, ExchangeRecord& record) {
     case http::Method::del: {
         const bool keep = co_await serve_pass(request, route, record, "method");
         // RFC 9111 section 4.4: a successful unsafe request invalidates the target URI.
-        if (record.status >= 200 && record.status < 400) invalidate(context_, route.key);
+        if (record.status >= 200 && record.status < 400) context_.purge({route.key, route.key + '\x1f'});
         co_return keep;
     }
     case http::Method::options:

@@ -108,11 +108,6 @@ bool stale_usable_on_error(const store::Object& stale, std::int64_t request_sie_
     return meta->age_s(now_s) <= meta->lifetime_s + window;
 }
 
-void store_complete(Context& context, const std::string& key, const store::ObjectPtr& object) {
-    context.memory.insert(key, object);
-    if (context.disk) context.disk->store(key, object);
-}
-
 // The disk back when it is up (its answer, whatever its status, is the answer: it has asked the
 // origins itself), else the origins. The back's own Cache-Status entry is taken out of the
 // response, so the front never stores it, and kept for this fetch's clients.
@@ -287,6 +282,9 @@ awaitable<void> fill(FillJob job) {
         job.inflight_key.clear();
     };
     context.metrics.origin_fetches.fetch_add(1, std::memory_order_relaxed);
+    // Taken before the origin is asked: a purge from here on may be about content this fetch
+    // got before it, so such a purge keeps the result out of the stores.
+    const auto purge_ticket = context.purge_fence.open(job.base_key);
     const auto request_time_s = unix_now_s();
     std::string origin_label;  // set when the back answered: "back:<its result>"
     auto outcome = co_await fetch_upstream(job, origin_label);
@@ -311,7 +309,7 @@ awaitable<void> fill(FillJob job) {
         response.close();
         const auto key = variant_key(job.base_key, meta->variant());
         job.object->adopt(std::move(*meta), job.stale->body(), store::Object::Outcome::revalidated);
-        if (job.shareable) store_complete(context, key, job.object);
+        if (job.shareable) context.store_complete(key, job.object, purge_ticket);
         finish_inflight();
         co_return;
     }
@@ -363,7 +361,7 @@ awaitable<void> fill(FillJob job) {
     }
     response.close();
     job.object->finish();
-    if (storable) store_complete(context, key, job.object);
+    if (storable) context.store_complete(key, job.object, purge_ticket);
     finish_inflight();
 }
 
