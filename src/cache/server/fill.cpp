@@ -293,6 +293,9 @@ awaitable<void> fill(FillJob job) {
     auto outcome = co_await fetch_upstream(job, origin_label);
     const auto response_time_s = unix_now_s();
     const bool origin_failed = !outcome.response || outcome.response->status >= 500;
+    if (job.invalidates && outcome.response && outcome.response->status >= 200 && outcome.response->status < 400) {
+        context.purge({job.base_key, job.base_key + '\x1f'});
+    }
     if (origin_failed) context.metrics.origin_failures.fetch_add(1, std::memory_order_relaxed);
     if (origin_failed && job.stale && stale_usable_on_error(*job.stale, job.request_stale_if_error_s, response_time_s)) {
         if (outcome.response) outcome.response->close();
