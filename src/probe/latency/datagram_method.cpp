@@ -112,8 +112,8 @@ public:
 
     ~DatagramMethod() override {
         runs_.clear();
-        for (auto& socket : sockets_) {
-            if (socket.valid()) reactor_.unwatch(socket.get());
+        for (auto& family : sockets_) {
+            for (auto& socket : family) reactor_.unwatch(socket.get());
         }
     }
 
@@ -124,12 +124,8 @@ public:
     }
 
     void start(const udn::net::IpAddress& client, const Plan& plan, SeriesDone done) override {
-        const int fd = socket_for(client.family());
-        auto run = std::make_unique<Run>(*this, client, fd, plan);
-        if (fd < 0) {
-            // No socket: every attempt is lost (the run sends nothing), reported like any series.
-            run->cannot_send();
-        }
+        // Without a socket every attempt is lost (nothing is sent), reported like any series.
+        auto run = std::make_unique<Run>(*this, client, open_sockets(client.family()), plan);
         auto* raw = run.get();
         runs_.emplace(raw, std::move(run));
         raw->begin([this, done = std::move(done)](SeriesRun& over) {
@@ -142,25 +138,25 @@ public:
 private:
     class Run : public SeriesRun {
     public:
-        Run(DatagramMethod& method, const udn::net::IpAddress& client, int fd, const Plan& plan)
+        Run(DatagramMethod& method, const udn::net::IpAddress& client, bool can_send, const Plan& plan)
             : SeriesRun(method.reactor_, plan),
               method_(method),
               client_(client),
-              fd_(fd),
+              can_send_(can_send),
               tokens_(plan.attempts),
               sent_wall_ns_(plan.attempts) {}
-        void cannot_send() { fd_ = -1; }
         const udn::net::IpAddress& client() const { return client_; }
         std::int64_t sent_wall_ns(std::size_t attempt) const { return sent_wall_ns_[attempt]; }
 
     protected:
         bool send_attempt(std::size_t attempt) override {
-            if (fd_ < 0) return false;
-            const auto token = method_.register_probe(*this, attempt);
+            if (!can_send_) return false;
+            const auto socket = method_.pick_socket(client_.family());
+            const auto token = method_.register_probe(*this, attempt, socket);
             if (!token) return false;
             tokens_[attempt] = *token;
             sent_wall_ns_[attempt] = wall_clock_ns();
-            return method_.send_probe(fd_, client_, *token);
+            return method_.send_probe(method_.sockets_[index_of(client_.family())][socket].get(), client_, *token);
         }
         void release_attempt(std::size_t attempt) override {
             if (tokens_[attempt]) method_.forget_probe(*this, attempt, *tokens_[attempt]);
@@ -169,7 +165,7 @@ private:
     private:
         DatagramMethod& method_;
         udn::net::IpAddress client_;
-        int fd_;
+        bool can_send_;
         std::vector<std::optional<std::uint16_t>> tokens_;
         std::vector<std::int64_t> sent_wall_ns_;
     };
@@ -177,13 +173,16 @@ private:
     struct InFlight {
         Run* run = nullptr;
         std::size_t attempt = 0;
+        std::size_t socket = 0;  // a reply must come back to the socket its probe left from
     };
 
-    int socket_for(Family family) {
-        auto& socket = sockets_[index_of(family)];
-        if (socket.valid()) return socket.get();
-        socket = protocol_->open_socket(family);
-        if (socket.valid()) {
+    // The family's sockets, opened on first use; false when none could be opened.
+    bool open_sockets(Family family) {
+        auto& sockets = sockets_[index_of(family)];
+        if (!sockets.empty()) return true;
+        for (std::size_t i = 0; i < protocol_->sockets_per_family(); ++i) {
+            auto socket = protocol_->open_socket(family);
+            if (!socket.valid()) break;
             const int one = 1;
             ::setsockopt(socket.get(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
             ::setsockopt(socket.get(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
@@ -191,19 +190,28 @@ private:
                 ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
             }
             const int fd = socket.get();
-            if (!reactor_.watch(fd, EPOLLIN, [this, fd, family](std::uint32_t events) { on_events(fd, family, events); })) {
-                socket = net::Fd{};
+            const auto index = sockets.size();
+            if (!reactor_.watch(fd, EPOLLIN, [this, fd, family, index](std::uint32_t events) {
+                    on_events(fd, family, index, events);
+                })) {
+                break;
             }
+            sockets.push_back(std::move(socket));
         }
-        return socket.valid() ? socket.get() : -1;
+        return !sockets.empty();
+    }
+
+    std::size_t pick_socket(Family family) {
+        const auto count = sockets_[index_of(family)].size();
+        return count > 1 ? entropy_.next_u16() % count : 0;
     }
 
     // A token no probe in flight to this client carries; nullopt if none was found (after a few
     // tries, only with tens of thousands of probes in flight to one client).
-    std::optional<std::uint16_t> register_probe(Run& run, std::size_t attempt) {
+    std::optional<std::uint16_t> register_probe(Run& run, std::size_t attempt, std::size_t socket) {
         for (int tries = 0; tries < 16; ++tries) {
             const auto token = protocol_->next_token();
-            if (in_flight_probes_.try_emplace(ReplyKey{run.client(), protocol_->port(), token}, InFlight{&run, attempt}).second) {
+            if (in_flight_probes_.try_emplace(ReplyKey{run.client(), protocol_->port(), token}, InFlight{&run, attempt, socket}).second) {
                 return token;
             }
         }
@@ -227,12 +235,12 @@ private:
                static_cast<ssize_t>(size);
     }
 
-    void on_events(int fd, Family family, std::uint32_t events) {
-        if (events & EPOLLERR) read_errors(fd);
-        if (events & (EPOLLIN | EPOLLERR)) read_replies(fd, family);
+    void on_events(int fd, Family family, std::size_t socket, std::uint32_t events) {
+        if (events & EPOLLERR) read_errors(fd, socket);
+        if (events & (EPOLLIN | EPOLLERR)) read_replies(fd, family, socket);
     }
 
-    void read_replies(int fd, Family family) {
+    void read_replies(int fd, Family family, std::size_t socket) {
         std::array<std::uint8_t, max_datagram_bytes> buffer{};
         alignas(cmsghdr) std::array<std::uint8_t, 256> control{};
         for (int reads = 0; reads < max_reads_per_event; ++reads) {
@@ -256,7 +264,7 @@ private:
             const auto token = protocol_->read_reply(std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(size)), family);
             if (!token) continue;
             const auto found = in_flight_probes_.find(ReplyKey{source->address, protocol_->port(), *token});
-            if (found == in_flight_probes_.end()) continue;  // late, repeated or spoofed
+            if (found == in_flight_probes_.end() || found->second.socket != socket) continue;  // late, repeated or spoofed
             const auto probe = found->second;
             probe.run->answer(probe.attempt, rtt_us(*probe.run, probe.attempt, received_at_ns(message)));
         }
@@ -273,7 +281,7 @@ private:
     }
 
     // ICMP errors about our probes (IP_RECVERR): the original destination and probe come back.
-    void read_errors(int fd) {
+    void read_errors(int fd, std::size_t socket) {
         std::array<std::uint8_t, 512> buffer{};
         alignas(cmsghdr) std::array<std::uint8_t, 512> control{};
         for (int reads = 0; reads < max_reads_per_event; ++reads) {
@@ -293,14 +301,14 @@ private:
             const auto token = protocol_->read_returned_probe(std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(size)));
             if (!to || !token || to->port != protocol_->port()) continue;
             const auto found = in_flight_probes_.find(ReplyKey{to->address, protocol_->port(), *token});
-            if (found != in_flight_probes_.end()) found->second.run->end();
+            if (found != in_flight_probes_.end() && found->second.socket == socket) found->second.run->end();
         }
     }
 
     net::Reactor& reactor_;
     std::unique_ptr<DatagramProtocol> protocol_;
     Entropy entropy_;
-    std::array<net::Fd, 2> sockets_;  // IPv4, IPv6
+    std::array<std::vector<net::Fd>, 2> sockets_;  // IPv4, IPv6
     std::array<std::atomic<std::uint64_t>, 2> dropped_{};
     std::unordered_map<ReplyKey, InFlight, ReplyKeyHash> in_flight_probes_;
     std::unordered_map<const SeriesRun*, std::unique_ptr<Run>> runs_;

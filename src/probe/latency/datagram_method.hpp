@@ -1,7 +1,8 @@
-// Datagram latency methods (DNS query, ICMP echo) over one shared socket per address family, so
-// that the open sockets do not grow with the clients in flight: every probe carries a token (a
-// DNS ID, an ICMP sequence) unique among the probes in flight to its client, and a reply counts
-// only if its source address and port and its token match a probe still in flight. A protocol
+// Datagram latency methods (DNS query, ICMP echo) over a fixed set of sockets per address family
+// shared by every series, so that the open sockets do not grow with the clients in flight: every
+// probe carries a token (a DNS ID, an ICMP sequence) unique among the probes in flight to its
+// client, and a reply counts only if its source address and port and its token match a probe
+// still in flight, and it arrives on the socket that probe left from. A protocol
 // says what goes on the wire; datagram_method.cpp does the sockets, the matching and the timing.
 #pragma once
 #include <memory>
@@ -21,6 +22,9 @@ public:
     virtual std::uint16_t port() const = 0;
     // A non-blocking socket of this family, or an invalid Fd when none may be opened here.
     virtual net::Fd open_socket(udn::net::IpAddress::Family family) = 0;
+    // Sockets per family, each probe leaving from one picked at random: more make a spoofed
+    // reply guess the source port too, but every raw ICMP socket sees every ICMP reply.
+    virtual std::size_t sockets_per_family() const { return 1; }
     // A new token, random where a guessed one would let a spoofed reply count.
     virtual std::uint16_t next_token() = 0;
     // Writes the probe carrying `token` into `out`; returns its size (0: none could be written).

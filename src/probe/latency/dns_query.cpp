@@ -36,6 +36,9 @@ public:
         return fd;
     }
 
+    // 32 source ports: a spoofed answer must guess one of 2^21 (port, ID) pairs, not 2^16.
+    std::size_t sockets_per_family() const override { return 32; }
+
     std::uint16_t next_token() override { return entropy_.next_u16(); }
 
     std::size_t write_probe(std::uint16_t token, udn::net::IpAddress::Family, std::span<std::uint8_t> out) override {
