@@ -137,6 +137,10 @@ void probe_metrics(runtime::Registry& registry, Current<ProbeRole>& current) {
         [](const ProbeStats& s) { return static_cast<double>(s.latency_dropped); });
     add("udn_probe_latency_clients", "Client resolvers in the latency table",
         [](const ProbeStats& s) { return static_cast<double>(s.latency_clients); });
+    add("udn_probe_latency_in_flight", "Clients being measured now (at most --latency-max-in-flight)",
+        [](const ProbeStats& s) { return static_cast<double>(s.latency_in_flight); });
+    add("udn_probe_latency_waiting", "Clients waiting for a measurement slot",
+        [](const ProbeStats& s) { return static_cast<double>(s.latency_waiting); });
     for (const auto method : {report::LatencyMethod::dns_query, report::LatencyMethod::tcp_connect,
                               report::LatencyMethod::icmp_echo}) {
         const runtime::Labels labels{{"method", std::string(latency_method_name(method))}};
@@ -176,8 +180,17 @@ void register_commands(CommandTree tree) {
     probe->add_option("--max-checks-in-flight", probe_options.max_checks_in_flight,
                       "Service checks running at once, each holding one socket (default 1000)")
         ->check(CLI::Range(1, 100000));
-    probe->add_option("--latency-threads", probe_options.latency_threads, "Worker threads measuring client latency")
-        ->check(CLI::Range(1, 256));
+    // Kept so that old command lines still start; one event-driven thread measures now.
+    static std::size_t deprecated_latency_threads = 0;
+    auto* latency_threads = probe->add_option("--latency-threads", deprecated_latency_threads,
+                                              "Deprecated and ignored: latency is measured on one event-driven thread "
+                                              "(see --latency-max-in-flight)");
+    probe->add_option("--latency-max-in-flight", probe_options.latency_max_in_flight,
+                      "Clients whose latency is measured at once (default 4096); more wait their turn")
+        ->check(CLI::Range(1, 1000000));
+    probe->add_option("--latency-max-connects", probe_options.latency_max_connects,
+                      "Sockets the tcp_connect latency method may hold open at once, one per probe (default 1024)")
+        ->check(CLI::Range(1, 1000000));
     probe->add_option("--latency-timeout-ms", probe_options.latency_timeout_ms,
                       "How long a latency probe waits for its answer; a method (dns_query, tcp_connect, icmp_echo) "
                       "none of whose probes answered makes way for the next")
@@ -185,7 +198,11 @@ void register_commands(CommandTree tree) {
     probe->add_option("--latency-spacing-ms", probe_options.latency_spacing_ms,
                       "Time between the probes of one latency measurement (probe.latency_attempts of them)")
         ->check(CLI::Range(0, 1000));
-    probe->callback([] {
+    probe->callback([latency_threads] {
+        if (latency_threads->count() > 0) {
+            spdlog::warn("--latency-threads is deprecated and ignored: latency is measured on one event-driven "
+                         "thread; --latency-max-in-flight bounds the clients measured at once");
+        }
         probe_options.server = probe_common.server;
         curl_global_init(CURL_GLOBAL_DEFAULT);
         run_role<ProbeRole>(

@@ -31,13 +31,21 @@ const config::Server& server_of(const config::Config& config, const std::string&
     return *server;
 }
 
-// Every check in flight holds a socket: raise the soft open-files limit to fit them (Debian's
-// default soft limit is 1024), or run fewer at once when the hard limit does not allow it.
-std::size_t checks_in_flight_within_fd_limit(std::size_t wanted) {
+// Every service check in flight and every latency tcp_connect attempt holds a socket: raise the
+// soft open-files limit to fit them (Debian's default soft limit is 1024), or run fewer at once,
+// in the same proportion, when the hard limit does not allow it.
+struct SocketBudget {
+    std::size_t checks_in_flight = 0;
+    std::size_t latency_connects = 0;
+};
+
+SocketBudget sockets_within_fd_limit(const ProbeOptions& options) {
     constexpr rlim_t reserve_fds = 256;  // listeners, report sockets, load and latency probes, logs
+    const SocketBudget wanted{options.max_checks_in_flight, options.latency_max_connects};
+    const auto total = wanted.checks_in_flight + wanted.latency_connects;
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
-    const rlim_t needed = wanted + reserve_fds;
+    const rlim_t needed = total + reserve_fds;
     if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
         rlimit raised = limit;
         raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
@@ -45,10 +53,13 @@ std::size_t checks_in_flight_within_fd_limit(std::size_t wanted) {
     }
     if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return wanted;
     const auto fitting = static_cast<std::size_t>(limit.rlim_cur > 2 * reserve_fds ? limit.rlim_cur - reserve_fds : reserve_fds);
-    spdlog::warn("--max-checks-in-flight {} does not fit the open-files limit {} (ulimit -n): running at most {} "
-                 "checks at once",
-                 wanted, limit.rlim_cur, fitting);
-    return fitting;
+    const SocketBudget scaled{std::max<std::size_t>(1, wanted.checks_in_flight * fitting / total),
+                              std::max<std::size_t>(1, wanted.latency_connects * fitting / total)};
+    spdlog::warn("--max-checks-in-flight {} and --latency-max-connects {} do not fit the open-files limit {} "
+                 "(ulimit -n): running at most {} checks and {} latency connects at once",
+                 wanted.checks_in_flight, wanted.latency_connects, limit.rlim_cur, scaled.checks_in_flight,
+                 scaled.latency_connects);
+    return scaled;
 }
 
 }  // namespace
@@ -68,6 +79,7 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
     auto targets = service::targets_from_config(*config);
     std::vector<udn::net::Endpoint> agents;
     for (const auto& target : targets) agents.push_back(target.load_agent);
+    const auto sockets = sockets_within_fd_limit(options);
     parts_->config = config;
     parts_->reporter = std::make_unique<Reporter>(key, server.name, report_destinations(*config));
     parts_->loads = std::make_unique<loadp::LoadPoller>(
@@ -75,7 +87,7 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
         std::move(agents));
     parts_->prober = std::make_unique<service::Prober>(
         std::move(targets), *parts_->reporter, parts_->loads.get(),
-        service::Prober::Settings{checks_in_flight_within_fd_limit(options.max_checks_in_flight), {}});
+        service::Prober::Settings{sockets.checks_in_flight, {}});
     latency::LatencyProbe::Settings latency_settings;
     latency_settings.bind = {server.addresses.front(), config->ports.latency};
     latency_settings.sender = server.name;
@@ -83,13 +95,14 @@ ProbeRole::ProbeRole(std::shared_ptr<const config::Config> config, const ProbeOp
     latency_settings.max_age_ms = config->probe.report_max_age_ms;
     latency_settings.staleness_ms = std::uint64_t{config->probe.latency_staleness_s} * 1000;
     latency_settings.batch_max = config->probe.latency_batch_max;
-    latency_settings.threads = options.latency_threads;
+    latency_settings.plan = latency::Plan{config->probe.latency_attempts,
+                                          std::chrono::milliseconds(options.latency_spacing_ms),
+                                          std::chrono::milliseconds(options.latency_timeout_ms)};
+    latency_settings.limits.max_in_flight = options.latency_max_in_flight;
     parts_->latency = std::make_unique<latency::LatencyProbe>(
-        key, latency_settings,
-        std::make_unique<latency::Measurer>(
-            latency::default_methods(),
-            latency::Plan{config->probe.latency_attempts, std::chrono::milliseconds(options.latency_spacing_ms),
-                          std::chrono::milliseconds(options.latency_timeout_ms)}));
+        key, latency_settings, [connects = sockets.latency_connects](net::Reactor& reactor) {
+            return latency::default_methods(reactor, connects);
+        });
 }
 
 ProbeRole::~ProbeRole() { stop(); }
@@ -129,6 +142,8 @@ ProbeStats ProbeRole::stats() const {
     stats.latency_requests = parts_->latency->requests_accepted();
     stats.latency_dropped = parts_->latency->datagrams_dropped();
     stats.latency_clients = parts_->latency->table_size();
+    stats.latency_in_flight = parts_->latency->measurer().in_flight();
+    stats.latency_waiting = parts_->latency->measurer().waiting();
     stats.methods = parts_->latency->measurer().stats();
     return stats;
 }
@@ -136,9 +151,9 @@ ProbeStats ProbeRole::stats() const {
 std::string ProbeRole::status() const {
     const auto s = stats();
     return fmt::format("{} checks run ({} timed out, {} in flight), {} of {} services down, {} report datagrams sent ({} failed), {} load answers; "
-                       "latency: {} requests, {} clients; {}",
+                       "latency: {} requests, {} clients ({} being measured, {} waiting); {}",
                        s.checks_run, s.checks_timed_out, s.checks_in_flight, s.services_down, s.services, s.reports_sent, s.report_send_failures,
-                       s.load_answers, s.latency_requests, s.latency_clients, parts_->latency->measurer().stats_text());
+                       s.load_answers, s.latency_requests, s.latency_clients, s.latency_in_flight, s.latency_waiting, parts_->latency->measurer().stats_text());
 }
 
 struct LoadAgentRole::Parts {

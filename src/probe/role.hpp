@@ -11,7 +11,8 @@ namespace udn::probe {
 struct ProbeOptions {
     std::string server;       // --server: whose address we bind and whose name we sign with
     std::size_t max_checks_in_flight = 1000;
-    std::size_t latency_threads = 16;
+    std::size_t latency_max_in_flight = 4096;  // clients measured at once
+    std::size_t latency_max_connects = 1024;   // tcp_connect sockets open at once
     std::uint32_t latency_timeout_ms = 500;  // per latency probe; a method none of whose probes
                                              // answered makes way for the next
     std::uint32_t latency_spacing_ms = 25;   // between a measurement's probes
@@ -30,6 +31,8 @@ struct ProbeStats {
     std::uint64_t latency_requests = 0;
     std::uint64_t latency_dropped = 0;
     std::size_t latency_clients = 0;
+    std::size_t latency_in_flight = 0;
+    std::size_t latency_waiting = 0;
     std::vector<latency::MethodStats> methods;
 };
 

@@ -4,9 +4,12 @@ header of every request.
 
 Run as a process: `python3 slice_origin.py ADDRESS PORT`. GET /<anything>?size=N serves N bytes
 of version V; `ranges=0` ignores Range (200, the whole object); `validator=lm` sends
-Last-Modified instead of an ETag; `slow=1` sends bodies in 4 KiB pieces 5 ms apart.
+Last-Modified instead of an ETag; `slow=1` sends bodies in 4 KiB pieces 5 ms apart;
+`cc=<Cache-Control>` replaces max-age=600. If-None-Match / If-Modified-Since that match the
+current version get a 304 (counted).
 Control endpoints (never through the cache): GET /__log ->
-JSON [[path, range or null], ...]; POST /__version?v=N; POST /__reset (empties the log).
+JSON [[path, range or null], ...]; GET /__stats -> {"not_modified": n}; POST /__version?v=N;
+POST /__fail?status=N (every GET gets N until status=0); POST /__reset (empties the log).
 """
 import hashlib
 import json
@@ -19,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 LOG = []
-STATE = {"version": 1}
+STATE = {"version": 1, "not_modified": 0, "fail_status": 0}
 BODIES = {}
 
 
@@ -62,6 +65,8 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             if parsed.path == "/__version":
                 STATE["version"] = int(query["v"])
+            elif parsed.path == "/__fail":
+                STATE["fail_status"] = int(query["status"])
             elif parsed.path == "/__reset":
                 LOG.clear()
         self._reply(200, b"ok\n", [])
@@ -73,17 +78,35 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 body = json.dumps(LOG).encode()
             return self._reply(200, body, [("Content-Type", "application/json")])
+        if parsed.path == "/__stats":
+            with LOCK:
+                body = json.dumps({"not_modified": STATE["not_modified"]}).encode()
+            return self._reply(200, body, [("Content-Type", "application/json")])
         range_header = self.headers.get("Range")
         self.slow = query.get("slow") == "1"
         with LOCK:
             LOG.append([parsed.path, range_header])
             version = STATE["version"]
+            fail_status = STATE["fail_status"]
+        if fail_status:
+            return self._reply(fail_status, b"origin failing\n", [])
         body = body_of(int(query.get("size", "1000")), version)
-        headers = [("Cache-Control", "max-age=600"), ("Content-Type", "application/octet-stream")]
+        headers = [("Cache-Control", query.get("cc", "max-age=600")), ("Content-Type", "application/octet-stream")]
         if query.get("validator") == "lm":
-            headers.append(("Last-Modified", "Mon, 02 Jan 2023 03:04:%02d GMT" % (version % 60)))
+            validator = ("Last-Modified", "Mon, 02 Jan 2023 03:04:%02d GMT" % (version % 60))
+            matches = self.headers.get("If-Modified-Since") == validator[1]
         else:
-            headers.append(("ETag", '"v%d"' % version))
+            validator = ("ETag", '"v%d"' % version)
+            matches = self.headers.get("If-None-Match") == validator[1]
+        headers.append(validator)
+        if matches:
+            with LOCK:
+                STATE["not_modified"] += 1
+            self.send_response(304)  # no Content-Length: it would describe the selected representation
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            return
         match = re.fullmatch(r"bytes=(\d+)-(\d*)", range_header or "")
         if not match or query.get("ranges") == "0":
             return self._reply(200, body, headers)

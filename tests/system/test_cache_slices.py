@@ -3,17 +3,19 @@ and cached slice by slice (tests/system/slice_origin.py logs every Range it is a
 A range miss fetches only its slices, a full GET only the missing ones, byte-exact; an object
 changed at the origin is never spliced (ETag or Last-Modified);
 concurrent misses collapse per slice; an origin without ranges gets whole-object caching;
-purge removes every slice; slices survive a restart on the disk tier."""
+purge removes every slice; slices survive a restart on the disk tier; a stale sliced object is
+revalidated through its anchor slice (304), served stale while revalidating and on origin errors."""
 import concurrent.futures
 import hashlib
 import http.client
 import json
 import pathlib
+import time
 import urllib.request
 
 import pytest
 
-from conftest import free_port, loopback_base, run_udn, wait_for_tcp
+from conftest import free_port, loopback_base, run_udn, wait_for_tcp, wait_until
 import fake_origin
 import slice_origin
 
@@ -174,6 +176,49 @@ def test_origin_without_ranges_and_small_objects_are_cached_whole(net):
     status, headers, body = net.get("/small.bin?size=5000", headers={"Range": "bytes=10-19"})
     assert status == 206 and body == small[10:20] and "hit" in headers["cache-status"]
     assert net.log() == slice_ranges(0)
+
+
+def origin_not_modified(net):
+    return json.loads(net.origin("GET", "/__stats"))["not_modified"]
+
+
+def test_stale_sliced_objects_are_revalidated_and_served_stale(net):
+    whole = slice_origin.body_of(SIZE, 1)
+    revalidated = f"/rv.bin?size={SIZE}&cc=max-age%3D1"
+    while_revalidating = f"/swr.bin?size={SIZE}&cc=max-age%3D1%2C%20stale-while-revalidate%3D60"
+    if_error = f"/sie.bin?size={SIZE}&cc=max-age%3D1%2C%20stale-if-error%3D60&validator=lm"
+    for path in (revalidated, while_revalidating, if_error):
+        assert sha(net.get(path)[2]) == sha(whole)
+    net.log()
+    time.sleep(1.3)
+    # Stale: the anchor (slice 0) is asked for conditionally; the 304 refreshes it, and with it
+    # every stored slice of its version; no slice body crosses again.
+    status, headers, body = net.get(revalidated)
+    assert status == 200 and sha(body) == sha(whole)
+    assert "fwd=stale; fwd-status=304" in headers["cache-status"]
+    assert net.log() == slice_ranges(0) and origin_not_modified(net) == 1
+    # A range's anchor is its own first slice (slice 3 here), revalidated the same way.
+    status, headers, body = net.get(revalidated, headers={"Range": "bytes=50000-50009"})
+    assert status == 206 and body == whole[50000:50010] and "fwd-status=304" in headers["cache-status"]
+    assert net.log() == slice_ranges(3) and origin_not_modified(net) == 2
+    # stale-while-revalidate: answered at once from the stored slices, the anchor refreshed behind.
+    status, headers, body = net.get(while_revalidating)
+    assert status == 200 and sha(body) == sha(whole) and "detail=stale-while-revalidate" in headers["cache-status"]
+    wait_until(lambda: origin_not_modified(net) == 3, timeout=5, what="the background revalidation")
+    status, headers, _ = net.get(while_revalidating)
+    assert "hit" in headers["cache-status"] and "stale" not in headers["cache-status"]
+    assert net.log() == slice_ranges(0)
+    # stale-if-error (Last-Modified validator): the origin fails, the stored slices are served.
+    net.origin("POST", "/__fail?status=503")
+    try:
+        status, headers, body = net.get(if_error)
+        assert status == 200 and sha(body) == sha(whole)
+        assert "detail=stale-if-error" in headers["cache-status"]
+    finally:
+        net.origin("POST", "/__fail?status=0")
+    # Once the origin is back, the next request revalidates for real.
+    status, headers, body = net.get(if_error)
+    assert status == 200 and sha(body) == sha(whole) and "fwd-status=304" in headers["cache-status"]
 
 
 def flush(net, *args):

@@ -115,7 +115,8 @@ def report_metrics(base, port, prefix):
             text = response.read().decode()
     except OSError as error:
         return f"no metrics: {error}"
-    return " ".join(line for line in text.splitlines() if line.startswith(prefix) or f"_{prefix}" in line.split(" ")[0])
+    return " ".join(line for line in text.splitlines()
+                    if (line.startswith(prefix) or f"_{prefix}" in line.split(" ")[0]) and not line.endswith(" 0"))
 
 
 def answer(base, name):

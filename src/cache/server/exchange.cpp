@@ -263,10 +263,9 @@ awaitable<bool> Exchange::run(Request& request, ExchangeRecord& record) {
     case http::Method::put:
     case http::Method::patch:
     case http::Method::del: {
-        const bool keep = co_await serve_pass(request, route, record, "method");
-        // RFC 9111 section 4.4: a successful unsafe request invalidates the target URI.
-        if (record.status >= 200 && record.status < 400) context_.purge({route.key, route.key + '\x1f'});
-        co_return keep;
+        // RFC 9111 section 4.4: a successful unsafe request invalidates the target URI (the
+        // fetch does it when the answer arrives: FillJob::invalidates).
+        co_return co_await serve_pass(request, route, record, "method");
     }
     case http::Method::options:
         co_return co_await serve_pass(request, route, record, "method");
@@ -386,6 +385,9 @@ awaitable<bool> Exchange::serve_pass(Request& request, const Route& route, Excha
     job.note = note;
     job.shareable = false;
     job.request.idempotent = request.head.method == http::Method::get || request.head.method == http::Method::head;
+    const auto method = request.head.method;
+    job.invalidates = method == http::Method::post || method == http::Method::put || method == http::Method::patch ||
+                      method == http::Method::del;
     job.request.head_method = request.head.method == http::Method::head;
     prepare_heads(job, request.head.method_text, route, request, true);
     if (!request.body.empty() || !job.request.idempotent) {

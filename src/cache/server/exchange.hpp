@@ -62,9 +62,11 @@ private:
     // must answer instead.
     awaitable<bool> serve_sliced(Request& request, const Route& route, ExchangeRecord& record,
                                  const http::CacheControl& cc, bool& fell_back);
-    // Joins the fetch of slice `index` under way, or starts it.
+    // Joins the fetch of slice `index` under way, or starts it; with `stale` (the stored slice
+    // whose freshness ran out) the fetch is conditional, and a 304 or an origin failure within
+    // stale-if-error gives that slice back refreshed or as it was.
     awaitable<SliceFetch> fetch_slice(const Request& request, const Route& route, const http::CacheControl& cc,
-                                      std::uint64_t index, std::string validator);
+                                      std::uint64_t index, std::string validator, store::ObjectPtr stale = nullptr);
     // Sends `head` (once, if not empty) and body bytes [offset, end) of an object that may still
     // fill; false when the connection failed or the object ended short.
     awaitable<bool> send_part(std::string& head, const store::ObjectPtr& object, std::size_t offset, std::size_t end,

@@ -78,7 +78,9 @@ std::shared_ptr<store::ObjectMeta> refreshed_meta(const FillJob& job, const stor
                                                   std::int64_t response_time_s) {
     auto meta = std::make_shared<store::ObjectMeta>(stored);
     const auto updated = [](std::string_view name) {
-        return !is_hop_by_hop(name) && !http::iequals(name, "content-length") && !http::iequals(name, "age");
+        // The stored framing stays (RFC 9111 section 3.2): a 304 says nothing about length or range.
+        return !is_hop_by_hop(name) && !http::iequals(name, "content-length") && !http::iequals(name, "content-range") &&
+               !http::iequals(name, "age");
     };
     store::HeaderFields fields;
     for (const auto& [name, value] : stored.fields()) {
@@ -91,7 +93,8 @@ std::shared_ptr<store::ObjectMeta> refreshed_meta(const FillJob& job, const stor
         if (updated(name)) fields.emplace_back(name, value);
     }
     meta->set_head(stored.status, fields);
-    const auto facts = facts_of(meta->status, fields);
+    // A slice is fresh as the 200 it is part of would be (as when it was fetched).
+    const auto facts = facts_of(job.slice ? 200 : meta->status, fields);
     apply_freshness(*meta, facts, job.context->settings.heuristic_cap_s, job.revalidate_s);
     meta->request_time_s = request_time_s;
     meta->response_time_s = response_time_s;
@@ -290,6 +293,9 @@ awaitable<void> fill(FillJob job) {
     auto outcome = co_await fetch_upstream(job, origin_label);
     const auto response_time_s = unix_now_s();
     const bool origin_failed = !outcome.response || outcome.response->status >= 500;
+    if (job.invalidates && outcome.response && outcome.response->status >= 200 && outcome.response->status < 400) {
+        context.purge({job.base_key, job.base_key + '\x1f'});
+    }
     if (origin_failed) context.metrics.origin_failures.fetch_add(1, std::memory_order_relaxed);
     if (origin_failed && job.stale && stale_usable_on_error(*job.stale, job.request_stale_if_error_s, response_time_s)) {
         if (outcome.response) outcome.response->close();
@@ -307,7 +313,7 @@ awaitable<void> fill(FillJob job) {
         auto meta = refreshed_meta(job, *job.stale->meta(), response, request_time_s, response_time_s);
         if (!origin_label.empty()) meta->set_origin_name(origin_label);
         response.close();
-        const auto key = variant_key(job.base_key, meta->variant());
+        const auto key = job.slice ? slice::slice_key(job.base_key, job.slice->index) : variant_key(job.base_key, meta->variant());
         job.object->adopt(std::move(*meta), job.stale->body(), store::Object::Outcome::revalidated);
         if (job.shareable) context.store_complete(key, job.object, purge_ticket);
         finish_inflight();

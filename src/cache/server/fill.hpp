@@ -30,6 +30,10 @@ struct FillJob {
     store::ObjectPtr stale;  // the stored object being revalidated, if any
     std::int64_t request_stale_if_error_s = 0;
     bool shareable = true;        // false: a pass-through fetch, never stored
+    // An unsafe method's fetch (POST, PUT, PATCH, DELETE): a non-error answer invalidates the URL
+    // (RFC 9111 section 4.4) as soon as it arrives, before any client sees it, so that a request
+    // sent after the answer was received is a fetch that stores again.
+    bool invalidates = false;
     std::uint32_t revalidate_s = 0;
     policy::RequestFacts request_facts;
     // A memory front asks its disk back first with this head (the client's Host and target,

@@ -53,17 +53,25 @@ std::string_view head_end(const http::RequestHead& head) {
 }  // namespace
 
 awaitable<SliceFetch> Exchange::fetch_slice(const Request& request, const Route& route, const http::CacheControl& cc,
-                                            std::uint64_t index, std::string validator) {
+                                            std::uint64_t index, std::string validator, store::ObjectPtr stale) {
     const auto key = slice::slice_key(route.key, index);
     const InflightFetch fresh{store::Object::create(), std::make_shared<FetchNote>()};
     if (const auto fetch = context_.inflight.join_or_register(key, fresh); fetch.object) {
         co_return SliceFetch{fetch.object, fetch.note, true};
     }
     context_.metrics.slice_fetches.fetch_add(1, std::memory_order_relaxed);
-    FillJob job{&context_, fresh.object, route.key, key, route.site->origins, {}, lower_headers(request.head), nullptr};
+    FillJob job{&context_, fresh.object, route.key, key, route.site->origins, {}, lower_headers(request.head), stale};
     job.note = fresh.note;
     prepare_heads(job, "GET", route, request, false);
     add_field(job, "Range", slice::request_range(index, route.site->slice_bytes));
+    if (stale) {
+        // A 304 refreshes the stored slice, and with it the whole object: the anchor stands for
+        // every slice of its version.
+        const auto meta = stale->meta();
+        if (!meta->etag().empty()) add_field(job, "If-None-Match", meta->etag());
+        if (!meta->last_modified().empty()) add_field(job, "If-Modified-Since", meta->last_modified());
+        job.request_stale_if_error_s = cc.stale_if_error_s.value_or(0);
+    }
     end_heads(job);
     job.revalidate_s = route.site->revalidate_s;
     job.request_facts.cache_control = cc;
@@ -120,9 +128,23 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
         const auto anchor_key = slice::slice_key(route.key, anchor_index);
         auto anchor = context_.find_stored(anchor_key);
         std::string old_validator;
+        store::ObjectPtr stale_anchor;
+        // How the anchor was had when it was stored but stale, for Cache-Status and the log.
+        auto anchor_use = store::Object::Outcome::fetched;
+        bool stale_while_revalidate = false;
         if (anchor && !fresh_for(*anchor->meta(), cc, unix_now_s())) {
-            old_validator = slice::validator_of(*anchor->meta());
-            anchor = nullptr;
+            const auto& stored = *anchor->meta();
+            old_validator = slice::validator_of(stored);
+            if (!cc.no_cache && !stored.must_revalidate &&
+                stored.age_s(unix_now_s()) < stored.lifetime_s + stored.stale_while_revalidate_s) {
+                // RFC 5861: answer from the stored slices now; the anchor is revalidated in the
+                // background (once: later requests join that fetch without waiting for it).
+                co_await fetch_slice(request, route, cc, anchor_index, old_validator, anchor);
+                stale_while_revalidate = true;
+            } else {
+                stale_anchor = std::move(anchor);
+                anchor = nullptr;
+            }
         }
         bool anchor_fetched = false;
         if (!anchor) {
@@ -130,7 +152,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
                 record.result = "MISS";
                 co_return co_await send_simple(504, "not in cache (only-if-cached)\n", head.keep_alive, record);
             }
-            auto fetch = co_await fetch_slice(request, route, cc, anchor_index, old_validator);
+            auto fetch = co_await fetch_slice(request, route, cc, anchor_index, old_validator, stale_anchor);
             co_await wait_for_head(fetch.object);
             const auto* meta = fetch.object->meta();
             const bool failed = fetch.object->state() == store::Object::State::failed;
@@ -154,7 +176,10 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
                                                fetch.note.get());
             }
             anchor = fetch.object;
-            anchor_fetched = true;
+            // A 304, or the stored slice kept through an origin failure (stale-if-error): its
+            // bytes come from the cache.
+            anchor_use = anchor->outcome();
+            anchor_fetched = anchor_use == store::Object::Outcome::fetched;
         }
         const auto& meta0 = *anchor->meta();
         if (!slice::belongs_to(meta0, meta0, anchor_index, slice_bytes)) {
@@ -204,7 +229,20 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
             co_return co_await send_simple(504, "not in cache (only-if-cached)\n", head.keep_alive, record);
         }
         std::string cache_status;
-        if (hit) {
+        if (hit && stale_while_revalidate) {
+            record.result = "STALE";
+            context_.metrics.stale.fetch_add(1, std::memory_order_relaxed);
+            cache_status = "hit; detail=stale-while-revalidate";
+        } else if (hit && anchor_use == store::Object::Outcome::revalidated) {
+            record.result = "REVALIDATED";
+            record.origin = meta0.origin_name();
+            context_.metrics.revalidated.fetch_add(1, std::memory_order_relaxed);
+            cache_status = "fwd=stale; fwd-status=304";
+        } else if (hit && anchor_use == store::Object::Outcome::stale_on_error) {
+            record.result = "STALE";
+            context_.metrics.stale.fetch_add(1, std::memory_order_relaxed);
+            cache_status = "fwd=stale; detail=stale-if-error";
+        } else if (hit) {
             record.result = "HIT";
             context_.metrics.hits.fetch_add(1, std::memory_order_relaxed);
             cache_status = "hit; ttl=" + std::to_string(meta0.lifetime_s - meta0.age_s(unix_now_s()));

@@ -15,12 +15,17 @@ std::uint64_t unix_time_us();
 
 class Signer {
 public:
-    // Sequences start at the start-up time in microseconds, so that they keep growing across
-    // restarts (receivers remember the highest one seen) while a sender sends fewer than a
-    // million messages per second on average.
-    Signer(Key key, std::string sender) : Signer(std::move(key), std::move(sender), unix_time_us()) {}
+    // Sequences come from one counter per process that starts at the first signer's creation
+    // time in microseconds, so that they keep growing across restarts (receivers remember the
+    // highest one seen) while a process sends fewer than a million messages per second on
+    // average. One counter, not one per signer: a probe signs service reports and latency
+    // reports with two signers under one sender name, and two counters started some
+    // milliseconds apart would put one stream thousands of sequences ahead of the other, so
+    // the receiver's replay window dropped every report of the stream behind.
+    Signer(Key key, std::string sender) : key_(std::move(key)), sender_(std::move(sender)) {}
+    // Its own counter from `first_sequence` (tests).
     Signer(Key key, std::string sender, std::uint64_t first_sequence)
-        : key_(std::move(key)), sender_(std::move(sender)), next_sequence_(first_sequence) {}
+        : key_(std::move(key)), sender_(std::move(sender)), own_sequence_(true), next_sequence_(first_sequence) {}
 
     // Signs `body` as measured (reports) or sent (requests) at `timestamp_ms`. The returned
     // sequence (in the Message's header) is what a LoadAnswer echoes.
@@ -36,7 +41,8 @@ public:
 private:
     Key key_;
     std::string sender_;
-    std::atomic<std::uint64_t> next_sequence_;
+    bool own_sequence_ = false;
+    std::atomic<std::uint64_t> next_sequence_{0};
 };
 
 }  // namespace udn::report

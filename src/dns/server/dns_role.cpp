@@ -72,6 +72,14 @@ void register_probe_metrics(runtime::Registry& registry, const ProbeLink& probes
     gauge("udn_dns_reports_rejected", "Probe report datagrams dropped: forged, replayed, stale or malformed", c.reports_rejected);
     gauge("udn_dns_reports_bad_version", "Of the rejected: a report-protocol version this build does not speak (a newer sender)",
           c.reports_bad_version);
+    for (std::size_t reason = 0; reason <= static_cast<std::size_t>(report::Error::too_many_senders); ++reason) {
+        const auto& value = c.reports_rejected_by_reason[reason];
+        registry.gauge_callback("udn_dns_reports_rejected_by_reason",
+                                "Probe report datagrams dropped, by why: bad_mac (another key), stale or from_future "
+                                "(clock skew beyond probe.report_max_age_ms), replayed, malformed, ...",
+                                {{"reason", std::string(report::to_string(static_cast<report::Error>(reason)))}},
+                                [&value] { return static_cast<double>(value.load()); });
+    }
     gauge("udn_dns_reports_unknown_sender", "Authentic reports from a sender not in the configuration", c.reports_unknown_sender);
     gauge("udn_dns_latency_results", "Latency result datagrams accepted", c.latency_results);
     gauge("udn_dns_latency_requests_sent", "Latency request datagrams sent to POP probes", c.latency_requests_sent);

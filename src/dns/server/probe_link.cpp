@@ -86,6 +86,9 @@ struct ProbeLink::Impl {
             auto result = verifier.accept({buffer.data(), static_cast<std::size_t>(n)}, report::unix_time_ms());
             if (!result) {
                 counters.reports_rejected.fetch_add(1, std::memory_order_relaxed);
+                counters.reports_rejected_by_reason[static_cast<std::size_t>(result.error()) %
+                                                    counters.reports_rejected_by_reason.size()]
+                    .fetch_add(1, std::memory_order_relaxed);
                 if (result.error() == report::Error::bad_version) {
                     counters.reports_bad_version.fetch_add(1, std::memory_order_relaxed);
                 }

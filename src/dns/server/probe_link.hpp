@@ -3,6 +3,7 @@
 // observation store and latency table, and asks each POP's latency probe to measure the
 // clients whose latency is unknown or stale, many clients per datagram.
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -18,6 +19,9 @@ struct ProbeLinkCounters {
     std::atomic<std::uint64_t> reports_accepted{0};
     std::atomic<std::uint64_t> reports_rejected{0};  // forged, replayed, stale, malformed
     std::atomic<std::uint64_t> reports_bad_version{0};  // of those: a protocol version this build does not speak
+    // The rejected by report::Error (bad_mac = another key, stale/from_future = clock skew,
+    // replayed = a sender's sequence went backwards): what an operator needs to fix it.
+    std::array<std::atomic<std::uint64_t>, 16> reports_rejected_by_reason{};
     std::atomic<std::uint64_t> reports_unknown_sender{0};
     std::atomic<std::uint64_t> latency_results{0};
     std::atomic<std::uint64_t> latency_requests_sent{0};

@@ -11,43 +11,98 @@ namespace udn::probe::latency {
 namespace {
 
 // The loss field is a u8 count on the wire; more than a few dozen attempts would also make a
-// worker far slower than a measurement is worth.
+// series far longer than a measurement is worth.
 constexpr std::size_t max_attempts = 100;
 
 }  // namespace
 
-Measurer::Measurer(std::vector<std::unique_ptr<Method>> methods, Plan plan)
-    : methods_(std::move(methods)), counters_(new Counters[methods_.size()]), plan_(plan) {
+Measurer::Measurer(net::Reactor& reactor, std::vector<std::unique_ptr<Method>> methods, Plan plan, Limits limits,
+                   Measured measured)
+    : reactor_(reactor),
+      methods_(std::move(methods)),
+      counters_(new Counters[methods_.size()]),
+      plan_(plan),
+      limits_(limits),
+      measured_(std::move(measured)) {
     plan_.attempts = std::clamp<std::size_t>(plan_.attempts, 1, max_attempts);
+    limits_.max_in_flight = std::max<std::size_t>(limits_.max_in_flight, 1);
 }
 
-report::LatencyMeasurement Measurer::measure(const udn::net::IpAddress& client) {
+Measurer::~Measurer() = default;
+
+bool Measurer::submit(const udn::net::IpAddress& client) {
+    if (waiting_.size() >= limits_.max_waiting) return false;
+    waiting_.push_back(client);
+    start_waiting();
+    waiting_count_.store(waiting_.size(), std::memory_order_relaxed);
+    return true;
+}
+
+void Measurer::start_waiting() {
+    while (!waiting_.empty() && in_flight_.load(std::memory_order_relaxed) < limits_.max_in_flight) {
+        const auto client = waiting_.front();
+        waiting_.pop_front();
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        run_method(client, 0);
+    }
+    waiting_count_.store(waiting_.size(), std::memory_order_relaxed);
+}
+
+void Measurer::run_method(const udn::net::IpAddress& client, std::size_t index) {
+    if (methods_.empty()) {
+        // Nothing to measure with: unreachable, delivered from the reactor like any result.
+        reactor_.add_timer(reactor_.now(), [this, client] { finish(unanswered(client)); });
+        return;
+    }
+    const auto started = reactor_.now();
+    methods_[index]->start(client, plan_, [this, client, index, started](Series series) {
+        series_over(client, index, started, std::move(series));
+    });
+}
+
+void Measurer::series_over(const udn::net::IpAddress& client, std::size_t index, net::Clock::time_point started,
+                           Series series) {
+    const auto spent = std::chrono::duration_cast<std::chrono::microseconds>(reactor_.now() - started);
+    series.resize(plan_.attempts);  // a method may not shorten the series and so hide loss
+    std::vector<std::uint32_t> answered;
+    for (const auto& rtt : series) {
+        if (rtt) answered.push_back(std::max<std::uint32_t>(*rtt, 1));
+    }
+    auto& counters = counters_[index];
+    counters.attempts.fetch_add(plan_.attempts, std::memory_order_relaxed);
+    counters.successes.fetch_add(answered.size(), std::memory_order_relaxed);
+    counters.cost_us.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(spent.count(), 0)), std::memory_order_relaxed);
+    if (answered.empty()) {
+        if (index + 1 < methods_.size()) {
+            run_method(client, index + 1);
+        } else {
+            finish(unanswered(client));
+        }
+        return;
+    }
+    auto measurement = unanswered(client);
+    measurement.reachable = true;
+    measurement.method = methods_[index]->id();
+    measurement.rtt_us = median_us(answered);
+    const auto lost = plan_.attempts - answered.size();
+    measurement.loss_permille = static_cast<std::uint16_t>((lost * 1000 + plan_.attempts / 2) / plan_.attempts);
+    finish(measurement);
+}
+
+report::LatencyMeasurement Measurer::unanswered(const udn::net::IpAddress& client) const {
     report::LatencyMeasurement measurement;
     measurement.client = client;
     measurement.attempts = static_cast<std::uint8_t>(plan_.attempts);
     measurement.loss_permille = report::max_loss_permille;
-    for (std::size_t i = 0; i < methods_.size(); ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        auto series = methods_[i]->measure(client, plan_);
-        const auto spent = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-        series.resize(plan_.attempts);  // a method may not shorten the series and so hide loss
-        std::vector<std::uint32_t> answered;
-        for (const auto& rtt : series) {
-            if (rtt) answered.push_back(std::max<std::uint32_t>(*rtt, 1));
-        }
-        counters_[i].attempts.fetch_add(plan_.attempts, std::memory_order_relaxed);
-        counters_[i].successes.fetch_add(answered.size(), std::memory_order_relaxed);
-        counters_[i].cost_us.fetch_add(static_cast<std::uint64_t>(spent.count()), std::memory_order_relaxed);
-        if (answered.empty()) continue;
-        measurement.reachable = true;
-        measurement.method = methods_[i]->id();
-        measurement.rtt_us = median_us(answered);
-        const auto lost = plan_.attempts - answered.size();
-        measurement.loss_permille = static_cast<std::uint16_t>((lost * 1000 + plan_.attempts / 2) / plan_.attempts);
-        break;
-    }
-    measurement.measured_at_ms = report::unix_time_ms();
     return measurement;
+}
+
+void Measurer::finish(const report::LatencyMeasurement& measurement) {
+    auto done = measurement;
+    done.measured_at_ms = report::unix_time_ms();
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    measured_(done);
+    start_waiting();
 }
 
 // The lower median: always one of the real samples. Not the minimum, which rewards one lucky

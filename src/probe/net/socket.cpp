@@ -82,44 +82,41 @@ bool UdpSocket::send_to(const udn::net::Endpoint& to, std::span<const std::uint8
 
 std::optional<Datagram> UdpSocket::receive(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout) const {
     if (!wait_for(fd_.get(), POLLIN, Clock::now() + timeout)) return std::nullopt;
+    return try_receive(buffer);
+}
+
+std::optional<Datagram> UdpSocket::try_receive(std::span<std::uint8_t> buffer) const {
     sockaddr_storage from{};
     socklen_t from_length = sizeof from;
     const auto size = ::recvfrom(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT,
                                  reinterpret_cast<sockaddr*>(&from), &from_length);
     if (size < 0) return std::nullopt;
-    auto address = udn::net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&from));
-    if (!address) return std::nullopt;
-    std::uint16_t port = 0;
-    if (from.ss_family == AF_INET) {
-        sockaddr_in in{};
-        std::memcpy(&in, &from, sizeof in);
-        port = ntohs(in.sin_port);
-    } else {
-        sockaddr_in6 in6{};
-        std::memcpy(&in6, &from, sizeof in6);
-        port = ntohs(in6.sin6_port);
-    }
-    return Datagram{{*address, port}, static_cast<std::size_t>(size)};
+    auto endpoint = endpoint_of(from);
+    if (!endpoint) return std::nullopt;
+    return Datagram{*endpoint, static_cast<std::size_t>(size)};
 }
 
 udn::net::Endpoint UdpSocket::local_endpoint() const {
     sockaddr_storage local{};
     socklen_t length = sizeof local;
     ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&local), &length);
-    udn::net::Endpoint endpoint;
-    if (auto address = udn::net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&local))) {
-        endpoint.address = *address;
-    }
-    if (local.ss_family == AF_INET) {
+    return endpoint_of(local).value_or(udn::net::Endpoint{});
+}
+
+std::optional<udn::net::Endpoint> endpoint_of(const sockaddr_storage& address) {
+    auto ip = udn::net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&address));
+    if (!ip) return std::nullopt;
+    std::uint16_t port = 0;
+    if (address.ss_family == AF_INET) {
         sockaddr_in in{};
-        std::memcpy(&in, &local, sizeof in);
-        endpoint.port = ntohs(in.sin_port);
+        std::memcpy(&in, &address, sizeof in);
+        port = ntohs(in.sin_port);
     } else {
         sockaddr_in6 in6{};
-        std::memcpy(&in6, &local, sizeof in6);
-        endpoint.port = ntohs(in6.sin6_port);
+        std::memcpy(&in6, &address, sizeof in6);
+        port = ntohs(in6.sin6_port);
     }
-    return endpoint;
+    return udn::net::Endpoint{*ip, port};
 }
 
 ConnectStart start_connect(const udn::net::Endpoint& to, int socket_type) {

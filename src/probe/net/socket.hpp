@@ -1,7 +1,7 @@
-// Small RAII sockets for the probe: a UDP socket (bind, send, receive with timeout), a blocking
-// TCP connect with a deadline (latency measurements), and the first step of a non-blocking
-// connect (service checks on the reactor). Errors are values, never exceptions, except at bind
-// time on the control path.
+// Small RAII sockets for the probe: a UDP socket (bind, send, receive with a timeout or without
+// waiting), a blocking TCP connect with a deadline, and the first step of a non-blocking connect
+// (service checks and latency measurements on the reactor). Errors are values, never
+// exceptions, except at bind time on the control path.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -47,6 +47,8 @@ public:
     bool send_to(const udn::net::Endpoint& to, std::span<const std::uint8_t> data) const;
     // Waits up to timeout for one datagram; nullopt on timeout or error.
     std::optional<Datagram> receive(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout) const;
+    // One datagram if one is queued, without waiting (for sockets watched by a Reactor).
+    std::optional<Datagram> try_receive(std::span<std::uint8_t> buffer) const;
     udn::net::Endpoint local_endpoint() const;
     int fd() const { return fd_.get(); }
 
@@ -54,6 +56,10 @@ private:
     explicit UdpSocket(Fd fd) : fd_(std::move(fd)) {}
     Fd fd_;
 };
+
+// The address and port of a sockaddr_in/sockaddr_in6 (recvfrom, getsockname); nullopt for
+// any other family.
+std::optional<udn::net::Endpoint> endpoint_of(const sockaddr_storage& address);
 
 // Milliseconds left until deadline, at least 0.
 int remaining_ms(Clock::time_point deadline);
