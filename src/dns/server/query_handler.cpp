@@ -275,7 +275,8 @@ std::size_t QueryHandler::handle(std::span<const std::uint8_t> query_bytes, cons
         ++epoch_;
     }
     const gslb::EngineInputs inputs{serving.config.get(), &observations, &shared_.latency,
-                                    &shared_.persistence, &shared_.measurements, now_ms, serving.geo.get()};
+                                    &shared_.persistence, &shared_.measurements, now_ms, serving.geo.get(),
+                                    serving.latency_slots};
     const auto client = client_of(query, source);
     Answerer(serving, inputs, random_, rankings_, epoch_, builder, query, client, info, forwarder).answer();
     if (info.forward_to >= 0) return 0;
