@@ -69,13 +69,13 @@ pids+=($udn_pid)
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$admin_port/healthz" && break; sleep 0.1; done
 "$peers" -x "127.0.0.1:$port" -n udn "$@"
 
-# Memory overhead per cached object: RSS growth while 20000 distinct 1 KiB objects are stored,
-# minus what the objects themselves are (body + stored header block). Needs the harness's
-# origin, so it runs the harness with --hold in the background.
+# Memory overhead per cached object: the slope of RSS while distinct 1 KiB objects 20,000 to
+# 80,000 are stored, minus what the objects themselves are (body + stored header block). Needs
+# the harness's origin, so it runs the harness with --hold in the background.
 if [ -z "${SKIP_MEMORY:-}" ]; then
     # The harness refuses to run with no target at all ("nothing to measure"): name udn as one.
-    "$peers" -s none -x "127.0.0.1:$port" -n udn --hold 120 > "$work/hold.log" 2>&1 &
+    "$peers" -s none -x "127.0.0.1:$port" -n udn --hold 300 > "$work/hold.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$origin_port/obj/1k" && break; sleep 0.2; done
-    /usr/bin/python3 "$here/memory_overhead.py" "127.0.0.1" "$port" "$udn_pid"
+    /usr/bin/python3 "$here/memory_overhead.py" "127.0.0.1" "$port" "$udn_pid" 20000 60000
 fi

@@ -156,6 +156,9 @@ void probe_metrics(runtime::Registry& registry, Current<ProbeRole>& current) {
             [find](const ProbeStats& s) { return static_cast<double>(find(s).successes); }, labels);
         add("udn_probe_latency_cost_seconds_total", "Time spent measuring, per method (timeouts included)",
             [find](const ProbeStats& s) { return static_cast<double>(find(s).cost_us) / 1e6; }, labels);
+        add("udn_probe_latency_receive_drops_total",
+            "Replies the kernel dropped on the method's socket before the probe read them (counted as loss)",
+            [find](const ProbeStats& s) { return static_cast<double>(find(s).receive_drops); }, labels);
     }
 }
 

@@ -311,6 +311,48 @@ def test_latency_requests_and_results_steer_static_names(server):
     assert "5.0ms" in live.stdout and "us" in live.stdout
 
 
+def test_reload_keeps_client_latency_by_pop_name_and_places_an_added_pop(server):
+    """POPs reordered by a push keep their clients' measurements (slots follow POP names), and a
+    POP added without a restart takes a spare slot (dns.latency_spare_pops) and is used."""
+    key = bytes.fromhex(REPORT_KEY)
+    ecs = [dns.edns.ECSOption("198.51.100.0", 24)]
+    sequence = int(time.time() * 1e6)
+
+    def send_results(probe, sender, results):
+        nonlocal sequence
+        for pop, rtt in results:
+            sequence += 1
+            probe.sendto(probe_wire.seal(key, probe_wire.LATENCY_RESULT, "eu-ns1", sequence, probe_wire.now_ms(),
+                                         latency_result_body(pop, [("198.51.100.0", rtt)])), sender)
+
+    def chosen():
+        return addresses(server.ask("acme.cdn.example", use_edns=0, options=ecs))
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((server.address, server.latency_port))
+        probe.settimeout(5)
+        server.ask("acme.cdn.example", use_edns=0, options=ecs)
+        _, sender = probe.recvfrom(65535)
+        send_results(probe, sender, [("eu", 80), ("us", 5)])
+        wait_until(lambda: chosen() == [f"{server.base}.12"], timeout=5, what="the nearer POP's cache wins")
+
+        text = server.config_path.read_text()
+        eu_at, us_at, customers_at = (text.index('[[pops]]\nname = "eu"'), text.index('[[pops]]\nname = "us"'),
+                                      text.index("[[customers]]"))
+        added = (f'[[pops]]\nname = "sa"\nregion = "sa"\n  [[pops.servers]]\n  name = "sa-cache1"\n'
+                 f'  addresses = ["{server.base}.22"]\n  roles = ["cache"]\n')
+        server.config_path.write_text(text[:eu_at] + text[us_at:customers_at] + text[eu_at:us_at] + added +
+                                      text[customers_at:])
+        server.process.signal(signal.SIGHUP)
+        wait_until(lambda: "latency slot 2 now holds POP sa" in server.process.log(), timeout=5, what="the reload")
+        live = run_udn("admin", "explain", "acme.cdn.example", "198.51.100.0/24", "--config", server.config_path,
+                       "--server", "eu-ns1")
+        assert "5.0ms" in live.stdout and "80.0ms" in live.stdout, live.stdout
+        assert chosen() == [f"{server.base}.12"]
+        send_results(probe, sender, [("sa", 1)])
+        wait_until(lambda: chosen() == [f"{server.base}.22"], timeout=5, what="the added POP's cache to win")
+
+
 def test_metrics_and_query_log(server):
     for _ in range(3):
         server.ask("www.acme.example")

@@ -193,6 +193,7 @@ struct ProbeSettings {
 struct DnsSettings {
     bool share_client_state = true;
     std::uint32_t forward_timeout_ms = 50;  // then the forwarding server decides by itself
+    std::uint32_t latency_spare_pops = 2;   // latency-table slots beyond the POPs at start
 };
 
 struct CoverageZone : SourceLine {

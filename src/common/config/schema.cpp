@@ -224,6 +224,11 @@ const Section<DnsSettings>& dns_section() {
                                        Reload::live,
                                        "How long a forwarded query waits for the owner before this server decides "
                                        "by itself."),
+            integer_field<DnsSettings>("latency_spare_pops", &DnsSettings::latency_spare_pops, 0, 64, "",
+                                       Reload::restart,
+                                       "Room in the client-latency table for POPs added after `udn dns` started "
+                                       "(each costs 7 bytes per client prefix); beyond it, added POPs are used "
+                                       "for client latency only after a restart."),
         }};
     return section;
 }

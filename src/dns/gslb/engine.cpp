@@ -57,12 +57,15 @@ ClientLatency client_latency(const Client& client, const EngineInputs& inputs, s
     ClientLatency out;
     if (inputs.latency == nullptr) return out;
     const auto key = client_prefix_key(client.address);
-    if (!inputs.latency->lookup(key, out.latency_ms.data(), out.measured_at_s.data(), out.loss_permille.data())) {
+    auto slots = inputs.latency_slots;
+    if (slots.size() > max_pops) slots = slots.first(max_pops);
+    if (slots.empty() && inputs.latency->pop_count() > max_pops) return out;  // not a table of this build
+    if (!inputs.latency->lookup(key, slots, out.latency_ms.data(), out.measured_at_s.data(), out.loss_permille.data())) {
         return out;
     }
     const auto now_s = inputs.now_ms / 1000;
     const auto limit_s = static_cast<std::int64_t>(inputs.config->probe.latency_staleness_s);
-    const auto pops = std::min(inputs.latency->pop_count(), max_pops);
+    const auto pops = slots.empty() ? inputs.latency->pop_count() : slots.size();
     for (std::size_t p = 0; p < pops; ++p) {
         if (out.latency_ms[p] == UINT32_MAX) continue;
         out.fresh[p] = static_cast<std::int64_t>(out.measured_at_s[p]) + limit_s >= now_s;
@@ -403,7 +406,8 @@ public:
         const auto& policy = domain_.policy;
         const std::size_t wanted = std::clamp<std::size_t>(policy.answers, 1, max_answers);
         const bool persistent = policy.persistence_s > 0 && inputs_.persistence != nullptr;
-        const auto client_key = client_prefix_key(client_.address);
+        // Only persistence needs the client's key here (~30 instructions a query otherwise).
+        const auto client_key = persistent ? client_prefix_key(client_.address) : 0;
         if (persistent) {
             const auto kept = candidate_index(inputs_.persistence->lookup(domain_.identity, client_key, inputs_.now_ms));
             if (kept && (ranking_.eligible >> *kept & 1) != 0) {

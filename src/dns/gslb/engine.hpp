@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,9 @@ struct EngineInputs {
     MeasurementQueue* measurements = nullptr; // null: nothing asks probes to measure
     std::int64_t now_ms = 0;
     const geo::Locator* geo = nullptr;        // null: no GeoIP fallback
+    // The latency table's slot of each POP, by configuration position (PopSlots; empty: slot =
+    // position, as in tests that build a table per configuration).
+    std::span<const std::uint8_t> latency_slots;
 };
 
 // Per-worker random state (xorshift), so weighted choices need no shared lock.

@@ -97,20 +97,27 @@ void LatencyTable::clear_pop(std::size_t pop_index) {
     }
 }
 
-bool LatencyTable::lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s,
-                          std::uint16_t* loss_permille) const {
+bool LatencyTable::lookup(std::uint64_t prefix_key, std::span<const std::uint8_t> slots, std::uint32_t* latency_ms,
+                          std::uint32_t* measured_at_s, std::uint16_t* loss_permille) const {
     const std::size_t home = bucket_start(prefix_key);
     std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
     for (std::size_t i = 0; i < bucket_slots; ++i) {
-        const std::size_t slot = home + i;
-        if (keys_[slot] != prefix_key) continue;
-        for (std::size_t p = 0; p < pop_count_; ++p) {
-            const auto value = latency_ms_[slot * pop_count_ + p];
-            latency_ms[p] = value == no_sample ? UINT32_MAX : value;
-            measured_at_s[p] = measured_at_s_[slot * pop_count_ + p];
+        const std::size_t entry = home + i;
+        if (keys_[entry] != prefix_key) continue;
+        const std::size_t positions = slots.empty() ? pop_count_ : slots.size();
+        for (std::size_t p = 0; p < positions; ++p) {
+            const std::size_t column = slots.empty() ? p : slots[p];
+            if (column >= pop_count_) {
+                latency_ms[p] = UINT32_MAX;
+                measured_at_s[p] = 0;
+                if (loss_permille != nullptr) loss_permille[p] = loss_not_measured;
+                continue;
+            }
+            const auto at = entry * pop_count_ + column;
+            latency_ms[p] = latency_ms_[at] == no_sample ? UINT32_MAX : latency_ms_[at];
+            measured_at_s[p] = measured_at_s_[at];
             if (loss_permille != nullptr) {
-                const auto quarters = loss_quarters_[slot * pop_count_ + p];
-                loss_permille[p] = quarters == no_loss ? loss_not_measured : static_cast<std::uint16_t>(quarters * 4);
+                loss_permille[p] = loss_quarters_[at] == no_loss ? loss_not_measured : static_cast<std::uint16_t>(loss_quarters_[at] * 4);
             }
         }
         return true;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "common/net/ip_address.hpp"
@@ -27,16 +28,23 @@ net::IpAddress client_prefix_address(std::uint64_t key);
 
 class LatencyTable {
 public:
-    // `pop_count` POP slots per prefix; room for `capacity` prefixes (rounded up to whole buckets).
+    // `pop_count` POP slots per prefix (which POP is in which slot: PopSlots); room for
+    // `capacity` prefixes (rounded up to whole buckets).
     LatencyTable(std::size_t pop_count, std::size_t capacity);
 
     // loss_permille: 0..1000 (kept to 4 permille), or loss_not_measured.
     void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s,
                 std::uint16_t loss_permille = loss_not_measured);
-    // Fills latency_ms/measured_at_s and, when given, loss_permille (each of size pop_count);
-    // false when the prefix is unknown.
+    // Fills latency_ms/measured_at_s and, when given, loss_permille by POP position: entry p
+    // from slot slots[p] (no_latency_slot: no sample), or from slot p when `slots` is empty
+    // (each array of size slots.size(), or pop_count()); false when the prefix is unknown.
+    bool lookup(std::uint64_t prefix_key, std::span<const std::uint8_t> slots, std::uint32_t* latency_ms,
+                std::uint32_t* measured_at_s, std::uint16_t* loss_permille = nullptr) const;
+    // Slot p for position p.
     bool lookup(std::uint64_t prefix_key, std::uint32_t* latency_ms, std::uint32_t* measured_at_s,
-                std::uint16_t* loss_permille = nullptr) const;
+                std::uint16_t* loss_permille = nullptr) const {
+        return lookup(prefix_key, {}, latency_ms, measured_at_s, loss_permille);
+    }
 
     // Changes whenever the data `lookup(prefix_key)` returns may have changed. Read it before
     // the lookup whose result is kept.
@@ -44,8 +52,8 @@ public:
         return versions_[bucket_start(prefix_key) / bucket_slots].load(std::memory_order_acquire);
     }
 
-    // Forgets every client's measurement from POP slot `pop_index` (and moves every bucket's
-    // version): a reload that puts another POP at that position must not inherit its numbers.
+    // Forgets every client's measurement in slot `pop_index` (and moves every bucket's
+    // version): a slot given to another POP must not pass on its numbers.
     // Takes each stripe in turn (O(capacity), reloads only), never all at once.
     void clear_pop(std::size_t pop_index);
 

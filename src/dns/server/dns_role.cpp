@@ -1,5 +1,6 @@
 #include "dns/server/dns_role.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -13,6 +14,7 @@
 #include "common/runtime/metrics.hpp"
 #include "common/runtime/signals.hpp"
 #include "common/runtime/spool.hpp"
+#include "dns/gslb/pop_slots.hpp"
 #include "dns/server/counting_sink.hpp"
 #include "dns/server/explain.hpp"
 #include "dns/server/probe_link.hpp"
@@ -128,24 +130,30 @@ void register_cluster_metrics(runtime::Registry& registry, const std::vector<std
                             });
 }
 
-// The latency table's POP slots are the configuration's POP positions, fixed in number at start.
-// After a reload, a slot whose position now holds another POP (reordered, removed, renamed) is
-// cleared, so that no client's latency is credited to the wrong POP; its clients are measured
-// again (the fallback answers meanwhile). POPs beyond the slots are not measured until a restart.
-void realign_latency_slots(const config::Config& next, std::vector<std::string>& slot_pops, gslb::LatencyTable& latency) {
-    for (std::size_t slot = 0; slot < slot_pops.size(); ++slot) {
-        const std::string name = slot < next.pops.size() ? next.pops[slot].name : std::string{};
-        if (name == slot_pops[slot]) continue;
-        latency.clear_pop(slot);
-        spdlog::info("dns: reload: latency slot {} now holds POP {} (was {}): its client measurements were cleared "
-                     "and will be taken again", slot, name.empty() ? "-" : name, slot_pops[slot].empty() ? "-" : slot_pops[slot]);
-        slot_pops[slot] = name;
+// Gives each POP of `serving`'s configuration its latency-table slot (by name, kept across
+// reloads: gslb::PopSlots), clears slots handed to another POP, and returns the snapshot that
+// carries the mapping, so that decisions and ingest never see one configuration with another's.
+std::shared_ptr<const ServingState> with_latency_slots(std::shared_ptr<const ServingState> serving,
+                                                       gslb::PopSlots& slots, gslb::LatencyTable& latency) {
+    std::vector<std::string> names;
+    for (const auto& pop : serving->config->pops) names.push_back(pop.name);
+    const auto before = slots.holders();
+    auto assignment = slots.assign(names);
+    for (const auto slot : assignment.slots_to_clear) latency.clear_pop(slot);
+    for (std::size_t slot = 0; slot < slots.holders().size(); ++slot) {
+        if (before[slot] == slots.holders()[slot]) continue;
+        spdlog::info("dns: latency slot {} now holds POP {} (was {}){}", slot,
+                     slots.holders()[slot].empty() ? "-" : slots.holders()[slot], before[slot].empty() ? "-" : before[slot],
+                     before[slot].empty() || slots.holders()[slot].empty() ? "" : ": its client measurements were cleared");
     }
-    if (next.pops.size() > slot_pops.size()) {
-        spdlog::warn("dns: reload: {} POPs but room for latency from {} (the count at start): POP {} and later are not "
-                     "used for client latency until udn dns restarts", next.pops.size(), slot_pops.size(),
-                     next.pops[slot_pops.size()].name);
+    if (!assignment.unplaced.empty()) {
+        spdlog::warn("dns: no latency slot left for POP {} ({} slots: the POPs at start plus dns.latency_spare_pops): "
+                     "its client latency is not used until udn dns restarts", fmt::join(assignment.unplaced, ", "),
+                     slots.slot_count());
     }
+    auto with = std::make_shared<ServingState>(*serving);
+    with->latency_slots = std::move(assignment.slot_of_pop);
+    return with;
 }
 
 }  // namespace
@@ -166,12 +174,12 @@ int run_dns_role(const RoleSettings& settings) {
 
     SharedStateSettings shared_settings;
     shared_settings.latency_prefixes = 1 << 20;
-    shared_settings.latency_pops = std::max<std::size_t>(initial.pops.size(), 1);
+    shared_settings.latency_pops = std::clamp<std::size_t>(initial.pops.size() + initial.dns.latency_spare_pops, 1,
+                                                           gslb::no_latency_slot);
+    gslb::PopSlots latency_slots(shared_settings.latency_pops);
     SharedState shared(serving, shared_settings);
-    std::vector<std::string> latency_slot_pops(shared.latency.pop_count());
-    for (std::size_t slot = 0; slot < latency_slot_pops.size() && slot < initial.pops.size(); ++slot) {
-        latency_slot_pops[slot] = initial.pops[slot].name;
-    }
+    serving = with_latency_slots(serving, latency_slots, shared.latency);
+    shared.serving.replace(serving);
 
     runtime::PidFile pid_file(state_dir, "dns");
     runtime::Registry metrics;
@@ -241,12 +249,10 @@ int run_dns_role(const RoleSettings& settings) {
             spdlog::error("dns: new configuration not served, keeping the running one:\n{}", join(reload_errors));
             continue;
         }
+        next = with_latency_slots(std::move(next), latency_slots, shared.latency);
         sink.rebuild(next);
         if (next->geo) spdlog::info("dns: GeoIP fallback from {} ({})", next->geo->path(), next->geo->database().description());
-        const auto next_config = next->config;
         shared.serving.replace(std::move(next));
-        // After the swap, so that results ingested from now on use the new positions.
-        realign_latency_slots(*next_config, latency_slot_pops, shared.latency);
         spdlog::info("dns: now serving configuration version {}", config.current()->version);
     }
     spdlog::info("dns: stopping");

@@ -50,7 +50,8 @@ ExplainResult explain_decision(const ServingState& serving, const SharedState* s
     gslb::ObservationView no_observations;
     const auto observations = shared ? shared->observations.snapshot().get() : nullptr;
     const gslb::EngineInputs inputs{serving.config.get(), observations ? observations.get() : &no_observations,
-                                    shared ? &shared->latency : nullptr, nullptr, nullptr, now_ms, serving.geo.get()};
+                                    shared ? &shared->latency : nullptr, nullptr, nullptr, now_ms, serving.geo.get(),
+                                    serving.latency_slots};
     gslb::RandomState random;
     gslb::Explanation explanation;
     const auto family = type == "AAAA" ? net::IpAddress::Family::v6 : net::IpAddress::Family::v4;

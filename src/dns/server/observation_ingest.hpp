@@ -3,6 +3,8 @@
 // probe-to-client latency per POP. Pure functions over the messages (no sockets) so that tests
 // inject reports exactly as they arrive.
 #pragma once
+#include <cstdint>
+#include <span>
 #include "common/config/config.hpp"
 #include "common/report/message.hpp"
 #include "dns/gslb/latency_table.hpp"
@@ -13,7 +15,9 @@ namespace udn::dns::server {
 // False when the message is not for us or names an unknown sender/POP (counted by the caller).
 bool ingest_service_report(const config::Config& config, const report::Header& header,
                            const report::ServiceReport& body, gslb::ObservationStore& store);
+// `slots`: the latency-table slot of each POP by position (the serving snapshot's); empty =
+// slot p for position p.
 bool ingest_latency_result(const config::Config& config, const report::LatencyResult& body,
-                           gslb::LatencyTable& latency);
+                           gslb::LatencyTable& latency, std::span<const std::uint8_t> slots = {});
 
 }  // namespace udn::dns::server

@@ -81,7 +81,8 @@ struct ProbeLink::Impl {
         for (int budget = 0; budget < 1024; ++budget) {
             const auto n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
             if (n <= 0) break;
-            const auto config = shared.serving.get()->config;
+            const auto serving = shared.serving.get();
+            const auto& config = serving->config;
             verifier.guard().set_max_age_ms(config->probe.report_max_age_ms);
             auto result = verifier.accept({buffer.data(), static_cast<std::size_t>(n)}, report::unix_time_ms());
             if (!result) {
@@ -103,7 +104,7 @@ struct ProbeLink::Impl {
                     counters.reports_unknown_sender.fetch_add(1, std::memory_order_relaxed);
                 }
             } else if (const auto* latency = std::get_if<report::LatencyResult>(&message.body)) {
-                if (ingest_latency_result(*config, *latency, shared.latency)) {
+                if (ingest_latency_result(*config, *latency, shared.latency, serving->latency_slots)) {
                     counters.latency_results.fetch_add(1, std::memory_order_relaxed);
                 }
             }

@@ -27,6 +27,9 @@ struct ServingState {
     std::shared_ptr<const gslb::DomainTable> domains;
     std::shared_ptr<const cluster::Ring> ring;  // null: this server decides every client itself
     std::shared_ptr<const geo::Locator> geo;    // null: no GeoIP database configured
+    // The latency table's slot of each POP, by position in `config` (gslb::PopSlots; empty:
+    // slot = position).
+    std::vector<std::uint8_t> latency_slots;
     std::uint64_t generation = 0;
 
     // Null with one message per mistake in `errors` when the configuration cannot be served.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -35,6 +36,19 @@ std::int64_t wall_clock_ns() {
     timespec now{};
     ::clock_gettime(CLOCK_REALTIME, &now);
     return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+// The socket's count of datagrams dropped for want of buffer space (SO_RXQ_OVFL), if given.
+std::optional<std::uint32_t> dropped_so_far(msghdr& message) {
+    for (auto* item = CMSG_FIRSTHDR(&message); item; item = CMSG_NXTHDR(&message, item)) {
+        if (item->cmsg_level == SOL_SOCKET && item->cmsg_type == SO_RXQ_OVFL &&
+            item->cmsg_len >= CMSG_LEN(sizeof(std::uint32_t))) {
+            std::uint32_t dropped = 0;
+            std::memcpy(&dropped, CMSG_DATA(item), sizeof dropped);
+            return dropped;
+        }
+    }
+    return std::nullopt;
 }
 
 // The kernel's receive time of a datagram (SO_TIMESTAMPNS), so that a round trip does not grow by
@@ -105,6 +119,9 @@ public:
 
     report::LatencyMethod id() const override { return protocol_->id(); }
     std::size_t in_flight() const override { return runs_.size(); }
+    std::uint64_t receive_drops() const override {
+        return dropped_[0].load(std::memory_order_relaxed) + dropped_[1].load(std::memory_order_relaxed);
+    }
 
     void start(const udn::net::IpAddress& client, const Plan& plan, SeriesDone done) override {
         const int fd = socket_for(client.family());
@@ -169,6 +186,7 @@ private:
         if (socket.valid()) {
             const int one = 1;
             ::setsockopt(socket.get(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+            ::setsockopt(socket.get(), SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
             if (::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer_bytes, sizeof receive_buffer_bytes) != 0) {
                 ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
             }
@@ -232,6 +250,7 @@ private:
                 if (errno == EAGAIN || errno == EWOULDBLOCK) return;
                 continue;  // a pending socket error (an ICMP error), consumed by this call
             }
+            if (const auto dropped = dropped_so_far(message)) dropped_[index_of(family)].store(*dropped, std::memory_order_relaxed);
             const auto source = net::endpoint_of(from);
             if (!source || (protocol_->port() != 0 && source->port != protocol_->port())) continue;
             const auto token = protocol_->read_reply(std::span<const std::uint8_t>(buffer.data(), static_cast<std::size_t>(size)), family);
@@ -282,6 +301,7 @@ private:
     std::unique_ptr<DatagramProtocol> protocol_;
     Entropy entropy_;
     std::array<net::Fd, 2> sockets_;  // IPv4, IPv6
+    std::array<std::atomic<std::uint64_t>, 2> dropped_{};
     std::unordered_map<ReplyKey, InFlight, ReplyKeyHash> in_flight_probes_;
     std::unordered_map<const SeriesRun*, std::unique_ptr<Run>> runs_;
 };

@@ -118,7 +118,7 @@ std::vector<MethodStats> Measurer::stats() const {
     std::vector<MethodStats> all;
     for (std::size_t i = 0; i < methods_.size(); ++i) {
         all.push_back({methods_[i]->id(), counters_[i].attempts.load(), counters_[i].successes.load(),
-                       counters_[i].cost_us.load()});
+                       counters_[i].cost_us.load(), methods_[i]->receive_drops()});
     }
     return all;
 }
@@ -130,6 +130,7 @@ std::string Measurer::stats_text() const {
         const double mean_ms = method.attempts ? static_cast<double>(method.cost_us) / method.attempts / 1000.0 : 0.0;
         text += fmt::format("{} {}/{} answered, mean cost {:.2f} ms", name_of(method.method), method.successes,
                             method.attempts, mean_ms);
+        if (method.receive_drops > 0) text += fmt::format(", {} replies dropped unread", method.receive_drops);
     }
     return text;
 }

@@ -20,6 +20,7 @@ struct MethodStats {
     std::uint64_t attempts = 0;   // probes sent (plan.attempts per series)
     std::uint64_t successes = 0;  // probes answered
     std::uint64_t cost_us = 0;    // total time of this method's series
+    std::uint64_t receive_drops = 0;  // replies dropped by the kernel before we read them
 };
 
 // The lower median of the answered round trips (what a measurement reports as rtt_us).

@@ -43,6 +43,9 @@ public:
     virtual void start(const udn::net::IpAddress& client, const Plan& plan, SeriesDone done) = 0;
     // Series started and not yet done.
     virtual std::size_t in_flight() const = 0;
+    // Replies the kernel dropped because this method's sockets were not read in time (their
+    // probes then count as lost): 0 for methods without a shared socket. Thread-safe.
+    virtual std::uint64_t receive_drops() const { return 0; }
 };
 
 std::string_view name_of(report::LatencyMethod method);

@@ -105,9 +105,12 @@ std::size_t Reactor::run_once(std::chrono::milliseconds max_wait) {
 
 std::size_t Reactor::fire_due_timers() {
     // Collect first: a handler that adds a timer due now must not keep this round going forever.
+    // At most max_timers_per_round: thousands of timers due together (a latency probe sending a
+    // round of probes) would otherwise keep sockets unread until their receive buffers overflow;
+    // the rest fire after the next epoll_wait, which does not wait while timers are due.
     std::vector<TimerId> due;
     const auto current = now();
-    while (!timer_queue_.empty() && timer_queue_.top().at <= current) {
+    while (!timer_queue_.empty() && timer_queue_.top().at <= current && due.size() < max_timers_per_round) {
         due.push_back(timer_queue_.top().id);
         timer_queue_.pop();
     }

@@ -39,9 +39,11 @@ public:
     void cancel_timer(TimerId id);
     std::size_t timers() const { return timers_.size(); }
 
-    // Waits up to max_wait (less when a timer is due sooner) for fd events, delivers them, then
-    // fires every due timer. Returns how many handlers ran.
+    // Waits up to max_wait (less when a timer is due sooner, not at all when one is due) for fd
+    // events, delivers them, then fires the due timers, earliest first, at most
+    // max_timers_per_round of them. Returns how many handlers ran.
     std::size_t run_once(std::chrono::milliseconds max_wait);
+    static constexpr std::size_t max_timers_per_round = 256;
 
     // Makes a run_once blocked in another thread return early (thread-safe).
     void wake();

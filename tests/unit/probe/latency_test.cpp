@@ -466,6 +466,31 @@ TEST(LatencyMethods, DnsQuerySharesOneSocketAcrossSeries) {
     EXPECT_EQ(dns->in_flight(), 0u);
 }
 
+// Replies that arrive while the loop does not read, beyond the socket's buffer, are dropped by
+// the kernel; the method counts them so that operators can tell its own drops from clients' loss.
+TEST(LatencyMethods, DnsQueryCountsRepliesTheKernelDropped) {
+    auto resolver = net::UdpSocket::bind(loopback());
+    std::optional<udn::net::Endpoint> asker;
+    auto query_seen = resolver_thread(resolver, 1, [&](int, const udn::net::Endpoint& from, const auto&) { asker = from; });
+    net::Reactor reactor;
+    auto dns = make_dns_query_method(reactor, resolver.local_endpoint().port);
+    std::optional<Series> result;
+    dns->start(ip("127.0.0.1"), plan(1, milliseconds(3000)), [&](Series series) { result = std::move(series); });
+    reactor.run_once(milliseconds(0));  // sends the query
+    query_seen.join();
+    ASSERT_TRUE(asker);
+    // More datagrams than any receive buffer here holds (16 MiB at most), none answering ours.
+    const std::vector<std::uint8_t> noise(12, 0);
+    for (int i = 0; i < 60'000; ++i) resolver.send_to(*asker, noise);
+    EXPECT_EQ(dns->receive_drops(), 0u) << "known only once the socket is read";
+    // The kernel tells the count with the first datagram queued after the drops: keep one coming.
+    run_until(reactor, [&] {
+        resolver.send_to(*asker, noise);
+        return dns->receive_drops() > 0;
+    });
+    EXPECT_GT(dns->receive_drops(), 0u);
+}
+
 TEST(LatencyMethods, IcmpEchoWherePermitted) {
     net::Reactor reactor;
     auto icmp = make_icmp_echo_method(reactor);

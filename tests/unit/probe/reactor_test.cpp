@@ -1,6 +1,7 @@
 #include "probe/net/reactor.hpp"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +28,36 @@ TEST(Reactor, FiresDueTimersInOrderAndSkipsCancelledOnes) {
     EXPECT_EQ(reactor.run_once(0ms), 2u);
     EXPECT_EQ(fired, (std::vector<int>{1, 2}));
     EXPECT_EQ(reactor.timers(), 0u);
+}
+
+// A socket watched beside thousands of due timers is read between them, not after them all.
+TEST(Reactor, FiresABoundedNumberOfDueTimersPerRoundAndPollsSocketsBetween) {
+    FakeClock clock;
+    Reactor reactor([&clock] { return clock.now; });
+    const auto timer_count = 2 * Reactor::max_timers_per_round + 10;
+    std::vector<std::size_t> fired;
+    for (std::size_t i = 0; i < timer_count; ++i) reactor.add_timer(clock.now, [&fired, i] { fired.push_back(i); });
+    int pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM, 0, pair), 0);
+    std::vector<std::size_t> read_after;
+    reactor.watch(pair[0], EPOLLIN, [&](std::uint32_t) {
+        char byte = 0;
+        EXPECT_EQ(::read(pair[0], &byte, 1), 1);
+        read_after.push_back(fired.size());
+    });
+    ASSERT_EQ(::write(pair[1], "x", 1), 1);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(reactor.run_once(1000ms), 1u + Reactor::max_timers_per_round);
+    ASSERT_EQ(::write(pair[1], "y", 1), 1);
+    EXPECT_EQ(reactor.run_once(1000ms), 1u + Reactor::max_timers_per_round) << "the socket read between batches";
+    EXPECT_EQ(reactor.run_once(1000ms), 10u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms) << "no waiting while timers are due";
+    EXPECT_EQ(read_after, (std::vector<std::size_t>{0, Reactor::max_timers_per_round}));
+    ASSERT_EQ(fired.size(), timer_count);
+    EXPECT_TRUE(std::is_sorted(fired.begin(), fired.end())) << "earliest (then first added) first";
+    reactor.unwatch(pair[0]);
+    ::close(pair[0]);
+    ::close(pair[1]);
 }
 
 TEST(Reactor, ATimerAddedForNowByATimerWaitsForTheNextRound) {
