@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,10 +113,16 @@ int main(int argc, char** argv) {
             continue;
         }
         if (now >= stop_sending && sent == rtt_us.size() + late) break;  // everything answered
-        const auto wait = (now < stop_sending ? next_send : give_up) - now;
+        // Sleep until the next send or an answer, to the nanosecond: a millisecond poll timeout
+        // rounded the 0.5 ms gaps down to 0, so the sampler spun. Spinning at SCHED_FIFO (run.sh
+        // runs it with chrt) made the kernel's RT throttling (95 % of each second) stop it for
+        // 50 ms at a time: answers waited for the sampler, not the server — the ~50 ms max and
+        // the tens-of-ms p99 every server showed under dnsperf (docs/dns-performance.md).
+        const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(
+            (now < stop_sending ? next_send : give_up) - now);
         pollfd p{fd, POLLIN, 0};
-        const int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
-        if (::poll(&p, 1, std::max(wait_ms, 0)) <= 0) continue;
+        const timespec timeout{static_cast<time_t>(wait.count() / 1'000'000'000), static_cast<long>(wait.count() % 1'000'000'000)};
+        if (::ppoll(&p, 1, &timeout, nullptr) <= 0) continue;
         while (true) {
             const ssize_t n = ::recv(fd, answer, sizeof answer, 0);
             if (n < 0) break;

@@ -4,7 +4,7 @@ header of every request.
 
 Run as a process: `python3 slice_origin.py ADDRESS PORT`. GET /<anything>?size=N serves N bytes
 of version V; `ranges=0` ignores Range (200, the whole object); `validator=lm` sends
-Last-Modified instead of an ETag; `slow=1` sends bodies in 4 KiB pieces 5 ms apart;
+Last-Modified instead of an ETag (`validator=none`: neither); `slow=1` sends bodies in 4 KiB pieces 5 ms apart;
 `cc=<Cache-Control>` replaces max-age=600. If-None-Match / If-Modified-Since that match the
 current version get a 304 (counted).
 Control endpoints (never through the cache): GET /__log ->
@@ -92,13 +92,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._reply(fail_status, b"origin failing\n", [])
         body = body_of(int(query.get("size", "1000")), version)
         headers = [("Cache-Control", query.get("cc", "max-age=600")), ("Content-Type", "application/octet-stream")]
-        if query.get("validator") == "lm":
+        if query.get("validator") == "none":
+            validator = None
+            matches = False
+        elif query.get("validator") == "lm":
             validator = ("Last-Modified", "Mon, 02 Jan 2023 03:04:%02d GMT" % (version % 60))
             matches = self.headers.get("If-Modified-Since") == validator[1]
         else:
             validator = ("ETag", '"v%d"' % version)
             matches = self.headers.get("If-None-Match") == validator[1]
-        headers.append(validator)
+        if validator:
+            headers.append(validator)
         if matches:
             with LOCK:
                 STATE["not_modified"] += 1

@@ -176,6 +176,11 @@ def test_origin_without_ranges_and_small_objects_are_cached_whole(net):
     status, headers, body = net.get("/small.bin?size=5000", headers={"Range": "bytes=10-19"})
     assert status == 206 and body == small[10:20] and "hit" in headers["cache-status"]
     assert net.log() == slice_ranges(0)
+    # Without any validator too: the whole object came in one answer, nothing to splice.
+    status, headers, body = net.get("/bare.bin?size=5000&validator=none")
+    assert status == 200 and body == small and "etag" not in headers
+    assert "hit" in net.get("/bare.bin?size=5000&validator=none")[1]["cache-status"]
+    assert net.log() == slice_ranges(0)
 
 
 def origin_not_modified(net):
@@ -301,13 +306,26 @@ class SplitNet(Net):
         wait_for_tcp(self.cache_address, self.http_port)
 
 
-def test_two_processes_the_back_slices_the_front_stores_whole(procs, tmp_path):
+def test_two_processes_front_and_back_both_slice(procs, tmp_path):
+    """The memory front slices too: a range that misses on the front asks the back only for its
+    slices, and the back only the origin for the ones it lacks."""
     net = SplitNet(procs, tmp_path)
     path = f"/split.bin?size={SIZE}"
     whole = slice_origin.body_of(SIZE, 1)
     status, headers, body = net.get(path, headers={"Range": "bytes=20000-40000"})
-    assert status in (200, 206) and (sha(body) == sha(whole) or body == whole[20000:40001])
-    assert net.log() == slice_ranges(0, 1, 2, 3, 4, 5, 6)
+    assert status == 206 and body == whole[20000:40001], headers
+    assert headers["cache-status"].startswith("udn-testpop-disk; fwd=miss") and "udn-testpop-mem; fwd=miss" in headers["cache-status"]
+    assert net.log() == slice_ranges(1, 2)
     status, headers, body = net.get(path, headers={"Range": "bytes=20000-40000"})
     assert status == 206 and body == whole[20000:40001] and "hit" in headers["cache-status"]
     assert net.log() == []
+    # The whole object: the front fetches the missing slices from the back, which fetches them
+    # from the origin; byte-exact.
+    status, headers, body = net.get(path)
+    assert status == 200 and sha(body) == sha(whole)
+    assert sorted(net.log()) == slice_ranges(0, 3, 4, 5, 6)
+    # A new front (its memory gone) is filled from the back's slices, not the origin.
+    assert net.cache.stop() == 0
+    net.start_cache()
+    status, headers, body = net.get(path)
+    assert status == 200 and sha(body) == sha(whole) and net.log() == []

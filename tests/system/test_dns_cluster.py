@@ -37,7 +37,7 @@ dns_admin = {ports['admin']}
 dns_cluster = {ports['cluster']}
 [dns]
 share_client_state = {str(share).lower()}
-forward_timeout_ms = 100
+forward_timeout_ms = 400
 [[pops]]
 name = "eu"
 region = "eu"

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <exception>
 
+#include <spdlog/spdlog.h>
+
 namespace udn::cache::log {
 
 namespace {
@@ -68,8 +70,9 @@ void append_time(std::string& line, std::int64_t time_ms) {
 
 }  // namespace
 
-AccessLog::AccessLog(std::filesystem::path directory, std::size_t max_bytes, std::uint32_t max_age_s)
-    : spool_(runtime::SpoolOptions{std::move(directory), max_bytes, max_age_s}) {}
+AccessLog::AccessLog(std::filesystem::path directory, std::size_t max_bytes, std::uint32_t max_age_s,
+                     std::size_t max_pending_bytes)
+    : max_pending_bytes_(max_pending_bytes), spool_(runtime::SpoolOptions{std::move(directory), max_bytes, max_age_s}) {}
 
 AccessLog::~AccessLog() { close(); }
 
@@ -99,21 +102,37 @@ void AccessLog::append(const AccessRecord& record) {
     append_field(line, record.scheme);
     line += '\n';
     std::lock_guard lock(mutex_);
+    if (pending_.size() + line.size() > max_pending_bytes_) {
+        dropped_lines_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     pending_ += line;
 }
 
-void AccessLog::flush(std::int64_t /*now_s*/) {
+void AccessLog::flush(std::int64_t now_s) {
     std::string lines;
     {
         std::lock_guard lock(mutex_);
         lines.swap(pending_);
     }
+    std::string why;
     try {
         spool_.append_lines(lines);
         spool_.tick();
-    } catch (const std::exception&) {
-        // The spool directory is unwritable (disk full, removed): keep serving; the lines of
-        // this batch are lost and counted by nothing but their absence.
+    } catch (const std::exception& error) {
+        // The spool directory is unwritable (disk full, removed): keep serving; this batch is
+        // lost and counted.
+        dropped_lines_.fetch_add(static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n')),
+                                 std::memory_order_relaxed);
+        why = std::string("the spool cannot be written: ") + error.what();
+    }
+    // Said at most once a minute, when lines were lost since the last time.
+    const auto dropped = dropped_lines();
+    if (dropped > warned_dropped_ && now_s >= last_warning_s_ + 60) {
+        last_warning_s_ = now_s;
+        warned_dropped_ = dropped;
+        if (why.empty()) why = "the log thread fell " + std::to_string(max_pending_bytes_) + " bytes behind";
+        spdlog::warn("cache: access log lines lost ({}); {} so far (udn_cache_access_log_dropped_lines_total)", why, dropped);
     }
 }
 

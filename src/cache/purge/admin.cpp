@@ -129,6 +129,11 @@ std::string metrics_text(server::Context& context) {
         counter("back_fallbacks_total", "Fetches this front sent to the origins itself because the back was down.",
                 back.fallbacks.load());
     }
+    if (context.access_log) {
+        counter("access_log_dropped_lines_total",
+                "Access-log lines lost: the log thread fell too far behind, or the spool could not be written.",
+                context.access_log->dropped_lines());
+    }
     const auto memory = context.memory.stats();
     counter("memory_objects", "Objects in the memory tier.", memory.objects, "gauge");
     counter("memory_bytes", "Bytes accounted in the memory tier.", memory.bytes, "gauge");

@@ -258,7 +258,7 @@ awaitable<bool> Exchange::serve_cacheable(Request& request, const Route& route, 
         key = variant_storage;
     }
     auto object = context_.find_stored(key);
-    if (!object && vary.empty() && route.site->slice_bytes > 0 && !context_.backend) {
+    if (!object && vary.empty() && route.site->slice_bytes > 0) {
         bool fell_back = false;
         const bool keep_alive = co_await serve_sliced(request, route, record, cc, fell_back);
         if (!fell_back) co_return keep_alive;

@@ -166,9 +166,14 @@ SliceVerdict judge_slice(const FillJob& job, const origin::OriginResponse& respo
     } else if (header_value(response.headers, "vary").empty()) {
         const auto range = http::parse_content_range(header_value(response.headers, "content-range"));
         validator = slice::validator_of(header_value(response.headers, "etag"), header_value(response.headers, "last-modified"));
-        if (range && slice::answers_slice(*range, slice.index, slice.slice_bytes) && !validator.empty()) {
-            verdict = range->first == 0 && range->last + 1 == range->complete_length_bytes ? SliceVerdict::whole_in_one_slice
-                                                                                           : SliceVerdict::slice;
+        if (range && slice::answers_slice(*range, slice.index, slice.slice_bytes)) {
+            // The whole object in one answer cannot be spliced with anything: no validator
+            // needed (without one it would be fetched a second time, whole). Real slices need one.
+            if (range->first == 0 && range->last + 1 == range->complete_length_bytes) {
+                verdict = SliceVerdict::whole_in_one_slice;
+            } else if (!validator.empty()) {
+                verdict = SliceVerdict::slice;
+            }
         }
     }
     if (!slice.validator.empty() && !(verdict == SliceVerdict::slice && validator == slice.validator)) {

@@ -147,6 +147,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
             }
         }
         bool anchor_fetched = false;
+        std::shared_ptr<FetchNote> anchor_note;  // the disk back's Cache-Status entry, when it answered
         if (!anchor) {
             if (cc.only_if_cached) {
                 record.result = "MISS";
@@ -176,6 +177,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
                                                fetch.note.get());
             }
             anchor = fetch.object;
+            anchor_note = fetch.note;
             // A 304, or the stored slice kept through an origin failure (stale-if-error): its
             // bytes come from the cache.
             anchor_use = anchor->outcome();
@@ -272,7 +274,11 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
         char line[160];
         std::snprintf(line, sizeof line, "Age: %" PRId64 "\r\n", meta0.age_s(now_s));
         response_head += line;
-        response_head += "Cache-Status: " + context_.cache_status_prefix + "; " + cache_status + "\r\n";
+        response_head += "Cache-Status: ";
+        // RFC 9211: the entry of the cache nearer the origin first — on a memory front, the disk
+        // back's answer for the anchor slice.
+        if (anchor_note && !anchor_note->upstream_status.empty()) response_head += anchor_note->upstream_status + ", ";
+        response_head += context_.cache_status_prefix + "; " + cache_status + "\r\n";
         if (!not_modified) {
             if (partial) {
                 std::snprintf(line, sizeof line, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n", wanted.first,

@@ -406,7 +406,8 @@ public:
         const auto& policy = domain_.policy;
         const std::size_t wanted = std::clamp<std::size_t>(policy.answers, 1, max_answers);
         const bool persistent = policy.persistence_s > 0 && inputs_.persistence != nullptr;
-        const auto client_key = client_prefix_key(client_.address);
+        // Only persistence needs the client's key here (~30 instructions a query otherwise).
+        const auto client_key = persistent ? client_prefix_key(client_.address) : 0;
         if (persistent) {
             const auto kept = candidate_index(inputs_.persistence->lookup(domain_.identity, client_key, inputs_.now_ms));
             if (kept && (ranking_.eligible >> *kept & 1) != 0) {

@@ -68,7 +68,10 @@ void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net
         }
     }
     if (log_ == nullptr || !info.query.has_question) return;
-    auto& record = state.record;
+    // Filled in the ring's slot itself: no record built aside and copied in.
+    auto* const slot = log_->reserve(worker);
+    if (slot == nullptr) return;  // ring full: counted as dropped
+    auto& record = *slot;
     record.time_ms = now_ms;
     record.client = client;
     record.transport = transport;
@@ -91,7 +94,7 @@ void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net
         record.source_prefix_length = subnet.source_prefix_length;
         record.scope_prefix_length = info.scope_prefix_length;
     }
-    log_->add(worker, record);
+    log_->commit(worker);
 }
 
 }  // namespace udn::dns::server

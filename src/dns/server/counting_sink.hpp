@@ -49,7 +49,6 @@ private:
     struct alignas(64) WorkerState {
         explicit WorkerState(const Snapshot<Index>& index) : reader(index) {}
         SnapshotReader<Index> reader;
-        QueryLogRecord record;
     };
 
     runtime::Registry& registry_;

@@ -30,13 +30,20 @@ public:
         if (query_.qtype == rr_type::opt) return finish_rcode(rcode::formerr);
         if (query_.qtype >= 128 && query_.qtype < 255) return finish_rcode(rcode::notimp);
         const auto lowered = query_.qname.lowered();
-        std::size_t zone_index = 0;
-        const auto* zone = zones_.find_zone(lowered, zone_index);
-        if (zone == nullptr) return finish_rcode(rcode::refused);
+        // Most questions name a node: one hash of the whole name finds it and its zone; only
+        // the others search for the longest apex (NXDOMAIN or REFUSED).
+        const auto* node = zones_.find_node(lowered);
+        const zone::Zone* zone = nullptr;
+        if (node != nullptr) {
+            zone = &zones_.zone(node->zone_index);
+        } else {
+            std::size_t zone_index = 0;
+            zone = zones_.find_zone(lowered, zone_index);
+            if (zone == nullptr) return finish_rcode(rcode::refused);
+        }
         after_question_ = builder_.mark();
         if (zone->has_delegations && answer_referral(lowered, *zone)) return;
         builder_.set_flags(wire::flag::aa);
-        const auto* node = zones_.find_node(lowered);
         if (node == nullptr) return negative(rcode::nxdomain, *zone);
         answer_node(*node, query_.qname, 0);
     }

@@ -22,9 +22,6 @@ constexpr std::size_t max_address_text_bytes = 64;
 constexpr std::size_t max_line_bytes_without_server =
     24 + 3 * max_address_text_bytes + 8 + wire::Name::max_text_bytes + 16 + 16 + 40 + 16;
 
-// Server names are DNS labels (<= 63 bytes); a longer one still works, through a second append.
-constexpr std::size_t max_inline_server_bytes = 256;
-
 // "0." … "255.": inet_ntop formats IPv4 through sprintf, and even digit arithmetic per octet
 // showed in profiles at 200k lines/s; a table copy is four bytes per octet.
 struct OctetText {
@@ -114,18 +111,28 @@ char* write_after_server(char* p, const QueryLogRecord& record) {
     return p;
 }
 
-// Written into a stack buffer and appended once: this runs ~200k times a second on the log
-// writer thread, which shares the serving core in the benchmark (docs/dns-performance.md).
-void append_line(std::string& out, const QueryLogRecord& record, std::string_view server, bool newline) {
-    char line[max_line_bytes_without_server + max_inline_server_bytes + 1];
-    char* p = write_integer(line, record.time_ms);
-    *p++ = '\t';
-    if (server.size() <= max_inline_server_bytes) {
-        p = write_text(p, server);
+// Server names are DNS labels (<= 63 bytes): their prefix goes into the line's buffer; a longer
+// one still works, through a second append.
+constexpr std::size_t max_inline_prefix_bytes = 24 + 256;
+
+// "<time_ms>\t<server>", the part of a line that depends only on the time.
+void set_prefix(std::string& prefix, std::int64_t time_ms, std::string_view server) {
+    char digits[24];
+    prefix.assign(digits, write_integer(digits, time_ms));
+    prefix += '\t';
+    prefix += server;
+}
+
+// The rest written into a stack buffer and appended once: this runs ~200k times a second on
+// the log writer thread, which shares the serving core in the benchmark
+// (docs/dns-performance.md).
+void append_line(std::string& out, std::string_view prefix, const QueryLogRecord& record, bool newline) {
+    char line[max_inline_prefix_bytes + max_line_bytes_without_server + 1];
+    char* p = line;
+    if (prefix.size() <= max_inline_prefix_bytes) {
+        p = write_text(p, prefix);
     } else {
-        out.append(line, p);
-        out += server;
-        p = line;
+        out += prefix;
     }
     p = write_after_server(p, record);
     if (newline) *p++ = '\n';
@@ -135,7 +142,9 @@ void append_line(std::string& out, const QueryLogRecord& record, std::string_vie
 }  // namespace
 
 void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server) {
-    append_line(out, record, server, false);
+    std::string prefix;
+    set_prefix(prefix, record.time_ms, server);
+    append_line(out, prefix, record, false);
 }
 
 std::string format_query_log_line(const QueryLogRecord& record, std::string_view server) {
@@ -171,6 +180,22 @@ void QueryLog::add(std::size_t worker, const QueryLogRecord& record) {
     ring.tail.store(tail + 1, std::memory_order_release);
 }
 
+QueryLogRecord* QueryLog::reserve(std::size_t worker) {
+    if (worker >= rings_.size()) return nullptr;
+    auto& ring = *rings_[worker];
+    const auto tail = ring.tail.load(std::memory_order_relaxed);
+    if (tail - ring.head.load(std::memory_order_acquire) == ring_records) {
+        ring.dropped.fetch_add(1, std::memory_order_relaxed);
+        return nullptr;
+    }
+    return &ring.records[tail % ring_records];
+}
+
+void QueryLog::commit(std::size_t worker) {
+    auto& ring = *rings_[worker];
+    ring.tail.store(ring.tail.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
 std::uint64_t QueryLog::dropped() const {
     std::uint64_t total = failed_.load(std::memory_order_relaxed);
     for (const auto& ring : rings_) total += ring->dropped.load(std::memory_order_relaxed);
@@ -186,7 +211,12 @@ void QueryLog::drain() {
         const auto head = ring.head.load(std::memory_order_relaxed);
         const auto tail = ring.tail.load(std::memory_order_acquire);
         for (auto at = head; at != tail; ++at) {
-            append_line(text_, ring.records[at % ring_records], server_, true);
+            const auto& record = ring.records[at % ring_records];
+            if (record.time_ms != prefix_time_ms_) {
+                set_prefix(prefix_, record.time_ms, server_);
+                prefix_time_ms_ = record.time_ms;
+            }
+            append_line(text_, prefix_, record, true);
         }
         ring.head.store(tail, std::memory_order_release);  // the slots are free once formatted
         lines += tail - head;

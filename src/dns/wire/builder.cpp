@@ -41,6 +41,7 @@ void ResponseBuilder::start(const Query& query) {
     size_ = header_size_bytes;
     counts_ = {};
     compression_count_ = 0;
+    question_size_bytes_ = 0;
     flags_ = static_cast<std::uint16_t>(flag::qr | (query.flags & (0x7800 | flag::rd | flag::cd)));
     put_u16(0, query.id);
     if (query.has_question && fits(query.qname.size_bytes() + 4)) {
@@ -49,6 +50,8 @@ void ResponseBuilder::start(const Query& query) {
              at += wire[at] + 1) {
             compression_offsets_[compression_count_++] = static_cast<std::uint16_t>(size_ + at);
         }
+        // The root has no label to point to: the general path writes it as its one byte.
+        if (!query.qname.is_root()) question_size_bytes_ = query.qname.size_bytes();
         append_bytes(query.qname.wire());
         append_u16(query.qtype);
         append_u16(query.qclass);
@@ -126,8 +129,31 @@ bool ResponseBuilder::write_name(const Name& name) {
     return true;
 }
 
+// Most answers are owned by the question's name, written as is at offset 12, with data
+// holding no name (A, AAAA, TXT): then the record is a pointer to the question and fixed bytes,
+// exactly what the general path below writes for it, without its search for a suffix.
+bool ResponseBuilder::add_record_at_question(Section section, std::uint16_t type, std::uint32_t ttl_s,
+                                             const RdataParts& rdata) {
+    const std::size_t rdlength = rdata.prefix.size() + rdata.suffix.size();
+    if (!fits(12 + rdlength)) return false;
+    append_u16(0xC000 | header_size_bytes);
+    append_u16(type);
+    append_u16(class_in);
+    append_u32(ttl_s);
+    append_u16(static_cast<std::uint16_t>(rdlength));
+    append_bytes(rdata.prefix);
+    append_bytes(rdata.suffix);
+    ++counts_[static_cast<int>(section)];
+    return true;
+}
+
 bool ResponseBuilder::add_record(Section section, const Name& owner, std::uint16_t type,
                                  std::uint32_t ttl_s, const RdataParts& rdata) {
+    if (question_size_bytes_ != 0 && rdata.first_name == nullptr && rdata.second_name == nullptr &&
+        owner.size_bytes() == question_size_bytes_ &&
+        std::memcmp(owner.wire().data(), &buffer_[header_size_bytes], question_size_bytes_) == 0) {
+        return add_record_at_question(section, type, ttl_s, rdata);
+    }
     const auto before = mark();
     if (!write_name(owner) || !fits(10 + rdata.prefix.size())) {
         rollback(before);

@@ -65,6 +65,7 @@ private:
     void append_u32(std::uint32_t value);
     void append_bytes(std::span<const std::uint8_t> bytes);
     bool matches_at(std::size_t offset, std::span<const std::uint8_t> suffix) const;
+    bool add_record_at_question(Section section, std::uint16_t type, std::uint32_t ttl_s, const RdataParts& rdata);
 
     static constexpr std::size_t max_compression_entries = 48;
     std::span<std::uint8_t> buffer_;
@@ -75,6 +76,7 @@ private:
     std::array<std::uint16_t, 3> counts_{};
     std::array<std::uint16_t, max_compression_entries> compression_offsets_{};
     std::size_t compression_count_ = 0;
+    std::size_t question_size_bytes_ = 0;  // the echoed question's name (not the root) at offset 12; 0: none
     bool opt_reserved_ = false;
     Edns opt_;
 };

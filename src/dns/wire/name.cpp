@@ -169,6 +169,21 @@ char* Name::write_lowered_text(char* out) const {
 }
 
 NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
+    // Questions are (almost) never compressed: find the end of a plain name and copy it once
+    // instead of label by label. Anything unusual (a pointer, a bad label type, an overrun, a
+    // name over 255 bytes) goes through the general loop below, which gives it its status.
+    for (std::size_t at = offset; at < message.size() && at - offset < max_name_size_bytes;) {
+        const std::uint8_t length = message[at];
+        if (length == 0) {
+            const std::size_t size = at + 1 - offset;
+            std::memcpy(out.bytes_.data(), &message[offset], size);
+            out.size_ = static_cast<std::uint16_t>(size);
+            offset = at + 1;
+            return NameStatus::ok;
+        }
+        if (length > max_label_size_bytes) break;
+        at += 1 + length;
+    }
     out = Name{};
     std::size_t at = offset;
     std::size_t end_in_place = 0;  // set at the first pointer

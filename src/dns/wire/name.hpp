@@ -13,9 +13,14 @@
 
 namespace udn::dns::wire {
 
+enum class NameStatus : std::uint8_t { ok, truncated, bad_label_type, too_long, bad_pointer };
+
 class Name {
 public:
-    Name() = default;  // the root name
+    // The root name. Only the first size_bytes() bytes are ever read, so the rest of the buffer
+    // is left as it is: every query builds and copies several names, and zeroing 255 bytes each
+    // time was a visible share of a query's instructions.
+    Name() { bytes_[0] = 0; }
 
     // Parses presentation format ("www.example.com" or "www.example.com."); nullopt when a label
     // is empty or longer than 63 bytes or the name exceeds 255 bytes. Control path only.
@@ -54,11 +59,11 @@ public:
 private:
     char* write_text(char* out, bool lowered) const;
 
-    std::array<std::uint8_t, max_name_size_bytes> bytes_{0};
+    std::array<std::uint8_t, max_name_size_bytes> bytes_;  // bytes past size_ are unspecified
     std::uint16_t size_ = 1;  // the terminating zero
-};
 
-enum class NameStatus : std::uint8_t { ok, truncated, bad_label_type, too_long, bad_pointer };
+    friend NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out);
+};
 
 // Decodes the name starting at `offset` in `message`, following compression pointers (each must
 // point strictly before the label that holds it, so decoding always terminates). On success

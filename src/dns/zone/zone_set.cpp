@@ -90,6 +90,13 @@ public:
         }
         check_cnames();
         if (!errors_.empty()) return nullptr;
+        // The query path takes a node's zone from zone_index instead of searching apexes (one
+        // hash less per query), so it must be the longest apex above the node: all zones are
+        // added before any other name, which makes it so; this states it rather than relies on it.
+        for (auto& [key, node] : set_->nodes_) {
+            std::size_t zone_index = 0;
+            if (set_->find_zone(node.owner, zone_index) != nullptr) node.zone_index = zone_index;
+        }
         return set_;
     }
 

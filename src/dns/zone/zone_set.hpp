@@ -25,7 +25,7 @@ struct Zone {
 
 struct Node {
     wire::Name owner;                  // lower case
-    std::size_t zone_index = 0;
+    std::size_t zone_index = 0;        // the zone with the longest apex above the name
     std::vector<StoredRecord> records; // static data, in configuration order
     int gslb_domain = -1;              // index into the flattened customer domains, or -1
     bool is_delegation = false;        // NS records below an apex: answers are referrals

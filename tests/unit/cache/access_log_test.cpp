@@ -1,6 +1,7 @@
 // The access log's line format (docs/cache.md) and its batching into the spool.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -54,6 +55,31 @@ TEST(AccessLog, FormatsOneTabSeparatedLinePerRequest) {
     EXPECT_EQ(read_ready(directory),
               "2026-11-23T23:00:00.123Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t200\t1024\tHIT\t0.046\t12.346\t-\thttp\n"
               "2026-11-23T23:00:01.124Z\tams\t127.0.0.1\twww.example.com\tacme\tGET\t/a b\t404\t1024\tHIT\t2.000\t12.346\t-\thttps\n");
+    fs::remove_all(directory);
+}
+
+// A starved log thread must not let the buffer grow without bound: beyond the cap lines are
+// dropped and counted, and every line is either written or counted.
+TEST(AccessLog, BufferIsBoundedAndDropsAreCounted) {
+    const auto directory = fs::temp_directory_path() / ("udn-access-log-" + std::to_string(std::random_device{}()));
+    constexpr int appended = 100;
+    std::uint64_t dropped = 0;
+    {
+        AccessLog log(directory, 1 << 20, 60, 2000);  // room for ~20 lines of ~90 bytes
+        AccessRecord record;
+        record.pop = "ams";
+        record.url = "/x";
+        for (int i = 0; i < appended; ++i) log.append(record);
+        dropped = log.dropped_lines();
+        EXPECT_GT(dropped, 60u);
+        EXPECT_LT(dropped, 90u);
+        log.flush(0);
+        log.append(record);  // room again after a flush
+        EXPECT_EQ(log.dropped_lines(), dropped);
+        log.close();
+    }
+    const auto text = read_ready(directory);
+    EXPECT_EQ(static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n')) + dropped, appended + 1u);
     fs::remove_all(directory);
 }
 

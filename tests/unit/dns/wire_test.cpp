@@ -186,6 +186,62 @@ TEST(ReadName, FollowsBackwardPointersOnly) {
     EXPECT_EQ(read_name(extended, offset, out), NameStatus::bad_label_type);
 }
 
+// An uncompressed name is copied in one piece: the limits must be exactly those of the general
+// label-by-label decoding (255 bytes in all, labels <= 63, no overrun), and a name that turns
+// into a pointer half-way still decodes.
+TEST(ReadName, PlainNamesKeepTheLimits) {
+    const auto plain = [](std::size_t labels_of_63, std::size_t last_label) {
+        Bytes bytes;
+        for (std::size_t i = 0; i < labels_of_63; ++i) {
+            bytes.push_back(63);
+            bytes.insert(bytes.end(), 63, static_cast<std::uint8_t>('A' + i));
+        }
+        if (last_label > 0) {
+            bytes.push_back(static_cast<std::uint8_t>(last_label));
+            bytes.insert(bytes.end(), last_label, 'z');
+        }
+        bytes.push_back(0);
+        return bytes;
+    };
+    Name out;
+    std::size_t offset = 0;
+    const auto longest = plain(3, 61);  // 3 * 64 + 62 + 1 = 255 bytes
+    ASSERT_EQ(longest.size(), max_name_size_bytes);
+    ASSERT_EQ(read_name(longest, offset, out), NameStatus::ok);
+    EXPECT_EQ(offset, longest.size());
+    EXPECT_EQ(Bytes(out.wire().begin(), out.wire().end()), longest);
+    EXPECT_EQ(out.label_count(), 4u);
+    const auto too_long = plain(3, 62);  // 256 bytes
+    offset = 0;
+    EXPECT_EQ(read_name(too_long, offset, out), NameStatus::too_long);
+    auto overrun = plain(1, 5);
+    overrun.pop_back();  // no terminating zero
+    offset = 0;
+    EXPECT_EQ(read_name(overrun, offset, out), NameStatus::truncated);
+    // "Www.Example.COM" after two bytes of something else: case kept, offset past the name.
+    Bytes mixed = {0xFF, 0xFF, 3, 'W', 'w', 'w', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'C', 'O', 'M', 0, 0xAB};
+    offset = 2;
+    ASSERT_EQ(read_name(mixed, offset, out), NameStatus::ok);
+    EXPECT_EQ(out.to_text(), "Www.Example.COM.");
+    EXPECT_EQ(offset, mixed.size() - 1);
+    EXPECT_TRUE(out.equals_ignore_case(name("www.example.com")));
+    // A label, then a pointer back to "Example.COM": the general path takes over.
+    Bytes pointed = {0xFF, 0xFF, 3, 'W', 'w', 'w', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'C', 'O', 'M', 0, 2, 'n', 's', 0xC0, 6};
+    offset = 19;
+    ASSERT_EQ(read_name(pointed, offset, out), NameStatus::ok);
+    EXPECT_EQ(out.to_text(), "ns.Example.COM.");
+    EXPECT_EQ(offset, pointed.size());
+    // A name read over a longer one leaves nothing of it behind.
+    offset = 0;
+    ASSERT_EQ(read_name(longest, offset, out), NameStatus::ok);
+    Bytes root = {0};
+    offset = 0;
+    ASSERT_EQ(read_name(root, offset, out), NameStatus::ok);
+    EXPECT_TRUE(out.is_root());
+    EXPECT_EQ(out.to_text(), ".");
+    EXPECT_EQ(out.lowered().size_bytes(), 1u);
+}
+
 TEST(ParseQuery, PlainQuestionKeepsCase) {
     Query query;
     const auto bytes = make_query("WWW.acme.example", rr_type::a);
@@ -265,6 +321,54 @@ TEST(Builder, CompressesOwnerAndRdataNames) {
     // Compression is case-insensitive (RFC 1035 2.3.3), so the data name may take the question's case.
     EXPECT_EQ(message->answer[0].names[0].lowered().to_text(), "origin.acme.example.");
     EXPECT_EQ(message->answer[1].owner.lowered().to_text(), "origin.acme.example.");
+}
+
+// A record owned by the question's name (byte for byte) takes a shortcut to the pointer; an
+// owner equal to it in another case goes the general way. Both must write the same bytes, also
+// when the record stops fitting, and the shortcut must not apply to names in the data.
+TEST(Builder, RecordsAtTheQuestionAreTheGeneralPathsBytes) {
+    Query query;
+    ASSERT_EQ(parse_query(make_query("Gslb.Acme.example", rr_type::a, true), query), QueryStatus::ok);
+    const auto other_case = name("gSLB.aCME.EXAMPLE");
+    ASSERT_TRUE(other_case.equals_ignore_case(query.qname));
+    const std::array<std::uint8_t, 4> address = {192, 0, 2, 7};
+    const std::array<std::uint8_t, 6> text = {5, 'h', 'e', 'l', 'l', 'o'};
+    const std::array<std::uint8_t, 2> preference = {0, 10};
+    const auto exchange = name("mx.acme.example");
+    for (const std::size_t limit : {std::size_t{512}, std::size_t{12 + 22 + 16 + 16 + 2}, std::size_t{60}}) {
+        const auto build = [&](const Name& owner, std::vector<std::uint8_t>& out) {
+            out.assign(512, 0xEE);
+            ResponseBuilder builder(out, limit);
+            builder.start(query);
+            int added = 0;
+            added += builder.add_record(Section::answer, owner, rr_type::a, 30, {address});
+            added += builder.add_record(Section::answer, owner, rr_type::a, 30, {address});
+            added += builder.add_record(Section::answer, owner, rr_type::txt, 300, {text});
+            added += builder.add_record(Section::answer, owner, rr_type::mx, 300, {preference, &exchange});
+            builder.set_client_subnet_scope(0);
+            out.resize(builder.finish());
+            return added;
+        };
+        std::vector<std::uint8_t> fast;
+        std::vector<std::uint8_t> general;
+        const auto fast_added = build(query.qname, fast);
+        const auto general_added = build(other_case, general);
+        EXPECT_EQ(fast_added, general_added) << "limit " << limit;
+        EXPECT_EQ(fast, general) << "limit " << limit;
+        std::string error;
+        const auto message = parse_message(fast, &error);
+        ASSERT_TRUE(message) << error;
+        ASSERT_EQ(message->answer.size(), static_cast<std::size_t>(fast_added));
+        for (const auto& record : message->answer) EXPECT_EQ(record.owner.to_text(), "Gslb.Acme.example.");
+    }
+    // The root question has no label to point to: its owner is written as the one zero byte.
+    Query root;
+    ASSERT_EQ(parse_query(make_query(".", rr_type::a), root), QueryStatus::ok);
+    std::array<std::uint8_t, 512> buffer{};
+    ResponseBuilder builder(buffer, 512);
+    builder.start(root);
+    ASSERT_TRUE(builder.add_record(Section::answer, root.qname, rr_type::a, 30, {address}));
+    EXPECT_EQ(builder.finish(), 12u + 5u + 1u + 10u + 4u);
 }
 
 TEST(Builder, RecordThatDoesNotFitLeavesMessageIntact) {

@@ -137,6 +137,37 @@ TEST_F(ZoneAnswers, NxdomainNodataRefused) {
     EXPECT_EQ(axfr.rcode(), wire::rcode::refused);
 }
 
+// A name found by its own hash answers from its node's zone: with a customer zone inside the
+// network's, a name of the inner zone gets the inner zone's SOA, one of the outer the outer's.
+TEST(ZoneSetBuild, NodesBelongToTheLongestApex) {
+    auto config = testing::make_config();
+    config.customers[0].zones.push_back("shop.udn.example");
+    config::Record inner;
+    inner.name = "www.shop.udn.example";
+    inner.type = "TXT";
+    inner.value = "\"inner\"";
+    inner.ttl_s = 300;
+    config.customers[0].records.push_back(inner);
+    std::vector<std::string> errors;
+    auto state = ServingState::build(std::make_shared<config::Config>(config), 1, errors);
+    ASSERT_TRUE(state) << (errors.empty() ? "" : errors.front());
+    SharedState shared(state, SharedStateSettings{1024, 8, 1024});
+    QueryHandler handler(shared, 7);
+    const auto soa_owner = [&](std::string_view name) {
+        const auto query = make_query(name, rr_type::aaaa);
+        std::vector<std::uint8_t> out(response_buffer_bytes);
+        QueryInfo info;
+        const auto size = handler.handle(query, ip("127.0.0.1"), Transport::udp, out, 1'000'000, info);
+        auto message = wire::parse_message({out.data(), size}, nullptr);
+        if (!message || message->authority.size() != 1 || message->authority[0].type != rr_type::soa) return std::string("?");
+        return message->authority[0].owner.to_text();
+    };
+    EXPECT_EQ(soa_owner("www.shop.udn.example"), "shop.udn.example.");  // a node: NODATA
+    EXPECT_EQ(soa_owner("shop.udn.example"), "shop.udn.example.");
+    EXPECT_EQ(soa_owner("nope.shop.udn.example"), "shop.udn.example.");  // no node: NXDOMAIN
+    EXPECT_EQ(soa_owner("udn.example"), "udn.example.");
+}
+
 TEST_F(ZoneAnswers, CaseIsPreservedInTheAnswer) {
     const auto m = ask("MaIl.AcMe.ExAmPlE", rr_type::a);
     ASSERT_EQ(m.answer.size(), 1u);
