@@ -84,6 +84,8 @@ private:
     bool looped(const Request& request) const;
     awaitable<bool> refuse_loop(const Request& request, ExchangeRecord& record);
     awaitable<bool> write_all(std::string_view what);
+    // Writes the head gathered in gather_, then `file_bytes` of `file_fd` with sendfile(2).
+    awaitable<bool> send_head_and_file(int file_fd, std::size_t file_bytes);
     void mark_first_byte(const Request& request, ExchangeRecord& record);
 
     Context& context_;
