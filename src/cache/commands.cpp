@@ -33,6 +33,10 @@ void register_cache(CLI::App& root) {
         ->check(CLI::Range(0, 1 << 24));
     command->add_option("--max-connections", options->max_connections, "Client connections before new ones get 503")
         ->check(CLI::Range(1, 1 << 20));
+    command->add_option("--sendfile-below-kb", options->sendfile_below_kb,
+                        "Hits on bodies of 64 KiB up to this size go out with sendfile(2), larger ones by copy "
+                        "(default 256; 0 = always copy; measure on your NICs: docs/cache.md)")
+        ->check(CLI::Range(0, 1 << 30));
     command->add_option("--request-timeout-ms", options->request_timeout_ms,
                         "A request head (or the next one on a keep-alive connection) must arrive within this")
         ->check(CLI::Range(100, 3600000));

@@ -82,6 +82,7 @@ int run_cache(const RunOptions& options) {
     settings.threads = options.threads;
     settings.memory_bytes = options.memory_mb.value_or(back ? 16 : 256) << 20;
     settings.max_connections = options.max_connections;
+    settings.sendfile_below_bytes = options.sendfile_below_kb * 1024;
     settings.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
     settings.body_timeout = settings.request_timeout;
     // The front keeps no disk tier; the back's is where the one-process cache keeps its own,

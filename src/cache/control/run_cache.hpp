@@ -21,6 +21,7 @@ struct RunOptions {
     std::string backend;  // --tier memory: the back's HTTP HOST:PORT (default: first address, ports.cache_backend)
     std::size_t disk_mb = 1024;
     std::size_t max_connections = 10000;
+    std::uint64_t sendfile_below_kb = 256;
     std::uint32_t request_timeout_ms = 10000;
     std::vector<std::string> host_aliases;  // "ALIAS=STATIC_NAME"
     std::optional<std::uint16_t> http_port;

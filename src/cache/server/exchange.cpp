@@ -561,15 +561,14 @@ awaitable<bool> Exchange::send_object(Request& request, store::ObjectPtr object,
         co_return !ec && keep_alive;
     }
 
-    // A complete body in a memory file (64 KiB and more) below copy_above_bytes goes out with
-    // sendfile(2); larger ones are copied with the head in one sendmsg below, as ATS does. Both
-    // measured side by side on this machine's loopback (docs/cache.md, "Copy, not sendfile"):
-    // at 100 KiB sendfile cost 23.4 µs per hit against 25.6 for the copy, at 1 MiB the copy 282
-    // µs against 382, where sendfile's per-page skb references cost more than copying. (Plain
-    // TCP only: on the HTTPS port the bytes must pass through the TLS stream.)
-    constexpr std::uint64_t copy_above_bytes = 256 * 1024;
+    // A complete body in a memory file (64 KiB and more) below Settings::sendfile_below_bytes
+    // goes out with sendfile(2); larger ones are copied with the head in one sendmsg below, as
+    // ATS does. Both measured side by side on this machine's loopback (docs/cache.md, "Copy, not
+    // sendfile"): at 100 KiB sendfile cost 23.4 µs per hit against 25.6 for the copy, at 1 MiB
+    // the copy 282 µs against 382, where sendfile's per-page skb references cost more than
+    // copying. (Plain TCP only: on the HTTPS port the bytes must pass through the TLS stream.)
     if (framing == Framing::length && state == store::Object::State::complete && !socket_.tls &&
-        length < copy_above_bytes) {
+        length < context_.settings.sendfile_below_bytes) {
         if (const int file_fd = object->body_file_fd(); file_fd >= 0) {
             const bool sent = co_await send_head_and_file(file_fd, static_cast<std::size_t>(length));
             gather_.clear();

@@ -25,6 +25,10 @@ struct Settings {
     std::uint16_t https_port = 0;
     std::size_t threads = 1;            // workers, each with its own event loop and SO_REUSEPORT socket
     std::size_t max_connections = 10000;
+    // Complete bodies in a memory file (64 KiB and more) below this go out with sendfile(2),
+    // larger ones are copied into the socket with the head (docs/cache.md, "Copy, not sendfile":
+    // measured on loopback; a NIC with TSO may favour sendfile for larger bodies too).
+    std::uint64_t sendfile_below_bytes = 256 * 1024;
     http::Limits limits;
     std::size_t max_request_body_bytes = 1 << 20;  // beyond: 413
     std::chrono::milliseconds request_timeout{10000};  // a request head (or keep-alive idle) must arrive within
