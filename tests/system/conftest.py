@@ -99,10 +99,22 @@ def loopback_base():
     return f"127.{random.randint(100, 250)}.{random.randint(0, 250)}"
 
 
+_ports_handed_out = set()
+
+
 def free_port(address="127.0.0.1", kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((address, 0))
-        return s.getsockname()[1]
+    """A port free on `address` now, and never one handed out before in this test run: the kernel
+    may give the same port to a second bind(0) once the first probing socket is closed, and a test
+    that asked for two ports (the cache's HTTP and its disk back's) then got one port twice
+    ("Address already in use" on a clean-clone CI run)."""
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((address, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free port on {address} that was not handed out already")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
