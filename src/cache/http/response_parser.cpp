@@ -1,22 +1,14 @@
 // Strict origin response-head parser; see response_parser.hpp.
 #include "cache/http/response_parser.hpp"
 
+#include "cache/http/syntax.hpp"
+
 namespace udn::cache::http {
 
 namespace {
 
 ResponseParseResult fail(std::string_view reason) {
     return ResponseParseResult{ParseStatus::error, 0, reason};
-}
-
-std::optional<std::uint64_t> parse_decimal(std::string_view value) {
-    if (value.empty() || value.size() > 18) return std::nullopt;
-    std::uint64_t result = 0;
-    for (const char c : value) {
-        if (c < '0' || c > '9') return std::nullopt;
-        result = result * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return result;
 }
 
 bool parse_status_line(std::string_view line, ResponseHead& head) {
@@ -75,7 +67,7 @@ ResponseParseResult parse_response_head(std::span<const char> input, std::size_t
         if (head.headers->size() >= 200) return fail("too many header fields");
         head.headers->push_back(header);
         if (iequals(header.name, "content-length")) {
-            const auto value = parse_decimal(header.value);
+            const auto value = decimal_value(header.value);
             if (!value || (head.content_length && *head.content_length != *value)) return fail("invalid Content-Length");
             head.content_length = value;
         } else if (iequals(header.name, "transfer-encoding")) {
