@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <unordered_map>
 
 #include "probe/latency/entropy.hpp"
@@ -31,6 +32,19 @@ constexpr int max_reads_per_event = 256;
 constexpr int receive_buffer_bytes = 8 << 20;
 
 std::size_t index_of(Family family) { return family == Family::v4 ? 0 : 1; }
+
+// A recvmsg header for one datagram into `data`, its ancillary data into `control`, and the
+// address (the sender, or for the error queue the probe's destination) into `peer`.
+msghdr receive_header(sockaddr_storage& peer, iovec& data, std::span<std::uint8_t> control) {
+    msghdr message{};
+    message.msg_name = &peer;
+    message.msg_namelen = sizeof peer;
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control.data();
+    message.msg_controllen = control.size();
+    return message;
+}
 
 std::int64_t wall_clock_ns() {
     timespec now{};
@@ -246,13 +260,7 @@ private:
         for (int reads = 0; reads < max_reads_per_event; ++reads) {
             sockaddr_storage from{};
             iovec data{buffer.data(), buffer.size()};
-            msghdr message{};
-            message.msg_name = &from;
-            message.msg_namelen = sizeof from;
-            message.msg_iov = &data;
-            message.msg_iovlen = 1;
-            message.msg_control = control.data();
-            message.msg_controllen = control.size();
+            auto message = receive_header(from, data, control);
             const auto size = ::recvmsg(fd, &message, MSG_DONTWAIT);
             if (size < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -287,13 +295,7 @@ private:
         for (int reads = 0; reads < max_reads_per_event; ++reads) {
             sockaddr_storage destination{};
             iovec data{buffer.data(), buffer.size()};
-            msghdr message{};
-            message.msg_name = &destination;
-            message.msg_namelen = sizeof destination;
-            message.msg_iov = &data;
-            message.msg_iovlen = 1;
-            message.msg_control = control.data();
-            message.msg_controllen = control.size();
+            auto message = receive_header(destination, data, control);
             const auto size = ::recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT);
             if (size < 0) return;
             if (!unreachable_error(message)) continue;
