@@ -1,7 +1,7 @@
 """Two `udn dns` servers sharing client state: each client prefix has one owner (rendezvous
-hashing), the other server forwards that prefix's GSLB queries to it, so a client gets the same
-persistent answer from either server. Sharing off → the servers choose independently; owner
-frozen → the other server answers by itself after the forward timeout."""
+hashing), the other server forwards that prefix's GSLB queries to it (over UDP or TCP), so a
+client gets the same persistent answer from either server. Sharing off → the servers choose
+independently; owner frozen → the other server answers by itself after the forward timeout."""
 import re
 import signal
 import socket
@@ -12,6 +12,7 @@ import dns.edns
 import dns.flags
 import dns.message
 import dns.query
+import dns.rcode
 import pytest
 
 from conftest import free_port, loopback_base, wait_until
@@ -72,6 +73,20 @@ zones = ["acme.example"]
 """
 
 
+def addresses(response):
+    return [rr.address for rrset in response.answer for rr in rrset]
+
+
+def read_exactly(sock, size):
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError(f"connection closed after {len(data)} of {size} bytes")
+        data += chunk
+    return data
+
+
 class Cluster:
     def __init__(self, procs, tmp_path):
         self.base = loopback_base()
@@ -91,11 +106,15 @@ class Cluster:
     def address(self, index):
         return f"{self.base}.{index}"
 
-    def ask(self, index, client_prefix, timeout=2.0):
-        query = dns.message.make_query("www.acme.example", "A", use_edns=0,
-                                       options=[dns.edns.ECSOption(client_prefix, 24)])
+    @staticmethod
+    def query_for(client_prefix, name="www.acme.example"):
+        query = dns.message.make_query(name, "A", use_edns=0, options=[dns.edns.ECSOption(client_prefix, 24)])
         query.flags &= ~dns.flags.RD
-        return dns.query.udp(query, self.address(index), port=self.ports["dns"], timeout=timeout)
+        return query
+
+    def ask(self, index, client_prefix, timeout=2.0, tcp=False):
+        ask = dns.query.tcp if tcp else dns.query.udp
+        return ask(self.query_for(client_prefix), self.address(index), port=self.ports["dns"], timeout=timeout)
 
     def answers(self, index):
         try:
@@ -104,11 +123,11 @@ class Cluster:
         except Exception:
             return False
 
-    def choices(self, index):
+    def choices(self, index, tcp=False):
         result = []
         for n in range(PREFIXES):
-            response = self.ask(index, f"10.{n}.0.0")
-            result.append([rr.address for rrset in response.answer for rr in rrset])
+            response = self.ask(index, f"10.{n}.0.0", tcp=tcp)
+            result.append(addresses(response))
         return result
 
     def metric(self, index, name):
@@ -180,3 +199,50 @@ def test_forwarded_queries_from_strangers_are_refused(cluster):
         with pytest.raises(socket.timeout):
             s.recv(4096)
     wait_until(lambda: cluster.metric(1, "udn_dns_cluster_rejected") == 1, timeout=5, what="rejection counted")
+
+
+def test_tcp_clients_get_the_owners_answer_too(cluster):
+    by_udp = cluster.choices(1)
+    relayed_before = cluster.metric(2, "udn_dns_cluster_relayed")
+    assert cluster.choices(2, tcp=True) == by_udp, "a TCP client must get the owner's persistent answer"
+    assert cluster.choices(1, tcp=True) == by_udp
+    assert cluster.metric(2, "udn_dns_cluster_relayed") > relayed_before, "server 2 forwarded nothing over TCP"
+    assert cluster.metric(1, "udn_dns_cluster_timeouts") == 0 and cluster.metric(2, "udn_dns_cluster_timeouts") == 0
+
+
+def test_pipelined_tcp_queries_are_answered_in_order_across_forwarding(cluster):
+    by_udp = cluster.choices(2)
+    # Forwarded (other owner), local (this server owns) and negative (never forwarded) queries,
+    # sent in one write; RFC 7766 lets a server reorder, but udn promises order.
+    queries = []
+    for n in range(PREFIXES):
+        queries.append((n, cluster.query_for(f"10.{n}.0.0")))
+        if n % 5 == 0:
+            queries.append((None, cluster.query_for(f"10.{n}.0.0", name=f"nothing-{n}.acme.example")))
+    for position, (_, query) in enumerate(queries):
+        query.id = position + 1
+    stream = b"".join(len(wire).to_bytes(2, "big") + wire for wire in (q.to_wire() for _, q in queries))
+    with socket.create_connection((cluster.address(2), cluster.ports["dns"]), timeout=5) as sock:
+        sock.sendall(stream)
+        sock.shutdown(socket.SHUT_WR)  # a client may half-close after its last query
+        for position, (prefix, _) in enumerate(queries):
+            length = int.from_bytes(read_exactly(sock, 2), "big")
+            response = dns.message.from_wire(read_exactly(sock, length))
+            assert response.id == position + 1, f"answer {position} out of order: id {response.id}"
+            if prefix is None:
+                assert response.rcode() == dns.rcode.NXDOMAIN
+            else:
+                assert addresses(response) == by_udp[prefix]
+    assert cluster.metric(2, "udn_dns_cluster_timeouts") == 0
+
+
+def test_a_tcp_query_for_a_frozen_owner_is_answered_here(cluster):
+    # The owner of prefix n differs by n; freezing us-ns1 leaves eu-ns1 to decide its prefixes.
+    owner = cluster.servers["us-ns1"]
+    owner.signal(signal.SIGSTOP)
+    try:
+        answers = cluster.choices(1, tcp=True)
+        assert all(len(choice) == 1 for choice in answers)
+        assert cluster.metric(1, "udn_dns_cluster_timeouts") >= 1
+    finally:
+        owner.signal(signal.SIGCONT)

@@ -23,7 +23,8 @@ std::optional<Envelope> parse_envelope(std::span<const std::uint8_t> datagram) {
     Envelope envelope;
     const auto kind = datagram[5];
     if (kind != static_cast<std::uint8_t>(EnvelopeKind::query) &&
-        kind != static_cast<std::uint8_t>(EnvelopeKind::answer)) {
+        kind != static_cast<std::uint8_t>(EnvelopeKind::answer) &&
+        kind != static_cast<std::uint8_t>(EnvelopeKind::stream_query)) {
         return std::nullopt;
     }
     envelope.kind = static_cast<EnvelopeKind>(kind);
@@ -32,7 +33,7 @@ std::optional<Envelope> parse_envelope(std::span<const std::uint8_t> datagram) {
                    (static_cast<std::uint32_t>(datagram[8]) << 8) | datagram[9];
     const auto family = datagram[10];
     std::size_t offset = fixed;
-    if (envelope.kind == EnvelopeKind::query) {
+    if (is_query(envelope.kind)) {
         if (family == family_v4 && datagram.size() >= offset + 4) {
             envelope.client = net::IpAddress::v4({datagram[offset], datagram[offset + 1],
                                                   datagram[offset + 2], datagram[offset + 3]});
@@ -55,7 +56,7 @@ std::optional<Envelope> parse_envelope(std::span<const std::uint8_t> datagram) {
 
 std::size_t write_envelope_header(std::span<std::uint8_t> out, EnvelopeKind kind, std::uint32_t tag,
                                   const net::IpAddress& client) {
-    const bool query = kind == EnvelopeKind::query;
+    const bool query = is_query(kind);
     const std::size_t size = 4 + 1 + 1 + 4 + 1 + (query ? client.size_bytes() : 0);
     if (out.size() < size) return 0;
     std::memcpy(out.data(), magic.data(), magic.size());

@@ -11,12 +11,16 @@
 
 namespace udn::dns::cluster {
 
-enum class EnvelopeKind : std::uint8_t { query = 1, answer = 2 };
+// A stream query came over TCP: the owner answers it as over TCP (no UDP size limit, only the
+// datagram's), and the forwarder relays it on the client's connection.
+enum class EnvelopeKind : std::uint8_t { query = 1, answer = 2, stream_query = 3 };
+
+inline bool is_query(EnvelopeKind kind) { return kind == EnvelopeKind::query || kind == EnvelopeKind::stream_query; }
 
 struct Envelope {
     EnvelopeKind kind = EnvelopeKind::query;
     std::uint32_t tag = 0;
-    net::IpAddress client;                  // queries only
+    net::IpAddress client;                  // queries (both kinds) only
     std::span<const std::uint8_t> message;  // the DNS message
 };
 

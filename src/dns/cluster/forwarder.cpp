@@ -16,6 +16,15 @@ namespace {
 constexpr std::size_t batch_size = 32;
 constexpr std::size_t datagram_bytes = 4096;
 
+// Datagram queries: the answer goes to the client's address from the socket it asked on.
+class DatagramReply final : public AnswerSink {
+  public:
+    void deliver(const WaitingQuery& waiting, std::span<const std::uint8_t> answer) override {
+        ::sendto(waiting.reply_fd, answer.data(), answer.size(), 0,
+                 reinterpret_cast<const sockaddr*>(&waiting.peer), waiting.peer_length);
+    }
+};
+
 }  // namespace
 
 // Forwarded queries of one batch leave in one sendmmsg; answers arrive in one recvmmsg.
@@ -86,17 +95,13 @@ void Forwarder::note_miss(std::uint64_t seed, std::int64_t now_ms) {
     }
 }
 
-bool Forwarder::forward(const Ring& ring, std::size_t owner, std::span<const std::uint8_t> query,
-                        const net::IpAddress& client, int reply_fd, const sockaddr_storage& peer,
-                        socklen_t peer_length, std::int64_t now_ms) {
-    auto& out = *outgoing_;
-    if (query.size() > max_query_bytes || free_count_ == 0 || out.count == batch_size ||
-        peer_length > sizeof(sockaddr_storage)) {
+Forwarder::Slot* Forwarder::take_slot(const Ring& ring, std::size_t owner,
+                                      std::span<const std::uint8_t> query, std::int64_t now_ms) {
+    if (query.size() > max_query_bytes || free_count_ == 0 || outgoing_->count == batch_size) {
         counters_.busy.fetch_add(1, std::memory_order_relaxed);
-        return false;
+        return nullptr;
     }
-    const auto index = free_[--free_count_];
-    auto& slot = slots_[index];
+    auto& slot = slots_[free_[--free_count_]];
     slot.used = true;
     slot.generation = static_cast<std::uint16_t>(slot.generation + 1);
     slot.query_size = static_cast<std::uint16_t>(query.size());
@@ -104,15 +109,18 @@ bool Forwarder::forward(const Ring& ring, std::size_t owner, std::span<const std
     slot.deadline_ms = now_ms + ring.forward_timeout_ms();
     slot.owner_seed = ring.member(owner).seed;
     slot.owner = ring.member(owner).address;
-    slot.client = client;
-    slot.reply_fd = reply_fd;
-    slot.peer_length = peer_length;
-    std::memcpy(&slot.peer, &peer, peer_length);
+    slot.connection_id = 0;
+    slot.peer_length = 0;
     next_deadline_ms_ = std::min(next_deadline_ms_, slot.deadline_ms);
+    return &slot;
+}
 
+void Forwarder::queue_envelope(const Ring& ring, const Slot& slot, std::size_t index,
+                               EnvelopeKind kind, std::span<const std::uint8_t> query) {
+    auto& out = *outgoing_;
     const std::uint32_t tag = (static_cast<std::uint32_t>(slot.generation) << 16) | index;
     auto& datagram = out.datagrams[out.count];
-    const auto header = write_envelope_header(datagram, EnvelopeKind::query, tag, client);
+    const auto header = write_envelope_header(datagram, kind, tag, slot.client);
     std::memcpy(datagram.data() + header, query.data(), query.size());
     out.iov[out.count] = {datagram.data(), header + query.size()};
     auto& message = out.messages[out.count];
@@ -123,6 +131,36 @@ bool Forwarder::forward(const Ring& ring, std::size_t owner, std::span<const std
     message.msg_hdr.msg_iovlen = 1;
     ++out.count;
     counters_.forwarded.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Forwarder::forward(const Ring& ring, std::size_t owner, std::span<const std::uint8_t> query,
+                        const net::IpAddress& client, int reply_fd, const sockaddr_storage& peer,
+                        socklen_t peer_length, std::int64_t now_ms) {
+    if (peer_length > sizeof(sockaddr_storage)) {
+        counters_.busy.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    auto* slot = take_slot(ring, owner, query, now_ms);
+    if (slot == nullptr) return false;
+    slot->client = client;
+    slot->reply_fd = reply_fd;
+    slot->peer_length = peer_length;
+    std::memcpy(&slot->peer, &peer, peer_length);
+    queue_envelope(ring, *slot, static_cast<std::size_t>(slot - slots_.data()), EnvelopeKind::query,
+                   query);
+    return true;
+}
+
+bool Forwarder::forward_stream(const Ring& ring, std::size_t owner,
+                               std::span<const std::uint8_t> query, const net::IpAddress& client,
+                               int reply_fd, std::uint64_t connection_id, std::int64_t now_ms) {
+    auto* slot = take_slot(ring, owner, query, now_ms);
+    if (slot == nullptr) return false;
+    slot->client = client;
+    slot->reply_fd = reply_fd;
+    slot->connection_id = connection_id;
+    queue_envelope(ring, *slot, static_cast<std::size_t>(slot - slots_.data()),
+                   EnvelopeKind::stream_query, query);
     return true;
 }
 
@@ -144,6 +182,11 @@ void Forwarder::release(std::size_t index) {
 }
 
 void Forwarder::relay_answers() {
+    DatagramReply reply;
+    relay_answers(reply);
+}
+
+void Forwarder::relay_answers(AnswerSink& sink) {
     auto& in = *outgoing_;
     for (std::size_t i = 0; i < batch_size; ++i) {
         in.answer_iov[i] = {in.answers[i].data(), in.answers[i].size()};
@@ -172,10 +215,15 @@ void Forwarder::relay_answers() {
             counters_.stray.fetch_add(1, std::memory_order_relaxed);
             continue;
         }
-        ::sendto(slot.reply_fd, message.data(), message.size(), 0,
-                 reinterpret_cast<const sockaddr*>(&slot.peer), slot.peer_length);
         if (auto* health = health_of(slot.owner_seed, false)) health->misses = 0;
         counters_.relayed.fetch_add(1, std::memory_order_relaxed);
+        sink.deliver(WaitingQuery{{slot.query.data(), slot.query_size},
+                                  slot.client,
+                                  slot.reply_fd,
+                                  slot.peer,
+                                  slot.peer_length,
+                                  slot.connection_id},
+                     message);
         release(index);
     }
 }

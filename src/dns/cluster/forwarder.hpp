@@ -1,6 +1,6 @@
-// One per UDP worker: sends GSLB queries whose client prefix another DNS server owns to that
-// owner (ports.dns_cluster), relays the owner's answers to the clients, and hands back queries
-// the owner did not answer in time so the worker answers them itself. Fixed slots, no
+// One per UDP worker and one for the TCP server: sends GSLB queries whose client prefix another
+// DNS server owns to that owner (ports.dns_cluster), relays the owner's answers to the clients,
+// and hands back queries the owner did not answer in time so the worker answers them itself. Fixed slots, no
 // allocation per query and no locks: it lives on its worker's thread. An owner that misses
 // `suspend_after_misses` answers in a row is skipped for `suspend_ms` (its prefixes go to their
 // second choice), so a dead server costs its clients one timeout each only until it is noticed.
@@ -16,6 +16,7 @@
 #include <span>
 
 #include "common/net/ip_address.hpp"
+#include "dns/cluster/envelope.hpp"
 #include "dns/cluster/ring.hpp"
 
 namespace udn::dns::cluster {
@@ -29,13 +30,24 @@ struct ForwarderCounters {
     std::atomic<std::uint64_t> suspended{0};  // times an owner was suspended after misses
 };
 
-// A query handed back for a local answer.
-struct ExpiredQuery {
+// A forwarded query, as its answer or its timeout hands it back.
+struct WaitingQuery {
     std::span<const std::uint8_t> query;
     const net::IpAddress& client;
     int reply_fd;
-    const sockaddr_storage& peer;
+    const sockaddr_storage& peer;  // datagram queries: where the answer goes
     socklen_t peer_length;
+    std::uint64_t connection_id;  // stream queries: the connection (its fd may be reused), else 0
+};
+
+// Where an owner's answer goes. Datagram queries' answers are sent to the client's address
+// (relay_answers() without a sink); the TCP server appends them to the client's connection.
+class AnswerSink {
+  public:
+    virtual void deliver(const WaitingQuery& waiting, std::span<const std::uint8_t> answer) = 0;
+
+  protected:
+    ~AnswerSink() = default;
 };
 
 class Forwarder {
@@ -62,15 +74,24 @@ class Forwarder {
     bool forward(const Ring& ring, std::size_t owner, std::span<const std::uint8_t> query,
                  const net::IpAddress& client, int reply_fd, const sockaddr_storage& peer,
                  socklen_t peer_length, std::int64_t now_ms);
+    // The same for a query that came over TCP: the owner answers it without the UDP size limit,
+    // and the answer is handed to the sink with `connection_id`.
+    bool forward_stream(const Ring& ring, std::size_t owner, std::span<const std::uint8_t> query,
+                        const net::IpAddress& client, int reply_fd, std::uint64_t connection_id,
+                        std::int64_t now_ms);
     void flush();
 
-    // Reads the owners' answers waiting on fd() and sends each to its client.
+    // Reads the owners' answers waiting on fd() and sends each to its client's address.
     void relay_answers();
+    // Reads the owners' answers waiting on fd() and hands each to `sink`.
+    void relay_answers(AnswerSink& sink);
 
-    // Calls `answer_locally(ExpiredQuery)` for every query whose owner missed its deadline.
+    // Calls `answer_locally(WaitingQuery)` for every query whose owner missed its deadline. It
+    // may forward new queries meanwhile.
     template <typename AnswerLocally>
     void expire(std::int64_t now_ms, const AnswerLocally& answer_locally) {
         if (now_ms < next_deadline_ms_) return;
+        next_deadline_ms_ = std::numeric_limits<std::int64_t>::max();
         std::int64_t next = std::numeric_limits<std::int64_t>::max();
         for (std::size_t i = 0; i < slot_count; ++i) {
             auto& slot = slots_[i];
@@ -81,14 +102,17 @@ class Forwarder {
             }
             counters_.timeouts.fetch_add(1, std::memory_order_relaxed);
             note_miss(slot.owner_seed, now_ms);
-            answer_locally(ExpiredQuery{{slot.query.data(), slot.query_size},
+            // Answering may forward again (a TCP connection's next query): that takes another
+            // slot (this one is still in use) and lowers next_deadline_ms_ itself.
+            answer_locally(WaitingQuery{{slot.query.data(), slot.query_size},
                                         slot.client,
                                         slot.reply_fd,
                                         slot.peer,
-                                        slot.peer_length});
+                                        slot.peer_length,
+                                        slot.connection_id});
             release(i);
         }
-        next_deadline_ms_ = next;
+        next_deadline_ms_ = std::min(next_deadline_ms_, next);
     }
     std::int64_t next_deadline_ms() const { return next_deadline_ms_; }
 
@@ -102,6 +126,7 @@ class Forwarder {
         net::IpAddress owner;
         net::IpAddress client;
         int reply_fd = -1;
+        std::uint64_t connection_id = 0;
         socklen_t peer_length = 0;
         sockaddr_storage peer{};
         std::array<std::uint8_t, max_query_bytes> query{};
@@ -113,6 +138,10 @@ class Forwarder {
     };
     struct Outgoing;
 
+    Slot* take_slot(const Ring& ring, std::size_t owner, std::span<const std::uint8_t> query,
+                    std::int64_t now_ms);
+    void queue_envelope(const Ring& ring, const Slot& slot, std::size_t index, EnvelopeKind kind,
+                        std::span<const std::uint8_t> query);
     void release(std::size_t index);
     Health* health_of(std::uint64_t seed, bool create);
     void note_miss(std::uint64_t seed, std::int64_t now_ms);

@@ -107,10 +107,12 @@ void assess_health(const Candidate& candidate, const EngineInputs& inputs, Candi
     }
 }
 
-// The seed's latency rule: via each probe that measured both, probe-to-server plus
-// probe-to-client; the best over probes. A cache in the probe's own POP is 0 ms from it (and,
-// unless that probe reported it, 0 loss). The loss is that same probe's path:
-// 1 - (1 - probe-to-server loss) * (1 - probe-to-client loss).
+// The seed's latency rule: via each POP whose probes measured both, probe-to-server plus
+// probe-to-client; the best over POPs. A cache in the probe's own POP is 0 ms from it (and,
+// unless that POP's probes reported it, 0 loss). The loss is that same POP's path:
+// 1 - (1 - probe-to-server loss) * (1 - probe-to-client loss). The client side is measured per
+// POP; where a POP has several probe servers, the server side is their mean (they sit in one
+// place: what differs between them is their own noise).
 void assess_latency(const Candidate& candidate, const EngineInputs& inputs, const ClientLatency& client,
                     CandidateState& state, std::int64_t& valid_until_ms) {
     if (!client.any_fresh) return;
@@ -123,14 +125,22 @@ void assess_latency(const Candidate& candidate, const EngineInputs& inputs, cons
         double server_loss = 0;
         bool server_loss_estimated = false;
         if (observation != nullptr) {
+            int probes = 0;
+            double rtt_sum_ms = 0;
+            double loss_sum = 0;
             for (const auto& sample : observation->samples) {
                 if (sample.pop == inputs.config->pops[p].name && sample.measured_at_ms >= oldest_ms) {
-                    to_server = sample.rtt_ms;
-                    server_loss = sample.loss;
-                    server_loss_estimated = sample.loss_checks == 0;
+                    ++probes;
+                    rtt_sum_ms += sample.rtt_ms;
+                    loss_sum += sample.loss;
+                    server_loss_estimated |= sample.loss_checks == 0;
                     fresh_until(valid_until_ms, sample.measured_at_ms +
                                                     static_cast<std::int64_t>(inputs.config->probe.staleness_ms) + 1);
                 }
+            }
+            if (probes > 0) {
+                to_server = rtt_sum_ms / probes;
+                server_loss = loss_sum / probes;
             }
         }
         if (to_server < 0) continue;

@@ -8,7 +8,7 @@ void ObservationStore::record_check(const std::string& target, const ProbeSample
     std::lock_guard lock(mutex_);
     changed_ = true;
     auto& samples = working_.targets[target].samples;
-    const auto it = std::find_if(samples.begin(), samples.end(), [&](const auto& s) { return s.pop == sample.pop; });
+    const auto it = std::find_if(samples.begin(), samples.end(), [&](const auto& s) { return s.probe == sample.probe && s.pop == sample.pop; });
     if (it == samples.end()) {
         samples.push_back(sample);
     } else if (sample.measured_at_ms >= it->measured_at_ms) {

@@ -27,10 +27,11 @@ struct ProbeSample {
     // False for a check that timed out: its time is the timeout, not a round trip, so the
     // store keeps the previous sample's rtt_ms (the loss counts the timeout instead).
     bool rtt_measured = true;
+    std::string probe;  // the probe server: several in one POP are several viewpoints, not one
 };
 
 struct TargetObservation {
-    std::vector<ProbeSample> samples;  // the latest per reporting POP
+    std::vector<ProbeSample> samples;  // the latest per reporting probe server
     bool has_load = false;
     double load = 0;  // 0..1: the worst of CPU, memory, traffic, response time, normalised
     std::int64_t load_measured_at_ms = 0;

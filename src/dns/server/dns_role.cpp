@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -92,14 +93,17 @@ void register_probe_metrics(runtime::Registry& registry, const ProbeLink& probes
     }
 }
 
-// Sums of every worker's cluster counters: how much of the client state lives elsewhere.
-void register_cluster_metrics(runtime::Registry& registry, const std::vector<std::unique_ptr<UdpWorker>>& workers) {
+// Sums of every worker's cluster counters (UDP workers and the TCP server): how much of the
+// client state lives elsewhere.
+void register_cluster_metrics(runtime::Registry& registry, const std::vector<std::unique_ptr<UdpWorker>>& workers,
+                              const TcpServer& tcp) {
     using Field = std::atomic<std::uint64_t> cluster::ForwarderCounters::*;
-    const auto sum = [&workers](Field field) {
+    const auto sum = [&workers, &tcp](Field field) {
         std::uint64_t total = 0;
         for (const auto& worker : workers) {
             if (const auto* counters = worker->forwarder_counters()) total += (counters->*field).load();
         }
+        if (const auto* counters = tcp.forwarder_counters()) total += (counters->*field).load();
         return static_cast<double>(total);
     };
     const auto gauge = [&](const char* name, const char* help, Field field) {
@@ -206,10 +210,12 @@ int run_dns_role(const RoleSettings& settings) {
     for (std::size_t i = 0; i < settings.udp_workers; ++i) {
         workers.push_back(std::make_unique<UdpWorker>(i, shared, endpoints, cluster_endpoints, sink));
     }
-    TcpServer tcp(settings.udp_workers, shared, endpoints, sink);
+    const auto cluster_address =
+        cluster_endpoints.empty() ? std::nullopt : std::optional<net::IpAddress>(cluster_endpoints.front().address);
+    TcpServer tcp(settings.udp_workers, shared, endpoints, sink, {}, cluster_address);
     ProbeLink probes(shared, role.server);
     register_probe_metrics(metrics, probes, query_log.get());
-    register_cluster_metrics(metrics, workers);
+    register_cluster_metrics(metrics, workers, tcp);
 
     runtime::HttpServer admin({server->addresses.front().to_string(), initial.ports.dns_admin, "dns_admin"}, metrics);
     admin.add_route("GET", "/explain", [&shared](const runtime::HttpRequest& request) {

@@ -17,6 +17,7 @@ bool ingest_service_report(const config::Config& config, const report::Header& h
     const auto rtt_us = body.timing.connect_us != 0 ? body.timing.connect_us : body.timing.total_us;
     gslb::ProbeSample sample;
     sample.pop = sender->pop;
+    sample.probe = sender->name;
     sample.up = body.state == report::ServiceState::up;
     if (body.loss_checks > 0) {
         sample.loss = std::min<std::uint16_t>(body.loss_permille, report::max_loss_permille) / 1000.0;

@@ -1,9 +1,11 @@
 // DNS over TCP (RFC 7766): one event-loop thread, length-prefixed messages, pipelined queries
 // answered in order, idle connections closed after a timeout, a cap on connections and on
-// unsent output per connection.
+// unsent output per connection. In a cluster, GSLB queries of clients another DNS server owns
+// are forwarded to it like UDP ones (docs/dns.md, "Scaling out").
 #pragma once
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -21,11 +23,13 @@ struct TcpSettings {
 
 class TcpServer {
 public:
+    // `cluster_address`: this server's address for forwarding (none: a lone server).
     TcpServer(std::size_t worker_index, SharedState& shared, const std::vector<net::Endpoint>& endpoints,
-              QuerySink& sink, TcpSettings settings = {});
+              QuerySink& sink, TcpSettings settings = {}, const std::optional<net::IpAddress>& cluster_address = {});
     ~TcpServer();
     void start();
     void stop();
+    const cluster::ForwarderCounters* forwarder_counters() const;
 
 private:
     struct Impl;

@@ -188,16 +188,19 @@ void UdpWorker::serve_forwarded(int fd) {
         const auto source = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.peers[i]));
         const auto envelope = cluster::parse_envelope({b.queries[i].data(), b.in[i].msg_len});
         // Only ring members may have their clients answered here (anyone else gets nothing).
-        if (!source || !envelope || envelope->kind != cluster::EnvelopeKind::query || ring == nullptr ||
+        if (!source || !envelope || !cluster::is_query(envelope->kind) || ring == nullptr ||
             !ring->member_at(*source)) {
             rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
             continue;
         }
+        // A TCP client's query is answered as over TCP, up to what the answer datagram holds (an
+        // answer that does not fit comes back truncated and the forwarder answers it itself).
+        const auto transport = envelope->kind == cluster::EnvelopeKind::stream_query ? Transport::tcp : Transport::udp;
         auto& out = b.answers[answers];
         const auto header = cluster::write_envelope_header(out, cluster::EnvelopeKind::answer, envelope->tag, {});
-        const auto size = handler_.handle(envelope->message, envelope->client, Transport::udp,
+        const auto size = handler_.handle(envelope->message, envelope->client, transport,
                                           std::span<std::uint8_t>(out).subspan(header), now_ms, b.info);
-        sink_.on_query(index_, b.info, envelope->client, Transport::udp, now_ms);
+        sink_.on_query(index_, b.info, envelope->client, transport, now_ms);
         if (size == 0) continue;
         b.queue_answer(answers, static_cast<std::size_t>(i), header + size);
         ++answers;
@@ -208,7 +211,7 @@ void UdpWorker::serve_forwarded(int fd) {
 
 void UdpWorker::answer_expired(std::int64_t now_ms) {
     auto& b = *buffers_;
-    forwarder_->expire(now_ms, [&](const cluster::ExpiredQuery& expired) {
+    forwarder_->expire(now_ms, [&](const cluster::WaitingQuery& expired) {
         const auto size =
             handler_.handle(expired.query, expired.client, Transport::udp, b.answers[0], now_ms, b.info);
         sink_.on_query(index_, b.info, expired.client, Transport::udp, now_ms);

@@ -114,6 +114,15 @@ TEST(ClusterEnvelope, RoundTripsQueriesAndAnswers) {
         EXPECT_EQ(std::vector<std::uint8_t>(parsed->message.begin(), parsed->message.end()),
                   message);
     }
+    std::vector<std::uint8_t> stream(cluster::max_envelope_header_bytes + message.size());
+    const auto stream_header = cluster::write_envelope_header(
+        stream, cluster::EnvelopeKind::stream_query, 9, ip("192.0.2.9"));
+    stream.resize(stream_header + message.size());
+    const auto parsed_stream = cluster::parse_envelope(stream);
+    ASSERT_TRUE(parsed_stream);
+    EXPECT_EQ(parsed_stream->kind, cluster::EnvelopeKind::stream_query);
+    EXPECT_EQ(parsed_stream->client, ip("192.0.2.9"));
+
     std::vector<std::uint8_t> answer(64);
     const auto header =
         cluster::write_envelope_header(answer, cluster::EnvelopeKind::answer, 7, {});
@@ -141,7 +150,10 @@ TEST(ClusterEnvelope, RejectsEverythingElse) {
     bad[4] = 2;  // version
     EXPECT_FALSE(cluster::parse_envelope(bad));
     bad = good;
-    bad[5] = 3;  // kind
+    bad[5] = 4;  // kind
+    EXPECT_FALSE(cluster::parse_envelope(bad));
+    bad = good;
+    bad[5] = 0;
     EXPECT_FALSE(cluster::parse_envelope(bad));
     bad = good;
     bad[10] = 5;  // family
@@ -260,6 +272,70 @@ TEST_F(ForwarderTest, ForwardsToTheOwnerAndRelaysItsAnswer) {
     EXPECT_TRUE(receive(client_fd_, nullptr, 50).empty());
 }
 
+// What the TCP server does with a relayed answer: keeps it with its connection.
+struct RecordingSink final : cluster::AnswerSink {
+    void deliver(const cluster::WaitingQuery& waiting, std::span<const std::uint8_t> answer) override {
+        connection_ids.push_back(waiting.connection_id);
+        reply_fds.push_back(waiting.reply_fd);
+        answers.emplace_back(answer.begin(), answer.end());
+    }
+    std::vector<std::uint64_t> connection_ids;
+    std::vector<int> reply_fds;
+    std::vector<std::vector<std::uint8_t>> answers;
+};
+
+TEST_F(ForwarderTest, StreamQueriesGoAsStreamEnvelopesAndTheirAnswersToTheSink) {
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    const auto q = query(5);
+    ASSERT_TRUE(forwarder.forward_stream(*ring_, us_, q, client(0), 42, 7001, 1000));
+    forwarder.flush();
+    sockaddr_storage from{};
+    const auto envelope = cluster::parse_envelope(receive(owner_fd_, &from));
+    ASSERT_TRUE(envelope);
+    EXPECT_EQ(envelope->kind, cluster::EnvelopeKind::stream_query);
+    EXPECT_EQ(envelope->client, client(0));
+
+    auto answer = q;
+    answer[2] = 0x84;
+    std::vector<std::uint8_t> reply(64);
+    const auto header =
+        cluster::write_envelope_header(reply, cluster::EnvelopeKind::answer, envelope->tag, {});
+    std::copy(answer.begin(), answer.end(), reply.begin() + static_cast<long>(header));
+    reply.resize(header + answer.size());
+    ::sendto(owner_fd_, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from),
+             sizeof(sockaddr_in));
+    pollfd p{forwarder.fd(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 1000), 1);
+    RecordingSink sink;
+    forwarder.relay_answers(sink);
+    ASSERT_EQ(sink.answers.size(), 1u);
+    EXPECT_EQ(sink.answers[0], answer);
+    EXPECT_EQ(sink.connection_ids[0], 7001u);
+    EXPECT_EQ(sink.reply_fds[0], 42);
+    EXPECT_EQ(forwarder.counters().relayed.load(), 1u);
+}
+
+TEST_F(ForwarderTest, AQueryForwardedWhileExpiringKeepsItsDeadline) {
+    // A TCP connection's next pipelined query may be forwarded from inside expire(): it must
+    // still time out when its own deadline comes.
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    ASSERT_TRUE(forwarder.forward_stream(*ring_, us_, query(20), client(0), 42, 1, 1000));
+    forwarder.flush();
+    int expired = 0;
+    forwarder.expire(1040, [&](const cluster::WaitingQuery&) {
+        ++expired;
+        EXPECT_TRUE(forwarder.forward_stream(*ring_, us_, query(21), client(1), 42, 1, 1040));
+    });
+    forwarder.flush();
+    EXPECT_EQ(expired, 1);
+    EXPECT_EQ(forwarder.next_deadline_ms(), 1080);
+    forwarder.expire(1080, [&](const cluster::WaitingQuery& e) {
+        ++expired;
+        EXPECT_EQ(e.query[1], 21);
+    });
+    EXPECT_EQ(expired, 2);
+}
+
 TEST_F(ForwarderTest, AnAnswerFromSomeoneElseIsIgnored) {
     cluster::Forwarder forwarder(ip("127.0.1.1"));
     const auto q = query(2);
@@ -295,9 +371,9 @@ TEST_F(ForwarderTest, SilentOwnerTimesOutAndIsSuspendedAfterThreeMisses) {
                                       listen_fd_, client_address_, client_length_, now));
         forwarder.flush();
         int expired = 0;
-        forwarder.expire(now + 39, [&](const cluster::ExpiredQuery&) { ++expired; });
+        forwarder.expire(now + 39, [&](const cluster::WaitingQuery&) { ++expired; });
         EXPECT_EQ(expired, 0);  // not yet due
-        forwarder.expire(now + 40, [&](const cluster::ExpiredQuery& e) {
+        forwarder.expire(now + 40, [&](const cluster::WaitingQuery& e) {
             ++expired;
             EXPECT_EQ(std::vector<std::uint8_t>(e.query.begin(), e.query.end()), q);
             EXPECT_EQ(e.client, client(static_cast<std::size_t>(miss)));

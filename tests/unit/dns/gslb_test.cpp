@@ -105,6 +105,35 @@ TEST_P(Decisions, LatencyRuleAddsProbeToServerAndProbeToClient) {
     EXPECT_EQ(first("acme.cdn.example"), "127.0.1.2");
 }
 
+TEST_P(Decisions, SeveralProbesInOnePopAreSeveralViewpoints) {
+    // Three probe servers in eu: two see m1 down, the last to report sees it up. Each is a vote
+    // (the latest report of one POP used to stand for all of them).
+    const auto m1 = origin_key("acme", "m1");
+    store_.record_check(m1, {"eu", false, 0, 10, now_ms - 300, 0, true, "eu-probe1"});
+    store_.record_check(m1, {"eu", false, 0, 10, now_ms - 200, 0, true, "eu-probe2"});
+    store_.record_check(m1, {"eu", true, 0, 10, now_ms - 100, 0, true, "eu-probe3"});
+    check(origin_key("acme", "m2"), true);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(first("www.acme.example", "203.0.113." + std::to_string(i)), "192.0.2.2");
+    // The same probe reporting again replaces its own sample only.
+    store_.record_check(m1, {"eu", true, 0, 10, now_ms - 50, 0, true, "eu-probe1"});
+    Explanation explanation;
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation);
+    EXPECT_EQ(explanation.candidates[0].health, "up");
+    EXPECT_EQ(store_.snapshot().get()->find(m1)->samples.size(), 3u);
+}
+
+TEST_P(Decisions, ThePathFromAPopWithSeveralProbesIsTheirMean) {
+    const auto client = client_prefix_key(ip("198.51.100.7"));
+    latency_.record(client, 0, 5, now_ms / 1000);
+    const auto m1 = origin_key("acme", "m1");
+    store_.record_check(m1, {"eu", true, 0.1, 10, now_ms - 100, 20, true, "eu-probe1"});
+    store_.record_check(m1, {"eu", true, 0.3, 30, now_ms - 100, 20, true, "eu-probe2"});
+    Explanation explanation;
+    choose("www.acme.example", {ip("198.51.100.7"), 32, false}, &explanation);
+    EXPECT_DOUBLE_EQ(explanation.candidates[0].latency_ms, 5 + 20);
+    EXPECT_NEAR(explanation.candidates[0].loss, 0.2, 1e-9);
+}
+
 TEST_P(Decisions, DeadServersAreNeverReturned) {
     check(origin_key("acme", "m1"), false);
     check(origin_key("acme", "m2"), true);
