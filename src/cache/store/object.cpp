@@ -158,42 +158,57 @@ std::string_view ObjectMeta::field(std::string_view lower_name) const {
 
 // ---- Object ----
 
-ObjectPtr Object::allocate(std::size_t tail_bytes) {
-    void* raw = ::operator new(sizeof(Object) + tail_bytes);
-    return ObjectPtr(new (raw) Object());
+ObjectPtr Object::allocate(std::size_t tail_bytes, bool with_blocks, ObjectArena* arena) {
+    const std::size_t bytes = sizeof(Object) + (with_blocks ? sizeof(BlockBody*) : 0) + tail_bytes;
+    void* raw = arena ? arena->allocate(bytes) : nullptr;
+    const bool in_arena = raw != nullptr;
+    if (!in_arena) raw = ::operator new(bytes);
+    auto* object = new (raw) Object();
+    object->in_arena_ = in_arena;
+    if (with_blocks) {
+        // Made before has_blocks_ is set: if it throws, the object is freed without it.
+        ObjectPtr owner(object);
+        auto* blocks = new BlockBody();
+        std::memcpy(object->tail(), &blocks, sizeof(blocks));
+        object->has_blocks_ = true;
+        return owner;
+    }
+    return ObjectPtr(object);
 }
+
+Object::~Object() { delete blocks(); }
 
 void Object::release() {
     if (references_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    const bool in_arena = in_arena_;
     this->~Object();
-    ::operator delete(static_cast<void*>(this));
+    if (in_arena) ObjectArena::deallocate(this);
+    else ::operator delete(static_cast<void*>(this));
 }
 
 ObjectPtr Object::create() {
-    auto object = allocate(0);
-    object->blocks_ = std::make_unique<BlockBody>();
-    object->blocks_->body = std::make_shared<Body>();
+    auto object = allocate(0, true);
+    object->blocks()->body = std::make_shared<Body>();
     return object;
 }
 
 ObjectPtr Object::create_complete(ObjectMeta meta, std::shared_ptr<Body> body) {
-    auto object = allocate(0);
+    auto object = allocate(0, true);
     object->meta_ = std::move(meta);
     object->has_meta_ = true;
     object->immutable_ = true;
-    object->blocks_ = std::make_unique<BlockBody>();
-    object->blocks_->body = std::move(body);
+    object->blocks()->body = std::move(body);
     object->state_.store(State::complete, std::memory_order_release);
     return object;
 }
 
-ObjectPtr Object::compact_copy(const Object& complete, std::string_view key) {
+ObjectPtr Object::compact_copy(const Object& complete, std::string_view key, ObjectArena* arena) {
     const ObjectMeta& meta = *complete.meta();
     const std::size_t body_bytes = complete.size_bytes();
     const bool body_inline = body_bytes < file_body_min_bytes;
-    auto copy = allocate(key.size() + meta.text_bytes() + (body_inline ? body_bytes : 0));
+    auto copy = allocate(key.size() + meta.text_bytes() + (body_inline ? body_bytes : 0), !body_inline, arena);
     Object& object = *copy;
-    char* place = object.tail();
+    char* place = object.tail() + (body_inline ? 0 : sizeof(BlockBody*));
     if (!key.empty()) std::memcpy(place, key.data(), key.size());
     object.key_bytes_ = static_cast<std::uint32_t>(key.size());
     object.meta_.copy_with_text_at(meta, place + key.size());
@@ -207,8 +222,7 @@ ObjectPtr Object::compact_copy(const Object& complete, std::string_view key) {
         }
         object.inline_body_bytes_ = static_cast<std::uint32_t>(body_bytes);
     } else {
-        object.blocks_ = std::make_unique<BlockBody>();
-        object.blocks_->body = complete.body();
+        object.blocks()->body = complete.body();
     }
     object.has_meta_ = true;
     object.immutable_ = true;
@@ -228,14 +242,14 @@ void Object::set_head(ObjectMeta meta, std::size_t expected_body_bytes) {
     meta_ = std::move(meta);
     has_meta_ = true;
     // Unknown lengths grow in 64 KiB steps.
-    if (expected_body_bytes > 0) blocks_->body->add_first_block(expected_body_bytes);
+    if (expected_body_bytes > 0) blocks()->body->add_first_block(expected_body_bytes);
     state_.store(State::streaming, std::memory_order_release);
     wake_all(lock);
 }
 
 void Object::append(std::span<const char> data) {
     std::unique_lock lock(mutex());
-    auto& body = *blocks_->body;
+    auto& body = *blocks()->body;
     while (!data.empty()) {
         if (body.size_bytes == body.capacity_bytes) {
             body.add_heap_block(64 * 1024);
@@ -274,7 +288,7 @@ void Object::adopt(ObjectMeta meta, std::shared_ptr<Body> body, Outcome outcome)
     std::unique_lock lock(mutex());
     meta_ = std::move(meta);
     has_meta_ = true;
-    blocks_->body = std::move(body);
+    blocks()->body = std::move(body);
     outcome_.store(outcome, std::memory_order_release);
     state_.store(State::complete, std::memory_order_release);
     wake_all(lock);
@@ -287,10 +301,10 @@ const ObjectMeta* Object::meta() const {
 }
 
 std::size_t Object::size_bytes() const {
-    if (!blocks_) return inline_body_bytes_;
-    if (immutable_) return blocks_->body->size_bytes;
+    if (!has_blocks_) return inline_body_bytes_;
+    if (immutable_) return blocks()->body->size_bytes;
     std::lock_guard lock(mutex());
-    return blocks_->body->size_bytes;
+    return blocks()->body->size_bytes;
 }
 
 namespace {
@@ -315,21 +329,21 @@ std::size_t views_of(const Body& body, std::size_t offset, std::size_t max_bytes
 }  // namespace
 
 std::size_t Object::body_views(std::size_t offset, std::size_t max_bytes, std::vector<std::span<const char>>& out) const {
-    if (!blocks_) {
+    if (!has_blocks_) {
         const auto body = inline_body();
         if (offset >= body.size() || max_bytes == 0) return 0;
         const auto take = std::min(body.size() - offset, max_bytes);
         out.push_back(body.subspan(offset, take));
         return take;
     }
-    if (immutable_) return views_of(*blocks_->body, offset, max_bytes, out);
+    if (immutable_) return views_of(*blocks()->body, offset, max_bytes, out);
     std::lock_guard lock(mutex());
-    return views_of(*blocks_->body, offset, max_bytes, out);
+    return views_of(*blocks()->body, offset, max_bytes, out);
 }
 
 int Object::body_file_fd() const {
-    if (!blocks_ || state() != State::complete) return -1;
-    const auto fd = [this] { return blocks_->body->in_file() ? blocks_->body->file_fd : -1; };
+    if (!has_blocks_ || state() != State::complete) return -1;
+    const auto fd = [this] { return blocks()->body->in_file() ? blocks()->body->file_fd : -1; };
     if (immutable_) return fd();
     std::lock_guard lock(mutex());
     return fd();
@@ -338,21 +352,21 @@ int Object::body_file_fd() const {
 bool Object::wait_for_change(std::size_t seen_bytes, State seen_state, Waker waker) {
     if (immutable_) return false;
     std::lock_guard lock(mutex());
-    if (blocks_->body->size_bytes != seen_bytes || state_.load(std::memory_order_relaxed) != seen_state) return false;
-    blocks_->waiters.push_back(std::move(waker));
+    if (blocks()->body->size_bytes != seen_bytes || state_.load(std::memory_order_relaxed) != seen_state) return false;
+    blocks()->waiters.push_back(std::move(waker));
     return true;
 }
 
 void Object::wake_all(std::unique_lock<std::mutex>& lock) {
-    if (blocks_->waiters.empty()) return;
-    auto waiters = std::move(blocks_->waiters);
-    blocks_->waiters.clear();
+    if (blocks()->waiters.empty()) return;
+    auto waiters = std::move(blocks()->waiters);
+    blocks()->waiters.clear();
     lock.unlock();
     for (auto& waker : waiters) waker();
 }
 
 std::shared_ptr<Body> Object::body() const {
-    if (!blocks_) {
+    if (!has_blocks_) {
         auto copy = std::make_shared<Body>();
         const auto bytes = inline_body();
         if (!bytes.empty()) {
@@ -362,18 +376,21 @@ std::shared_ptr<Body> Object::body() const {
         }
         return copy;
     }
-    if (immutable_) return blocks_->body;
+    if (immutable_) return blocks()->body;
     std::lock_guard lock(mutex());
-    return blocks_->body;
+    return blocks()->body;
 }
 
 std::size_t Object::memory_bytes() const {
-    // A compact object's key, meta text and inline body are its tail; an object that fills
-    // owns a separate copy of the meta text (and has no key or inline body).
+    // A compact object's key, meta text and inline body are its tail, in a block of its arena
+    // class; an object that fills owns a separate copy of the meta text (and has no key or
+    // inline body).
     const auto bytes = [this] {
-        std::size_t total = sizeof(Object) + key_bytes_ + meta_.text_bytes() + inline_body_bytes_;
-        if (blocks_) {
-            const auto& body = *blocks_->body;
+        const std::size_t block = sizeof(Object) + (has_blocks_ ? sizeof(BlockBody*) : 0) + key_bytes_ +
+                                  (meta_.owns_text_ ? 0 : meta_.text_bytes()) + inline_body_bytes_;
+        std::size_t total = (in_arena_ ? ObjectArena::block_bytes_for(block) : block) + (meta_.owns_text_ ? meta_.text_bytes() : 0);
+        if (has_blocks_) {
+            const auto& body = *blocks()->body;
             total += sizeof(BlockBody) + sizeof(Body) + body.capacity_bytes + body.blocks.capacity() * sizeof(body.blocks[0]);
         }
         return total;
