@@ -22,7 +22,7 @@ ObjectMeta::ObjectMeta(const ObjectMeta& other) {
         text_ = text;
         owns_text_ = true;
     }
-    std::copy(std::begin(other.part_bytes_), std::end(other.part_bytes_), part_bytes_);
+    copy_part_bytes_from(other);
 }
 
 ObjectMeta& ObjectMeta::operator=(const ObjectMeta& other) {
@@ -43,8 +43,9 @@ ObjectMeta& ObjectMeta::operator=(ObjectMeta&& other) noexcept {
     copy_values_from(other);
     text_ = std::exchange(other.text_, nullptr);
     owns_text_ = std::exchange(other.owns_text_, false);
-    std::copy(std::begin(other.part_bytes_), std::end(other.part_bytes_), part_bytes_);
-    std::fill(std::begin(other.part_bytes_), std::end(other.part_bytes_), 0);
+    copy_part_bytes_from(other);
+    std::fill(std::begin(other.short_part_bytes_), std::end(other.short_part_bytes_), 0);
+    other.head_bytes_ = 0;
     return *this;
 }
 
@@ -66,22 +67,39 @@ void ObjectMeta::release_text() {
     if (owns_text_) delete[] text_;
     text_ = nullptr;
     owns_text_ = false;
-    std::fill(std::begin(part_bytes_), std::end(part_bytes_), 0);
+    std::fill(std::begin(short_part_bytes_), std::end(short_part_bytes_), 0);
+    head_bytes_ = 0;
+}
+
+void ObjectMeta::copy_part_bytes_from(const ObjectMeta& source) {
+    std::copy(std::begin(source.short_part_bytes_), std::end(source.short_part_bytes_), short_part_bytes_);
+    head_bytes_ = source.head_bytes_;
 }
 
 std::size_t ObjectMeta::text_bytes() const {
     std::size_t bytes = 0;
-    for (const auto part : part_bytes_) bytes += part;
+    for (std::size_t i = 0; i < part_count; ++i) bytes += part_bytes(i);
     return bytes;
 }
 
 std::string_view ObjectMeta::part(std::size_t index) const {
     std::size_t offset = 0;
-    for (std::size_t i = 0; i < index; ++i) offset += part_bytes_[i];
-    return part_bytes_[index] == 0 ? std::string_view() : std::string_view(text_ + offset, part_bytes_[index]);
+    for (std::size_t i = 0; i < index; ++i) offset += part_bytes(i);
+    return part_bytes(index) == 0 ? std::string_view() : std::string_view(text_ + offset, part_bytes(index));
 }
 
 void ObjectMeta::set_part(std::size_t index, std::string_view value) {
+    constexpr std::size_t short_max = std::numeric_limits<std::uint16_t>::max();
+    if (index > 0 && value.size() > short_max) {
+        if (index == 3) {
+            value = value.substr(0, short_max);  // a name for the access log
+        } else {
+            // A selection that cannot be stored must never be matched: never reusable.
+            set_part(2, {});
+            set_part(1, "*");
+            return;
+        }
+    }
     std::array<std::string_view, part_count> parts;
     for (std::size_t i = 0; i < part_count; ++i) parts[i] = part(i);
     parts[index] = value;
@@ -89,16 +107,15 @@ void ObjectMeta::set_part(std::size_t index, std::string_view value) {
     for (const auto item : parts) bytes += item.size();
     char* text = bytes > 0 ? new char[bytes] : nullptr;
     std::size_t offset = 0;
-    std::uint32_t sizes[part_count];
     for (std::size_t i = 0; i < part_count; ++i) {
         if (!parts[i].empty()) std::memcpy(text + offset, parts[i].data(), parts[i].size());
         offset += parts[i].size();
-        sizes[i] = static_cast<std::uint32_t>(parts[i].size());
     }
     release_text();
     text_ = text;
     owns_text_ = text != nullptr;
-    std::copy(std::begin(sizes), std::end(sizes), part_bytes_);
+    head_bytes_ = static_cast<std::uint32_t>(parts[0].size());
+    for (std::size_t i = 1; i < part_count; ++i) short_part_bytes_[i - 1] = static_cast<std::uint16_t>(parts[i].size());
 }
 
 void ObjectMeta::copy_with_text_at(const ObjectMeta& source, char* place) {
@@ -107,7 +124,7 @@ void ObjectMeta::copy_with_text_at(const ObjectMeta& source, char* place) {
     const auto bytes = source.text_bytes();
     if (bytes > 0) std::memcpy(place, source.text_, bytes);
     text_ = place;
-    std::copy(std::begin(source.part_bytes_), std::end(source.part_bytes_), part_bytes_);
+    copy_part_bytes_from(source);
 }
 
 std::int64_t ObjectMeta::age_s(std::int64_t now_s) const {
