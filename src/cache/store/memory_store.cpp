@@ -206,7 +206,9 @@ MemoryStoreStats MemoryStore::stats() const {
         total.objects += shard->index.count;
         total.bytes += shard->probation.bytes + shard->protected_lru.bytes;
     }
-    total.arena_bytes = arena_->stats().slab_bytes;
+    const auto arena = arena_->stats();
+    total.arena_bytes = arena.slab_bytes;
+    total.arena_used_bytes = arena.block_bytes;
     return total;
 }
 

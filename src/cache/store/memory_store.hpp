@@ -31,7 +31,8 @@ struct MemoryStoreStats {
     std::uint64_t evictions = 0;
     std::uint64_t objects = 0;
     std::uint64_t bytes = 0;        // what the budget counts: blocks at their class size, index share
-    std::uint64_t arena_bytes = 0;  // slabs the store's arena holds (blocks in use, free, uncarved)
+    std::uint64_t arena_bytes = 0;       // slabs the store's arena holds (blocks in use, free, uncarved)
+    std::uint64_t arena_used_bytes = 0;  // of those, the blocks in use, at their class size
 };
 
 class MemoryStore {
