@@ -126,6 +126,10 @@ def heap_in_use(pid, log_file):
     match = re.search(r"in use bytes\s*=\s*(\d+)", total)
     if not match:
         raise RuntimeError(f"no malloc_stats() total in {log_file}")
+    # One glibc arena per thread that allocated: shows which threads hold the heap.
+    arenas = re.findall(r"Arena (\d+):\s*system bytes\s*=\s*(\d+)\s*in use bytes\s*=\s*(\d+)", text)
+    print("  glibc arenas: " + ", ".join(f"#{n} {int(system) / 1e6:.1f} MB held, {int(used) / 1e6:.1f} MB in use"
+                                        for n, system, used in arenas))
     return int(match.group(1))
 
 
