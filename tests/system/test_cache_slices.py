@@ -210,9 +210,15 @@ def test_stale_sliced_objects_are_revalidated_and_served_stale(net):
     status, headers, body = net.get(while_revalidating)
     assert status == 200 and sha(body) == sha(whole) and "detail=stale-while-revalidate" in headers["cache-status"]
     wait_until(lambda: origin_not_modified(net) == 3, timeout=5, what="the background revalidation")
-    status, headers, _ = net.get(while_revalidating)
-    assert "hit" in headers["cache-status"] and "stale" not in headers["cache-status"]
-    assert net.log() == slice_ranges(0)
+    # The origin counts its 304 when it sends it; the cache stores the refresh a moment later, and
+    # a request in between still joins that one fetch (served stale, no second revalidation).
+    def unless_stale(cache_status):
+        return None if "stale" in cache_status else cache_status
+
+    cache_status = wait_until(lambda: unless_stale(net.get(while_revalidating)[1]["cache-status"]), timeout=5,
+                              what="the refreshed anchor to be served without 'stale'")
+    assert cache_status.startswith("udn-testpop; hit")
+    assert origin_not_modified(net) == 3 and net.log() == slice_ranges(0)
     # stale-if-error (Last-Modified validator): the origin fails, the stored slices are served.
     net.origin("POST", "/__fail?status=503")
     try:

@@ -60,29 +60,44 @@ std::optional<std::uint64_t> parse_content_length(std::string_view value) {
     return result;
 }
 
-// Applies the semantics of one header to `head`; returns an error result or complete.
+// Applies the semantics of one header to `head`; returns an error result or complete. Most
+// fields mean nothing here: the name's length picks the one candidate to compare, so a field
+// costs one comparison at most instead of five.
 ParseResult apply_header(const Header& header, RequestHead& head, bool& seen_content_length,
                          bool& seen_transfer_encoding, bool& seen_host) {
-    if (iequals(header.name, "content-length")) {
+    switch (header.name.size()) {
+    case 4:
+        if (!iequals(header.name, "host")) break;
+        if (seen_host) return fail(400, "duplicate Host");
+        seen_host = true;
+        head.host = header.value;
+        break;
+    case 6:
+        if (!iequals(header.name, "expect")) break;
+        if (!iequals(header.value, "100-continue")) return fail(417, "unsupported Expect");
+        head.expect_continue = true;
+        break;
+    case 10:
+        if (!iequals(header.name, "connection")) break;
+        if (list_contains(header.value, "close")) head.keep_alive = false;
+        else if (list_contains(header.value, "keep-alive")) head.keep_alive = true;
+        break;
+    case 14:
+        if (!iequals(header.name, "content-length")) break;
         if (seen_content_length) return fail(400, "duplicate Content-Length");
         seen_content_length = true;
         head.content_length = parse_content_length(header.value);
         if (!head.content_length) return fail(400, "invalid Content-Length");
-    } else if (iequals(header.name, "transfer-encoding")) {
+        break;
+    case 17:
+        if (!iequals(header.name, "transfer-encoding")) break;
         if (seen_transfer_encoding) return fail(400, "duplicate Transfer-Encoding");
         seen_transfer_encoding = true;
         if (!iequals(header.value, "chunked")) return fail(501, "unsupported Transfer-Encoding");
         head.chunked = true;
-    } else if (iequals(header.name, "host")) {
-        if (seen_host) return fail(400, "duplicate Host");
-        seen_host = true;
-        head.host = header.value;
-    } else if (iequals(header.name, "connection")) {
-        if (list_contains(header.value, "close")) head.keep_alive = false;
-        else if (list_contains(header.value, "keep-alive")) head.keep_alive = true;
-    } else if (iequals(header.name, "expect")) {
-        if (!iequals(header.value, "100-continue")) return fail(417, "unsupported Expect");
-        head.expect_continue = true;
+        break;
+    default:
+        break;
     }
     return ParseResult{ParseStatus::complete};
 }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cache/slice/slices.hpp"
+
 namespace udn::cache::server {
 
 InflightFetch Inflight::join_or_register(const std::string& key, const InflightFetch& fresh) {
@@ -80,6 +82,12 @@ PurgeCounts Context::purge(const PurgeFence::Cover& cover) {
     counts.memory_objects += memory.erase_prefix(cover.prefix);
     if (disk) counts.disk_objects += disk->erase_prefix(cover.prefix);
     return counts;
+}
+
+void Context::erase_slices(std::string_view key) {
+    const auto prefix = slice::slices_prefix(key);
+    memory.erase_prefix(prefix);
+    if (disk) disk->erase_prefix(prefix);
 }
 
 std::int64_t unix_now_s() {

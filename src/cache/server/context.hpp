@@ -105,6 +105,9 @@ struct Context {
     // Erases what `cover` covers from both tiers, lets go of fetches under way for it, and fences
     // off stores that began before (purges, and invalidation after unsafe methods).
     PurgeCounts purge(const PurgeFence::Cover& cover);
+    // Drops every stored slice of the object under `key` from both tiers: its version changed,
+    // and slices of two versions must never be spliced into one answer.
+    void erase_slices(std::string_view key);
 };
 
 std::int64_t unix_now_s();

@@ -192,9 +192,14 @@ awaitable<bool> Exchange::send_head_and_file(int file_fd, std::size_t file_bytes
     if (!socket.native_non_blocking()) socket.native_non_blocking(true, ec);
     if (ec) co_return false;
     socket_.expire_after(context_.settings.send_timeout);
-    // The head with MSG_MORE, so that it leaves with the body's first bytes rather than as a
-    // segment of its own; it nearly always fits the socket buffer at once.
-    if (!socket_.write_now(gather_, MSG_MORE)) co_return false;
+    // The head goes out at once as a segment of its own (as nginx sends it: writev, then
+    // sendfile), not held back with MSG_MORE to leave with the body's first bytes. With
+    // MSG_MORE every connection under the benchmark's load left BBR's startup phase within
+    // seconds and was paced from then on (a pacing timer per response, the rest of the body sent
+    // from softirq: 35 % of the worker's CPU in perf), and whether and when that happened made
+    // 100 KiB runs differ 1.4x; without it the connections behave like nginx's (docs/cache.md,
+    // "100 KiB: the spread was BBR pacing"). It costs one ~300-byte segment per response.
+    if (!socket_.write_now(gather_)) co_return false;
     if (!gather_.empty()) {
         co_await asio::async_write(socket, gather_, asio::redirect_error(use_awaitable, ec));
         if (ec) co_return false;

@@ -177,10 +177,7 @@ SliceVerdict judge_slice(const FillJob& job, const origin::OriginResponse& respo
         }
     }
     if (!slice.validator.empty() && !(verdict == SliceVerdict::slice && validator == slice.validator)) {
-        auto& context = *job.context;
-        const auto prefix = slice::slices_prefix(job.base_key);
-        context.memory.erase_prefix(prefix);
-        if (context.disk) context.disk->erase_prefix(prefix);
+        job.context->erase_slices(job.base_key);
     }
     return verdict;
 }

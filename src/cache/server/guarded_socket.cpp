@@ -32,7 +32,7 @@ awaitable<void> watch(std::shared_ptr<GuardedSocket> guarded) {
 
 }  // namespace
 
-bool GuardedSocket::write_now(std::vector<asio::const_buffer>& buffers, int flags) {
+bool GuardedSocket::write_now(std::vector<asio::const_buffer>& buffers) {
     if (tls || buffers.empty()) return true;
     std::array<iovec, 16> parts{};  // a response head and body are a few pieces; more wait
     const auto count = std::min(parts.size(), buffers.size());
@@ -43,7 +43,7 @@ bool GuardedSocket::write_now(std::vector<asio::const_buffer>& buffers, int flag
     msghdr message{};
     message.msg_iov = parts.data();
     message.msg_iovlen = count;
-    const auto sent = ::sendmsg(socket.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL | flags);
+    const auto sent = ::sendmsg(socket.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
     auto written = static_cast<std::size_t>(sent);
     std::size_t whole = 0;

@@ -64,8 +64,8 @@ struct GuardedSocket {
     // A response that fits the socket buffer thus costs one system call and no trip through the
     // event loop (an async_write that completes at once still posts its completion, which costs
     // an extra epoll_wait and a coroutine frame per response). On TLS it writes nothing. False
-    // when the connection is broken. `flags` are added to sendmsg's (MSG_MORE: more follows).
-    bool write_now(std::vector<asio::const_buffer>& buffers, int flags = 0);
+    // when the connection is broken.
+    bool write_now(std::vector<asio::const_buffer>& buffers);
 
     tcp::socket socket;
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // set on the HTTPS port before the handshake

@@ -34,12 +34,6 @@ bool is_stored(Context& context, const std::string& key) {
     return context.memory.find(key) || (context.disk && context.disk->contains(key));
 }
 
-void erase_slices(Context& context, std::string_view key) {
-    const auto prefix = slice::slices_prefix(key);
-    context.memory.erase_prefix(prefix);
-    if (context.disk) context.disk->erase_prefix(prefix);
-}
-
 bool fresh_for(const store::ObjectMeta& meta, const http::CacheControl& cc, std::int64_t now_s) {
     const auto age = meta.age_s(now_s);
     return age < meta.lifetime_s && !cc.no_cache && !(cc.max_age_s && age > *cc.max_age_s);
@@ -186,7 +180,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
         const auto& meta0 = *anchor->meta();
         if (!slice::belongs_to(meta0, meta0, anchor_index, slice_bytes)) {
             context_.metrics.slice_version_changes.fetch_add(1, std::memory_order_relaxed);
-            erase_slices(context_, route.key);
+            context_.erase_slices(route.key);
             continue;
         }
         const auto total = slice::content_range_of(meta0)->complete_length_bytes;
@@ -332,7 +326,7 @@ awaitable<bool> Exchange::serve_sliced(Request& request, const Route& route, Exc
                 const bool changed = part->state() != store::Object::State::failed;
                 if (changed) context_.metrics.slice_version_changes.fetch_add(1, std::memory_order_relaxed);
                 // A fetched slice of a newer version has dropped the older ones itself, and is kept.
-                if (changed && !fetched) erase_slices(context_, route.key);
+                if (changed && !fetched) context_.erase_slices(route.key);
                 if (!response_head.empty() && changed) {
                     restart = true;
                     break;

@@ -58,6 +58,39 @@ TEST(AccessLog, FormatsOneTabSeparatedLinePerRequest) {
     fs::remove_all(directory);
 }
 
+// Fields are copied whole and checked a word at a time for control characters: a tab, CR or LF
+// anywhere in a long field is blanked, bytes of UTF-8 (>= 0x80) are left alone, and a field
+// longer than the line buffer's first size (a URL near the 8 KiB request-line limit) is whole.
+TEST(AccessLog, BlanksControlCharactersInLongFieldsAndKeepsLongUrls) {
+    const auto directory = fs::temp_directory_path() / ("udn-access-log-" + std::to_string(std::random_device{}()));
+    const std::string long_url = "/" + std::string(8000, 'u');
+    {
+        AccessLog log(directory, 1 << 20, 60);
+        AccessRecord record;
+        record.time_ms = 1795474800123;
+        record.pop = "ams";
+        record.host = "h\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9.example\r";
+        record.url = "/0123456\n89abcdef\t";
+        record.result = "HIT";
+        record.first_byte_ms = -1;  // clamped to 0
+        record.total_ms = 1e300;    // clamped, not overflowed
+        log.append(record);
+        record.host = "x";
+        record.url = long_url;
+        log.append(record);
+        log.flush(0);
+        log.close();
+    }
+    const auto text = read_ready(directory);
+    const auto first = text.substr(0, text.find('\n') + 1);
+    EXPECT_EQ(first,
+              "2026-11-23T23:00:00.123Z\tams\t-\th\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9.example \t-\t-\t/0123456 89abcdef \t0\t0\tHIT\t0.000\t"
+              "1000000000000000.000\t-\thttp\n");
+    EXPECT_NE(text.find("\tx\t-\t-\t" + long_url + "\t0\t0\tHIT\t"), std::string::npos);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+    fs::remove_all(directory);
+}
+
 // A starved log thread must not let the buffer grow without bound: beyond the cap lines are
 // dropped and counted, and every line is either written or counted.
 TEST(AccessLog, BufferIsBoundedAndDropsAreCounted) {

@@ -125,5 +125,62 @@ TEST(RequestParser, ChunkedAndLengthBodies) {
     EXPECT_TRUE(head.expect_continue);
 }
 
+// line_end finds the end of a line with two memchr scans; it must decide every input exactly as
+// the byte-by-byte scan it replaced: the index of the CR of the first CRLF, "need more" (npos,
+// not bad) when no CR or a final CR is seen, and bad on a LF before any CR or a CR not
+// followed by LF. Checked on every string of up to 7 characters over {a, CR, LF}, at every start.
+TEST(RequestParser, LineEndMatchesAByteByByteScan) {
+    const auto reference = [](std::string_view text, std::size_t pos, bool& bad) -> std::size_t {
+        for (std::size_t i = pos; i < text.size(); ++i) {
+            if (text[i] == '\n') {
+                bad = true;
+                return std::string_view::npos;
+            }
+            if (text[i] == '\r') {
+                if (i + 1 >= text.size()) return std::string_view::npos;
+                if (text[i + 1] != '\n') bad = true;
+                return bad ? std::string_view::npos : i;
+            }
+        }
+        return std::string_view::npos;
+    };
+    const char alphabet[] = {'a', '\r', '\n'};
+    int checked = 0;
+    for (std::size_t length = 0; length <= 7; ++length) {
+        std::size_t combinations = 1;
+        for (std::size_t i = 0; i < length; ++i) combinations *= 3;
+        for (std::size_t code = 0; code < combinations; ++code) {
+            std::string text;
+            for (std::size_t i = 0, rest = code; i < length; ++i, rest /= 3) text += alphabet[rest % 3];
+            for (std::size_t pos = 0; pos <= length + 1; ++pos) {
+                bool bad = false;
+                bool expected_bad = false;
+                const auto got = line_end(text, pos, bad);
+                const auto expected = reference(text, pos, expected_bad);
+                ASSERT_EQ(got, expected) << "text " << testing::PrintToString(text) << " at " << pos;
+                ASSERT_EQ(bad, expected_bad) << "text " << testing::PrintToString(text) << " at " << pos;
+                ++checked;
+            }
+        }
+    }
+    EXPECT_GT(checked, 3000);
+}
+
+// Token and field-value characters come from tables now; every byte value is classified as the
+// RFC says.
+TEST(RequestParser, CharacterTablesFollowTheRfc) {
+    for (int c = 0; c < 256; ++c) {
+        const auto ch = static_cast<char>(c);
+        const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        const bool token = alnum || std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+        EXPECT_EQ(is_token_char(ch), token) << c;
+        EXPECT_EQ(is_token(std::string_view(&ch, 1)), token) << c;
+        const bool field = c == '\t' || (c >= 0x20 && c != 0x7f);
+        EXPECT_EQ(is_field_value(std::string_view(&ch, 1)), field) << c;
+    }
+    EXPECT_FALSE(is_token(""));
+    EXPECT_TRUE(is_field_value(""));
+}
+
 }  // namespace
 }  // namespace udn::cache::http
