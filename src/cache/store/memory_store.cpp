@@ -99,7 +99,7 @@ bool MemoryStore::insert(std::string_view key, const ObjectPtr& object) {
     if (!object || object->state() != Object::State::complete || object->meta() == nullptr) return false;
     const auto hash = hash_of(key);
     // The copy is made outside the shard's lock.
-    auto stored = Object::compact_copy(*object, key);
+    auto stored = Object::compact_copy(*object, key, arena_.get());
     stored->key_hash_ = static_cast<std::uint32_t>(hash);
     const std::size_t bytes = budget_bytes(*stored);
     auto& shard = shard_for(hash);
@@ -206,6 +206,9 @@ MemoryStoreStats MemoryStore::stats() const {
         total.objects += shard->index.count;
         total.bytes += shard->probation.bytes + shard->protected_lru.bytes;
     }
+    const auto arena = arena_->stats();
+    total.arena_bytes = arena.slab_bytes;
+    total.arena_used_bytes = arena.block_bytes;
     return total;
 }
 
