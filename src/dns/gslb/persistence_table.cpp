@@ -36,20 +36,22 @@ std::optional<std::uint64_t> PersistenceTable::lookup(std::uint64_t domain_ident
     return std::nullopt;
 }
 
+PersistenceTable::Entry& PersistenceTable::slot_for(std::size_t home, std::uint64_t domain_identity,
+                                                    std::uint64_t client_key) {
+    Entry* target = &entries_[home];
+    for (std::size_t i = 0; i < probe_window; ++i) {
+        auto& entry = entries_[home + i];
+        if (entry.client_key == client_key && entry.domain == domain_identity) return entry;
+        if (entry.expires_at_ms < target->expires_at_ms) target = &entry;
+    }
+    return *target;
+}
+
 void PersistenceTable::remember(std::uint64_t domain_identity, std::uint64_t client_key,
                                 std::uint64_t candidate_identity, std::int64_t expires_at_ms) {
     const auto home = home_of(entry_key(domain_identity, client_key));
     std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
-    Entry* target = &entries_[home];
-    for (std::size_t i = 0; i < probe_window; ++i) {
-        auto& entry = entries_[home + i];
-        if (entry.client_key == client_key && entry.domain == domain_identity) {
-            target = &entry;
-            break;
-        }
-        if (entry.expires_at_ms < target->expires_at_ms) target = &entry;
-    }
-    *target = {domain_identity, client_key, candidate_identity, expires_at_ms};
+    slot_for(home, domain_identity, client_key) = {domain_identity, client_key, candidate_identity, expires_at_ms};
 }
 
 bool PersistenceTable::adopt(std::uint64_t domain_identity, std::uint64_t client_key, std::uint64_t candidate_identity,
@@ -58,17 +60,10 @@ bool PersistenceTable::adopt(std::uint64_t domain_identity, std::uint64_t client
     expires_at_ms = std::min(expires_at_ms, now_ms + longest_window_ms);
     const auto home = home_of(entry_key(domain_identity, client_key));
     std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
-    Entry* target = &entries_[home];
-    for (std::size_t i = 0; i < probe_window; ++i) {
-        auto& entry = entries_[home + i];
-        if (entry.client_key == client_key && entry.domain == domain_identity) {
-            if (entry.expires_at_ms > now_ms) return false;
-            target = &entry;
-            break;
-        }
-        if (entry.expires_at_ms < target->expires_at_ms) target = &entry;
-    }
-    *target = {domain_identity, client_key, candidate_identity, expires_at_ms};
+    auto& slot = slot_for(home, domain_identity, client_key);
+    const bool own_live = slot.client_key == client_key && slot.domain == domain_identity && slot.expires_at_ms > now_ms;
+    if (own_live) return false;
+    slot = {domain_identity, client_key, candidate_identity, expires_at_ms};
     return true;
 }
 

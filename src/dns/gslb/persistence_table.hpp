@@ -59,6 +59,9 @@ private:
     static constexpr std::size_t probe_window = 4;
     static constexpr std::size_t stripe_count = 64;
     std::size_t home_of(std::uint64_t key) const;
+    // The window's entry for this client and name, else the one that expires first (the one
+    // to overwrite). The caller holds the window's stripe.
+    Entry& slot_for(std::size_t home, std::uint64_t domain_identity, std::uint64_t client_key);
 
     std::size_t capacity_;
     std::vector<Entry> entries_;
