@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "dns/cluster/envelope.hpp"
@@ -25,14 +26,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         write_envelope_header(header, envelope->kind, envelope->tag, envelope->client);
     if (written != header_size || std::memcmp(header.data(), data, written) != 0) std::abort();
     if (envelope->kind != EnvelopeKind::persistence) return 0;
+    // The fuzzer cannot forge the MAC; it checks that a forged one is refused and, with the
+    // input's records sealed under the key, that they read back and write again identically.
+    static const auto key = *udn::report::Key::from_hex(std::string(64, 'a'));
     std::vector<udn::dns::gslb::PersistenceTable::Held> records;
-    const bool whole = read_handover(envelope->message, [&](const auto& held) { records.push_back(held); });
-    if (whole != (envelope->message.size() % handover_record_bytes == 0)) std::abort();
-    if (!whole || records.size() > max_handover_records) return 0;
-    std::vector<std::uint8_t> again(max_envelope_header_bytes + records.size() * handover_record_bytes);
-    const auto again_size = write_handover(again, records);
-    const auto again_header = again_size - records.size() * handover_record_bytes;
-    if (again_size == 0 || std::memcmp(again.data() + again_header, envelope->message.data(), envelope->message.size()) != 0)
+    const auto collect = [&](const auto& held) { records.push_back(held); };
+    if (read_handover(envelope->message, key, collect) && !key.verify(envelope->message.first(envelope->message.size() - 32), envelope->message.last(32)))
+        std::abort();
+    records.clear();
+    const auto body = envelope->message.first(envelope->message.size() - envelope->message.size() % handover_record_bytes);
+    if (body.size() / handover_record_bytes > max_handover_records) return 0;
+    std::vector<std::uint8_t> sealed(max_envelope_header_bytes + body.size() + udn::report::mac_bytes);
+    std::memcpy(sealed.data() + written, body.data(), body.size());
+    const auto mac = key.mac(body);
+    std::memcpy(sealed.data() + written + body.size(), mac.data(), mac.size());
+    const auto sealed_message = std::span<const std::uint8_t>(sealed).subspan(written, body.size() + mac.size());
+    if (read_handover(sealed_message, key, collect) != !body.empty()) std::abort();
+    if (records.empty()) return 0;
+    std::vector<std::uint8_t> again(sealed.size() + max_envelope_header_bytes);
+    const auto again_size = write_handover(again, records, key);
+    const auto again_header = again_size - body.size() - mac.size();
+    if (again_size == 0 || std::memcmp(again.data() + again_header, sealed_message.data(), sealed_message.size()) != 0)
         std::abort();
     return 0;
 }

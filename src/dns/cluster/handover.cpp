@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -22,10 +23,12 @@ void put_u64(std::uint8_t* out, std::uint64_t value) {
 }  // namespace
 
 std::size_t write_handover(std::span<std::uint8_t> out,
-                           std::span<const gslb::PersistenceTable::Held> records) {
+                           std::span<const gslb::PersistenceTable::Held> records,
+                           const report::Key& key) {
     if (records.size() > max_handover_records) return 0;
     const auto header = write_envelope_header(out, EnvelopeKind::persistence, 0, {});
-    const auto size = header + records.size() * handover_record_bytes;
+    const auto records_bytes = records.size() * handover_record_bytes;
+    const auto size = header + records_bytes + report::mac_bytes;
     if (header == 0 || out.size() < size) return 0;
     auto* at = out.data() + header;
     for (const auto& record : records) {
@@ -35,6 +38,8 @@ std::size_t write_handover(std::span<std::uint8_t> out,
         put_u64(at + 24, static_cast<std::uint64_t>(record.expires_at_ms));
         at += handover_record_bytes;
     }
+    const auto mac = key.mac(out.subspan(header, records_bytes));
+    std::memcpy(at, mac.data(), mac.size());
     return size;
 }
 
@@ -66,18 +71,22 @@ HandoverResult send_to_owners(const Ring& ring, const net::IpAddress& local,
         const auto owner = ring.owner(held.client_key);
         if (!keep_own || owner != ring.self()) by_owner[owner].push_back(held);
     });
+    const auto refuse_all = [&] {
+        for (const auto& entries : by_owner)
+            result.failed += (entries.size() + max_handover_records - 1) / max_handover_records;
+        return result;
+    };
+    if (!ring.key()) return refuse_all();  // nothing the owners would accept
     const int fd = ::socket(local.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return result;
+    if (fd < 0) return refuse_all();
     sockaddr_storage address{};
     const auto length = local.to_sockaddr(0, address);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
         ::close(fd);
-        for (const auto& entries : by_owner)
-            result.failed += (entries.size() + max_handover_records - 1) / max_handover_records;
-        return result;
+        return refuse_all();
     }
-    std::array<std::uint8_t,
-               max_envelope_header_bytes + max_handover_records * handover_record_bytes>
+    std::array<std::uint8_t, max_envelope_header_bytes +
+                                 max_handover_records * handover_record_bytes + report::mac_bytes>
         datagram{};
     for (std::size_t owner = 0; owner < by_owner.size(); ++owner) {
         const auto& entries = by_owner[owner];
@@ -86,7 +95,7 @@ HandoverResult send_to_owners(const Ring& ring, const net::IpAddress& local,
             ring.member(owner).address.to_sockaddr(ring.port(), destination);
         for (std::size_t first = 0; first < entries.size(); first += max_handover_records) {
             const auto count = std::min(max_handover_records, entries.size() - first);
-            const auto size = write_handover(datagram, std::span(entries).subspan(first, count));
+            const auto size = write_handover(datagram, std::span(entries).subspan(first, count), *ring.key());
             const auto sent =
                 ::sendto(fd, datagram.data(), size, 0,
                          reinterpret_cast<const sockaddr*>(&destination), destination_length);

@@ -16,19 +16,27 @@
 namespace udn::dns::cluster {
 
 inline constexpr std::size_t handover_record_bytes = 32;  // domain, client key, candidate, expiry
-// Records per datagram: with the envelope header it stays within 1232 bytes (no fragments).
+// Records per datagram: with the envelope header and the MAC it stays within 1232 bytes (no
+// fragments).
 inline constexpr std::size_t max_handover_records = 36;
 
-// Writes a `persistence` envelope holding `records` (at most max_handover_records) into `out`;
-// returns its size, 0 when `out` is too small or there are too many records.
+// Writes a `persistence` envelope holding `records` (at most max_handover_records) and their
+// HMAC-SHA256 under `key` into `out`; returns its size, 0 when `out` is too small or there are
+// too many records. Unlike a forwarded query (which a spoofer could as well send as a query with
+// an ECS option), a handover changes state, so it is authenticated.
 std::size_t write_handover(std::span<std::uint8_t> out,
-                           std::span<const gslb::PersistenceTable::Held> records);
+                           std::span<const gslb::PersistenceTable::Held> records,
+                           const report::Key& key);
 
 // Calls `each(const Held&)` for every record of a `persistence` envelope's message; false (and
-// no call) when the message is not a whole number of records.
+// no call) when the message is not a whole number of records followed by their MAC under `key`.
 template <typename Each>
-bool read_handover(std::span<const std::uint8_t> message, const Each& each) {
-    if (message.empty() || message.size() % handover_record_bytes != 0) return false;
+bool read_handover(std::span<const std::uint8_t> message, const report::Key& key, const Each& each) {
+    if (message.size() < handover_record_bytes + report::mac_bytes) return false;
+    const auto records = message.first(message.size() - report::mac_bytes);
+    if (records.size() % handover_record_bytes != 0) return false;
+    if (!key.verify(records, message.last(report::mac_bytes))) return false;
+    message = records;
     const auto u64 = [&](std::size_t at) {
         std::uint64_t value = 0;
         for (std::size_t i = 0; i < 8; ++i) value = (value << 8) | message[at + i];

@@ -42,6 +42,7 @@ std::shared_ptr<const Ring> Ring::build(const config::Config& config, std::strin
     auto ring = std::make_shared<Ring>();
     ring->port_ = config.ports.dns_cluster;
     ring->forward_timeout_ms_ = config.dns.forward_timeout_ms;
+    ring->key_ = report::Key::from_hex(config.network.report_key);
     for (const auto* server : config.servers_with_role(config::Role::dns)) {
         const auto same_family =
             std::find_if(server->addresses.begin(), server->addresses.end(),

@@ -13,6 +13,7 @@
 
 #include "common/config/config.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/report/key.hpp"
 
 namespace udn::dns::cluster {
 
@@ -36,6 +37,9 @@ class Ring {
     const Member& member(std::size_t index) const { return members_[index]; }
     std::uint16_t port() const { return port_; }
     std::uint32_t forward_timeout_ms() const { return forward_timeout_ms_; }
+    // The network's report key, which authenticates persistence handovers (cluster/handover.hpp);
+    // empty when network.report_key is not valid hex (then nothing is handed over).
+    const std::optional<report::Key>& key() const { return key_; }
 
     // The owner of `prefix_key` among the members `usable(index)` accepts (self always counts).
     template <typename Usable>
@@ -66,6 +70,7 @@ class Ring {
     std::size_t self_ = 0;
     std::uint16_t port_ = 0;
     std::uint32_t forward_timeout_ms_ = 0;
+    std::optional<report::Key> key_;
 };
 
 }  // namespace udn::dns::cluster

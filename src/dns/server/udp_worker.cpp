@@ -201,7 +201,9 @@ void UdpWorker::serve_forwarded(int fd) {
         if (envelope->kind == cluster::EnvelopeKind::persistence) {
             // Taken whoever owns the client by this server's ring: during a push the servers'
             // rings differ for a moment, and an entry kept here harms nothing.
-            const bool whole = cluster::read_handover(envelope->message, [&](const gslb::PersistenceTable::Held& held) {
+            // The key of the ring the sender is in (a push may change the key with the ring).
+            const auto& key = member ? ring->key() : serving->previous_ring->key();
+            const bool whole = key && cluster::read_handover(envelope->message, *key, [&](const gslb::PersistenceTable::Held& held) {
                 if (shared_.persistence.adopt(held.domain, held.client_key, held.candidate, held.expires_at_ms, now_ms))
                     persistence_adopted_.fetch_add(1, std::memory_order_relaxed);
             });

@@ -166,17 +166,20 @@ TEST(ClusterEnvelope, RejectsEverythingElse) {
     EXPECT_FALSE(cluster::parse_envelope(bad));
 }
 
-TEST(PersistenceHandover, RecordsRoundTripAndPartialOnesAreRefused) {
+report::Key handover_key(char digit = 'a') { return *report::Key::from_hex(std::string(64, digit)); }
+
+TEST(PersistenceHandover, RecordsRoundTripAndPartialOrForgedOnesAreRefused) {
     const std::vector<gslb::PersistenceTable::Held> records{{1, 2, 3, 4}, {0xFFFFFFFFFFFFFFFFULL, 0x0102030405060708ULL, 9, 1'800'000'000'000}};
+    const auto key = handover_key();
     std::vector<std::uint8_t> datagram(1300);
-    const auto size = cluster::write_handover(datagram, records);
+    const auto size = cluster::write_handover(datagram, records, key);
     ASSERT_GT(size, 0u);
     datagram.resize(size);
     const auto envelope = cluster::parse_envelope(datagram);
     ASSERT_TRUE(envelope);
     EXPECT_EQ(envelope->kind, cluster::EnvelopeKind::persistence);
     std::vector<gslb::PersistenceTable::Held> read;
-    ASSERT_TRUE(cluster::read_handover(envelope->message, [&](const auto& held) { read.push_back(held); }));
+    ASSERT_TRUE(cluster::read_handover(envelope->message, key, [&](const auto& held) { read.push_back(held); }));
     ASSERT_EQ(read.size(), 2u);
     for (std::size_t i = 0; i < 2; ++i) {
         EXPECT_EQ(read[i].domain, records[i].domain);
@@ -185,12 +188,17 @@ TEST(PersistenceHandover, RecordsRoundTripAndPartialOnesAreRefused) {
         EXPECT_EQ(read[i].expires_at_ms, records[i].expires_at_ms);
     }
     int calls = 0;
-    EXPECT_FALSE(cluster::read_handover(envelope->message.first(40), [&](const auto&) { ++calls; }));
-    EXPECT_EQ(calls, 0) << "a partial record is not read, nor the whole ones before it";
+    const auto count = [&](const auto&) { ++calls; };
+    EXPECT_FALSE(cluster::read_handover(envelope->message.first(40), key, count)) << "a partial record";
+    EXPECT_FALSE(cluster::read_handover(envelope->message, handover_key('b'), count)) << "another network's key";
+    auto forged = datagram;
+    forged[forged.size() - report::mac_bytes - 1] ^= 1;  // the last record's expiry
+    EXPECT_FALSE(cluster::read_handover(cluster::parse_envelope(forged)->message, key, count)) << "a changed record";
+    EXPECT_EQ(calls, 0) << "nothing of a refused handover is read";
     std::vector<gslb::PersistenceTable::Held> too_many(cluster::max_handover_records + 1);
-    EXPECT_EQ(cluster::write_handover(datagram, too_many), 0u);
-    std::vector<std::uint8_t> full(cluster::max_envelope_header_bytes + cluster::max_handover_records * 32);
-    EXPECT_LE(cluster::write_handover(full, std::span(too_many).first(cluster::max_handover_records)), 1232u);
+    EXPECT_EQ(cluster::write_handover(datagram, too_many, key), 0u);
+    std::vector<std::uint8_t> full(1300);
+    EXPECT_LE(cluster::write_handover(full, std::span(too_many).first(cluster::max_handover_records), key), 1232u);
 }
 
 TEST(PersistenceHandover, DueOnlyWhenTheMembersChange) {
@@ -433,7 +441,7 @@ TEST_F(ForwarderTest, PersistenceOfClientsAnotherServerOwnsIsHandedToIt) {
             << "sent from the server's own address: owners accept ring members only";
         const auto envelope = cluster::parse_envelope(datagram);
         ASSERT_TRUE(envelope);
-        ASSERT_TRUE(cluster::read_handover(envelope->message, [&](const gslb::PersistenceTable::Held& held) {
+        ASSERT_TRUE(cluster::read_handover(envelope->message, *ring_->key(), [&](const gslb::PersistenceTable::Held& held) {
             EXPECT_EQ(held.domain, 42u);
             EXPECT_EQ(held.expires_at_ms, now + 60'000);
             received[held.client_key] = held.candidate;
@@ -465,7 +473,7 @@ TEST_F(ForwarderTest, ARemovedServerHandsEveryEntryOverFromItsOwnAddress) {
         EXPECT_EQ(net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&from)), departing);
         const auto envelope = cluster::parse_envelope(datagram);
         ASSERT_TRUE(envelope);
-        ASSERT_TRUE(cluster::read_handover(envelope->message, [&](const gslb::PersistenceTable::Held& held) {
+        ASSERT_TRUE(cluster::read_handover(envelope->message, *ring_->key(), [&](const gslb::PersistenceTable::Held& held) {
             received[held.client_key] = held.candidate;
         }));
     }
