@@ -48,6 +48,12 @@ class SplitNet(Net):
         connection.close()
         return response.status, dict((k.lower(), v) for k, v in response.getheaders()), data
 
+    def back_metric(self, name):
+        url = f"http://{self.cache_address}:{self.backend_admin_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            lines = response.read().decode().splitlines()
+        return next((float(line.split()[1]) for line in lines if line.startswith(name + " ")), 0.0)
+
     def access_log(self, role, count):
         spool = self.state / "spool" / role
 
@@ -113,6 +119,8 @@ def test_two_process_tiers(procs, tmp_path):
     assert net.count("/split.bin") == 3  # the origin counts the POST too
     net.get(path)
     assert net.count("/split.bin") == 4
+    # The back writes its disk from a queue: the copy must be there before the back is killed.
+    wait_until(lambda: net.back_metric("udn_cache_disk_objects") >= 1, timeout=10, what="the back's disk copy")
 
     # The back dies: the front fetches from the origin itself and says so in its log; what it
     # holds in memory it still serves; a purge cannot reach the back and reports that.

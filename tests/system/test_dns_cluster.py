@@ -21,7 +21,19 @@ REPORT_KEY = "5c1f0e6b3a2d4c8e9f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e"
 PREFIXES = 40
 
 
-def cluster_config(base, ports, share=True, version=1):
+def third_server(base):
+    return f"""
+[[pops]]
+name = "ap"
+region = "ap"
+  [[pops.servers]]
+  name = "ap-ns1"
+  addresses = ["{base}.3"]
+  roles = ["dns"]
+"""
+
+
+def cluster_config(base, ports, share=True, version=1, third=False):
     return f"""
 version = {version}
 [network]
@@ -53,6 +65,7 @@ region = "us"
   name = "us-ns1"
   addresses = ["{base}.2"]
   roles = ["dns"]
+{third_server(base) if third else ""}
 [[customers]]
 name = "acme"
 zones = ["acme.example"]
@@ -94,6 +107,7 @@ class Cluster:
         # The addresses are fresh (a random 127.x.y.0/24): any port is free on them.
         port = free_port(address)
         self.ports = {"dns": port, "reports": port + 1, "latency": port + 2, "admin": port + 3, "cluster": port + 4}
+        self.procs, self.tmp_path = procs, tmp_path
         self.config_path = tmp_path / "udn.toml"
         self.config_path.write_text(cluster_config(self.base, self.ports))
         self.servers = {}
@@ -116,9 +130,9 @@ class Cluster:
         ask = dns.query.tcp if tcp else dns.query.udp
         return ask(self.query_for(client_prefix), self.address(index), port=self.ports["dns"], timeout=timeout)
 
-    def answers(self, index):
+    def answers(self, index, client_prefix="10.0.0.0"):
         try:
-            self.ask(index, "10.0.0.0", timeout=0.5)
+            self.ask(index, client_prefix, timeout=0.5)
             return True
         except Exception:
             return False
@@ -246,3 +260,25 @@ def test_a_tcp_query_for_a_frozen_owner_is_answered_here(cluster):
         assert cluster.metric(1, "udn_dns_cluster_timeouts") >= 1
     finally:
         owner.signal(signal.SIGCONT)
+
+
+def test_persistence_moves_with_its_clients_when_a_server_joins(cluster):
+    first = cluster.choices(1)
+    # A third server joins: it owns about a third of the prefixes from now on, and must give
+    # them the answers the old owners promised (persistence 600 s), not decide afresh.
+    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=2, third=True))
+    joined = cluster.procs.udn("dns", "--config", cluster.config_path, "--server", "ap-ns1",
+                               "--state-dir", cluster.tmp_path / "ap-ns1")
+    # Readiness asked with a prefix outside the 40, so that it decides none of theirs itself.
+    wait_until(lambda: cluster.answers(3, "192.0.2.0"), timeout=20, what="the joining server answering")
+    for process in cluster.servers.values():
+        process.signal(signal.SIGHUP)
+    for process in cluster.servers.values():
+        wait_until(lambda: "handed" in process.log(), timeout=10, what="the persistence handover")
+    handed = sum(int(re.search(r"handed (\d+) persistence", p.log()).group(1)) for p in cluster.servers.values())
+    wait_until(lambda: cluster.metric(3, "udn_dns_cluster_persistence_adopted") == handed, timeout=5,
+               what=f"the joining server adopting all {handed} entries")
+    assert PREFIXES / 6 < handed < PREFIXES * 2 / 3, f"{handed} of {PREFIXES} prefixes moved to the third server"
+    assert cluster.choices(3) == first, "a moved client must keep its persistent answer"
+    assert cluster.choices(1) == first and cluster.choices(2) == first
+    assert "handed" not in joined.log(), "the joining server had nothing to hand over"

@@ -138,6 +138,8 @@ std::string metrics_text(server::Context& context) {
     counter("memory_objects", "Objects in the memory tier.", memory.objects, "gauge");
     counter("memory_bytes", "Bytes accounted in the memory tier.", memory.bytes, "gauge");
     counter("memory_evictions_total", "Objects evicted from the memory tier.", memory.evictions);
+    counter("memory_arena_bytes", "Bytes the memory tier's slab arena has mapped (stored objects, free and uncarved blocks).",
+            memory.arena_bytes, "gauge");
     if (context.disk) {
         const auto disk = context.disk->stats();
         counter("disk_objects", "Objects in the disk tier.", disk.objects, "gauge");

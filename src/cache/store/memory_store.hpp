@@ -2,7 +2,8 @@
 // probation segment for objects seen once, a protected segment for objects hit again), so one
 // scan of cold URLs cannot flush the working set (docs/cache.md has the measurement). Sharded
 // by a seeded hash; each shard has its own lock, counters and open-addressing index. Each
-// stored object is one allocation (key, links, metadata and small body inside it).
+// stored object is one block (key, links, metadata and small body inside it) from the store's
+// own ObjectArena, apart from the heap the requests use.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -29,7 +30,9 @@ struct MemoryStoreStats {
     std::uint64_t inserts = 0;
     std::uint64_t evictions = 0;
     std::uint64_t objects = 0;
-    std::uint64_t bytes = 0;
+    std::uint64_t bytes = 0;        // what the budget counts: blocks at their class size, index share
+    std::uint64_t arena_bytes = 0;       // slabs the store's arena holds (blocks in use, free, uncarved)
+    std::uint64_t arena_used_bytes = 0;  // of those, the blocks in use, at their class size
 };
 
 class MemoryStore {
@@ -79,6 +82,9 @@ private:
     };
 
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    // The list alone; push_newest and unlink also count the object's bytes in or out.
+    static void link_newest(Lru& lru, Object* object);
+    static void unlink_only(Lru& lru, Object* object);
     static void push_newest(Lru& lru, Object* object);
     static void unlink(Lru& lru, Object* object);
     // What an object costs the budget: its allocation(s) and its share of the index.
@@ -91,7 +97,12 @@ private:
     void remove_locked(Shard& shard, std::size_t slot);
     void evict_locked(Shard& shard);
 
+    struct OrphanArena {
+        void operator()(ObjectArena* arena) const { arena->orphan(); }
+    };
+
     MemoryStoreSettings settings_;
+    std::unique_ptr<ObjectArena, OrphanArena> arena_{ObjectArena::create()};
     std::size_t shard_capacity_bytes_;
     std::uint64_t seed_;
     std::vector<std::unique_ptr<Shard>> shards_;

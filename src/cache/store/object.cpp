@@ -22,7 +22,7 @@ ObjectMeta::ObjectMeta(const ObjectMeta& other) {
         text_ = text;
         owns_text_ = true;
     }
-    std::copy(std::begin(other.part_bytes_), std::end(other.part_bytes_), part_bytes_);
+    copy_part_bytes_from(other);
 }
 
 ObjectMeta& ObjectMeta::operator=(const ObjectMeta& other) {
@@ -43,8 +43,9 @@ ObjectMeta& ObjectMeta::operator=(ObjectMeta&& other) noexcept {
     copy_values_from(other);
     text_ = std::exchange(other.text_, nullptr);
     owns_text_ = std::exchange(other.owns_text_, false);
-    std::copy(std::begin(other.part_bytes_), std::end(other.part_bytes_), part_bytes_);
-    std::fill(std::begin(other.part_bytes_), std::end(other.part_bytes_), 0);
+    copy_part_bytes_from(other);
+    std::fill(std::begin(other.short_part_bytes_), std::end(other.short_part_bytes_), 0);
+    other.head_bytes_ = 0;
     return *this;
 }
 
@@ -66,22 +67,39 @@ void ObjectMeta::release_text() {
     if (owns_text_) delete[] text_;
     text_ = nullptr;
     owns_text_ = false;
-    std::fill(std::begin(part_bytes_), std::end(part_bytes_), 0);
+    std::fill(std::begin(short_part_bytes_), std::end(short_part_bytes_), 0);
+    head_bytes_ = 0;
+}
+
+void ObjectMeta::copy_part_bytes_from(const ObjectMeta& source) {
+    std::copy(std::begin(source.short_part_bytes_), std::end(source.short_part_bytes_), short_part_bytes_);
+    head_bytes_ = source.head_bytes_;
 }
 
 std::size_t ObjectMeta::text_bytes() const {
     std::size_t bytes = 0;
-    for (const auto part : part_bytes_) bytes += part;
+    for (std::size_t i = 0; i < part_count; ++i) bytes += part_bytes(i);
     return bytes;
 }
 
 std::string_view ObjectMeta::part(std::size_t index) const {
     std::size_t offset = 0;
-    for (std::size_t i = 0; i < index; ++i) offset += part_bytes_[i];
-    return part_bytes_[index] == 0 ? std::string_view() : std::string_view(text_ + offset, part_bytes_[index]);
+    for (std::size_t i = 0; i < index; ++i) offset += part_bytes(i);
+    return part_bytes(index) == 0 ? std::string_view() : std::string_view(text_ + offset, part_bytes(index));
 }
 
 void ObjectMeta::set_part(std::size_t index, std::string_view value) {
+    constexpr std::size_t short_max = std::numeric_limits<std::uint16_t>::max();
+    if (index > 0 && value.size() > short_max) {
+        if (index == 3) {
+            value = value.substr(0, short_max);  // a name for the access log
+        } else {
+            // A selection that cannot be stored must never be matched: never reusable.
+            set_part(2, {});
+            set_part(1, "*");
+            return;
+        }
+    }
     std::array<std::string_view, part_count> parts;
     for (std::size_t i = 0; i < part_count; ++i) parts[i] = part(i);
     parts[index] = value;
@@ -89,16 +107,15 @@ void ObjectMeta::set_part(std::size_t index, std::string_view value) {
     for (const auto item : parts) bytes += item.size();
     char* text = bytes > 0 ? new char[bytes] : nullptr;
     std::size_t offset = 0;
-    std::uint32_t sizes[part_count];
     for (std::size_t i = 0; i < part_count; ++i) {
         if (!parts[i].empty()) std::memcpy(text + offset, parts[i].data(), parts[i].size());
         offset += parts[i].size();
-        sizes[i] = static_cast<std::uint32_t>(parts[i].size());
     }
     release_text();
     text_ = text;
     owns_text_ = text != nullptr;
-    std::copy(std::begin(sizes), std::end(sizes), part_bytes_);
+    head_bytes_ = static_cast<std::uint32_t>(parts[0].size());
+    for (std::size_t i = 1; i < part_count; ++i) short_part_bytes_[i - 1] = static_cast<std::uint16_t>(parts[i].size());
 }
 
 void ObjectMeta::copy_with_text_at(const ObjectMeta& source, char* place) {
@@ -107,7 +124,7 @@ void ObjectMeta::copy_with_text_at(const ObjectMeta& source, char* place) {
     const auto bytes = source.text_bytes();
     if (bytes > 0) std::memcpy(place, source.text_, bytes);
     text_ = place;
-    std::copy(std::begin(source.part_bytes_), std::end(source.part_bytes_), part_bytes_);
+    copy_part_bytes_from(source);
 }
 
 std::int64_t ObjectMeta::age_s(std::int64_t now_s) const {
@@ -158,42 +175,57 @@ std::string_view ObjectMeta::field(std::string_view lower_name) const {
 
 // ---- Object ----
 
-ObjectPtr Object::allocate(std::size_t tail_bytes) {
-    void* raw = ::operator new(sizeof(Object) + tail_bytes);
-    return ObjectPtr(new (raw) Object());
+ObjectPtr Object::allocate(std::size_t tail_bytes, bool with_blocks, ObjectArena* arena) {
+    const std::size_t bytes = sizeof(Object) + (with_blocks ? sizeof(BlockBody*) : 0) + tail_bytes;
+    void* raw = arena ? arena->allocate(bytes) : nullptr;
+    const bool in_arena = raw != nullptr;
+    if (!in_arena) raw = ::operator new(bytes);
+    auto* object = new (raw) Object();
+    object->in_arena_ = in_arena;
+    if (with_blocks) {
+        // Made before has_blocks_ is set: if it throws, the object is freed without it.
+        ObjectPtr owner(object);
+        auto* blocks = new BlockBody();
+        std::memcpy(object->tail(), &blocks, sizeof(blocks));
+        object->has_blocks_ = true;
+        return owner;
+    }
+    return ObjectPtr(object);
 }
+
+Object::~Object() { delete blocks(); }
 
 void Object::release() {
     if (references_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    const bool in_arena = in_arena_;
     this->~Object();
-    ::operator delete(static_cast<void*>(this));
+    if (in_arena) ObjectArena::deallocate(this);
+    else ::operator delete(static_cast<void*>(this));
 }
 
 ObjectPtr Object::create() {
-    auto object = allocate(0);
-    object->blocks_ = std::make_unique<BlockBody>();
-    object->blocks_->body = std::make_shared<Body>();
+    auto object = allocate(0, true);
+    object->blocks()->body = std::make_shared<Body>();
     return object;
 }
 
 ObjectPtr Object::create_complete(ObjectMeta meta, std::shared_ptr<Body> body) {
-    auto object = allocate(0);
+    auto object = allocate(0, true);
     object->meta_ = std::move(meta);
     object->has_meta_ = true;
     object->immutable_ = true;
-    object->blocks_ = std::make_unique<BlockBody>();
-    object->blocks_->body = std::move(body);
+    object->blocks()->body = std::move(body);
     object->state_.store(State::complete, std::memory_order_release);
     return object;
 }
 
-ObjectPtr Object::compact_copy(const Object& complete, std::string_view key) {
+ObjectPtr Object::compact_copy(const Object& complete, std::string_view key, ObjectArena* arena) {
     const ObjectMeta& meta = *complete.meta();
     const std::size_t body_bytes = complete.size_bytes();
     const bool body_inline = body_bytes < file_body_min_bytes;
-    auto copy = allocate(key.size() + meta.text_bytes() + (body_inline ? body_bytes : 0));
+    auto copy = allocate(key.size() + meta.text_bytes() + (body_inline ? body_bytes : 0), !body_inline, arena);
     Object& object = *copy;
-    char* place = object.tail();
+    char* place = object.tail() + (body_inline ? 0 : sizeof(BlockBody*));
     if (!key.empty()) std::memcpy(place, key.data(), key.size());
     object.key_bytes_ = static_cast<std::uint32_t>(key.size());
     object.meta_.copy_with_text_at(meta, place + key.size());
@@ -207,8 +239,7 @@ ObjectPtr Object::compact_copy(const Object& complete, std::string_view key) {
         }
         object.inline_body_bytes_ = static_cast<std::uint32_t>(body_bytes);
     } else {
-        object.blocks_ = std::make_unique<BlockBody>();
-        object.blocks_->body = complete.body();
+        object.blocks()->body = complete.body();
     }
     object.has_meta_ = true;
     object.immutable_ = true;
@@ -228,14 +259,14 @@ void Object::set_head(ObjectMeta meta, std::size_t expected_body_bytes) {
     meta_ = std::move(meta);
     has_meta_ = true;
     // Unknown lengths grow in 64 KiB steps.
-    if (expected_body_bytes > 0) blocks_->body->add_first_block(expected_body_bytes);
+    if (expected_body_bytes > 0) blocks()->body->add_first_block(expected_body_bytes);
     state_.store(State::streaming, std::memory_order_release);
     wake_all(lock);
 }
 
 void Object::append(std::span<const char> data) {
     std::unique_lock lock(mutex());
-    auto& body = *blocks_->body;
+    auto& body = *blocks()->body;
     while (!data.empty()) {
         if (body.size_bytes == body.capacity_bytes) {
             body.add_heap_block(64 * 1024);
@@ -274,7 +305,7 @@ void Object::adopt(ObjectMeta meta, std::shared_ptr<Body> body, Outcome outcome)
     std::unique_lock lock(mutex());
     meta_ = std::move(meta);
     has_meta_ = true;
-    blocks_->body = std::move(body);
+    blocks()->body = std::move(body);
     outcome_.store(outcome, std::memory_order_release);
     state_.store(State::complete, std::memory_order_release);
     wake_all(lock);
@@ -287,10 +318,10 @@ const ObjectMeta* Object::meta() const {
 }
 
 std::size_t Object::size_bytes() const {
-    if (!blocks_) return inline_body_bytes_;
-    if (immutable_) return blocks_->body->size_bytes;
+    if (!has_blocks_) return inline_body_bytes_;
+    if (immutable_) return blocks()->body->size_bytes;
     std::lock_guard lock(mutex());
-    return blocks_->body->size_bytes;
+    return blocks()->body->size_bytes;
 }
 
 namespace {
@@ -315,21 +346,21 @@ std::size_t views_of(const Body& body, std::size_t offset, std::size_t max_bytes
 }  // namespace
 
 std::size_t Object::body_views(std::size_t offset, std::size_t max_bytes, std::vector<std::span<const char>>& out) const {
-    if (!blocks_) {
+    if (!has_blocks_) {
         const auto body = inline_body();
         if (offset >= body.size() || max_bytes == 0) return 0;
         const auto take = std::min(body.size() - offset, max_bytes);
         out.push_back(body.subspan(offset, take));
         return take;
     }
-    if (immutable_) return views_of(*blocks_->body, offset, max_bytes, out);
+    if (immutable_) return views_of(*blocks()->body, offset, max_bytes, out);
     std::lock_guard lock(mutex());
-    return views_of(*blocks_->body, offset, max_bytes, out);
+    return views_of(*blocks()->body, offset, max_bytes, out);
 }
 
 int Object::body_file_fd() const {
-    if (!blocks_ || state() != State::complete) return -1;
-    const auto fd = [this] { return blocks_->body->in_file() ? blocks_->body->file_fd : -1; };
+    if (!has_blocks_ || state() != State::complete) return -1;
+    const auto fd = [this] { return blocks()->body->in_file() ? blocks()->body->file_fd : -1; };
     if (immutable_) return fd();
     std::lock_guard lock(mutex());
     return fd();
@@ -338,21 +369,21 @@ int Object::body_file_fd() const {
 bool Object::wait_for_change(std::size_t seen_bytes, State seen_state, Waker waker) {
     if (immutable_) return false;
     std::lock_guard lock(mutex());
-    if (blocks_->body->size_bytes != seen_bytes || state_.load(std::memory_order_relaxed) != seen_state) return false;
-    blocks_->waiters.push_back(std::move(waker));
+    if (blocks()->body->size_bytes != seen_bytes || state_.load(std::memory_order_relaxed) != seen_state) return false;
+    blocks()->waiters.push_back(std::move(waker));
     return true;
 }
 
 void Object::wake_all(std::unique_lock<std::mutex>& lock) {
-    if (blocks_->waiters.empty()) return;
-    auto waiters = std::move(blocks_->waiters);
-    blocks_->waiters.clear();
+    if (blocks()->waiters.empty()) return;
+    auto waiters = std::move(blocks()->waiters);
+    blocks()->waiters.clear();
     lock.unlock();
     for (auto& waker : waiters) waker();
 }
 
 std::shared_ptr<Body> Object::body() const {
-    if (!blocks_) {
+    if (!has_blocks_) {
         auto copy = std::make_shared<Body>();
         const auto bytes = inline_body();
         if (!bytes.empty()) {
@@ -362,18 +393,21 @@ std::shared_ptr<Body> Object::body() const {
         }
         return copy;
     }
-    if (immutable_) return blocks_->body;
+    if (immutable_) return blocks()->body;
     std::lock_guard lock(mutex());
-    return blocks_->body;
+    return blocks()->body;
 }
 
 std::size_t Object::memory_bytes() const {
-    // A compact object's key, meta text and inline body are its tail; an object that fills
-    // owns a separate copy of the meta text (and has no key or inline body).
+    // A compact object's key, meta text and inline body are its tail, in a block of its arena
+    // class; an object that fills owns a separate copy of the meta text (and has no key or
+    // inline body).
     const auto bytes = [this] {
-        std::size_t total = sizeof(Object) + key_bytes_ + meta_.text_bytes() + inline_body_bytes_;
-        if (blocks_) {
-            const auto& body = *blocks_->body;
+        const std::size_t block = sizeof(Object) + (has_blocks_ ? sizeof(BlockBody*) : 0) + key_bytes_ +
+                                  (meta_.owns_text_ ? 0 : meta_.text_bytes()) + inline_body_bytes_;
+        std::size_t total = (in_arena_ ? ObjectArena::block_bytes_for(block) : block) + (meta_.owns_text_ ? meta_.text_bytes() : 0);
+        if (has_blocks_) {
+            const auto& body = *blocks()->body;
             total += sizeof(BlockBody) + sizeof(Body) + body.capacity_bytes + body.blocks.capacity() * sizeof(body.blocks[0]);
         }
         return total;

@@ -3,10 +3,12 @@
 // copying while the fetcher keeps appending (a response streams to every waiting client while
 // it fills). The object is also the rendezvous of request collapsing: every client that missed
 // on the same key waits on the same object, and only one origin fetch fills it. The memory
-// tier keeps a compact copy instead: one allocation holding the object, its tier links, key,
-// metadata text and (under 64 KiB) body — docs/cache.md "Memory per cached object".
+// tier keeps a compact copy instead: one block holding the object, its tier links, key,
+// metadata text and (under 64 KiB) body, from the store's ObjectArena when one is given —
+// docs/cache.md "Memory per cached object".
 #pragma once
 #include <atomic>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "cache/store/body.hpp"
+#include "cache/store/object_arena.hpp"
 
 namespace udn::cache::store {
 
@@ -96,7 +99,8 @@ public:
     std::string_view etag() const { return field("etag"); }
     std::string_view last_modified() const { return field("last-modified"); }
 
-    // Lower-case, comma-separated request header names; "*" = never reusable.
+    // Lower-case, comma-separated request header names; "*" = never reusable. A vary or
+    // variant over 64 KiB (no parsed head is that long) is stored as vary "*", variant "".
     std::string_view vary() const { return part(1); }
     // The values of those request headers this response was selected by.
     std::string_view variant() const { return part(2); }
@@ -121,8 +125,15 @@ private:
     void copy_values_from(const ObjectMeta& source);
     void release_text();
 
+    // A part's length: the head block's in 32 bits, the others' in 16 (8 bytes less per
+    // cached object; their sources are bounded far below: response heads 32 KiB, request
+    // heads 16 KiB, origin names by the config).
+    std::size_t part_bytes(std::size_t index) const { return index == 0 ? head_bytes_ : short_part_bytes_[index - 1]; }
+    void copy_part_bytes_from(const ObjectMeta& source);
+
     bool owns_text_ = false;
-    std::uint32_t part_bytes_[part_count] = {};
+    std::uint16_t short_part_bytes_[part_count - 1] = {};
+    std::uint32_t head_bytes_ = 0;
     const char* text_ = nullptr;
 };
 
@@ -171,10 +182,11 @@ public:
     static ObjectPtr create();
     // A complete object with a known meta and body (disk promotion).
     static ObjectPtr create_complete(ObjectMeta meta, std::shared_ptr<Body> body);
-    // The memory tier's form of a complete object, stored under `key`: one allocation with the
+    // The memory tier's form of a complete object, stored under `key`: one block with the
     // key, the meta's text and a body under file_body_min_bytes copied behind the object; a
-    // larger body (a memory file, or heap blocks) is shared, not copied.
-    static ObjectPtr compact_copy(const Object& complete, std::string_view key);
+    // larger body (a memory file, or heap blocks) is shared, not copied. The block comes from
+    // `arena` when given and the object fits its classes, else from the heap.
+    static ObjectPtr compact_copy(const Object& complete, std::string_view key, ObjectArena* arena = nullptr);
 
     Object(const Object&) = delete;
     Object& operator=(const Object&) = delete;
@@ -215,7 +227,7 @@ public:
     // Bytes this object costs in memory (for the store's budget).
     std::size_t memory_bytes() const;
     // The key a compact object is stored under ("" for others).
-    std::string_view stored_key() const { return {tail(), key_bytes_}; }
+    std::string_view stored_key() const { return {key_start(), key_bytes_}; }
 
 private:
     friend class ObjectPtr;
@@ -229,13 +241,25 @@ private:
     };
 
     Object() = default;
-    ~Object() = default;
-    static ObjectPtr allocate(std::size_t tail_bytes);
+    ~Object();
+    // An object with `tail_bytes` behind it for key, meta text and inline body, and before
+    // those (with_blocks) the pointer to its BlockBody; from `arena` when it has a class for
+    // the size.
+    static ObjectPtr allocate(std::size_t tail_bytes, bool with_blocks, ObjectArena* arena = nullptr);
     void release();
-    // The bytes behind the object in its allocation (allocate's tail_bytes).
+    // The bytes behind the object in its block: [BlockBody*] key, meta text, inline body.
     const char* tail() const { return static_cast<const char*>(static_cast<const void*>(this + 1)); }
     char* tail() { return static_cast<char*>(static_cast<void*>(this + 1)); }
-    std::span<const char> inline_body() const { return {tail() + key_bytes_ + meta_.text_bytes(), inline_body_bytes_}; }
+    const char* key_start() const { return tail() + (has_blocks_ ? sizeof(BlockBody*) : 0); }
+    std::span<const char> inline_body() const { return {key_start() + key_bytes_ + meta_.text_bytes(), inline_body_bytes_}; }
+    // The block body (null when the body is inline). The pointer sits in the tail so that
+    // the compact objects with an inline body, nearly all stored ones, do not carry it.
+    BlockBody* blocks() const {
+        if (!has_blocks_) return nullptr;
+        BlockBody* blocks = nullptr;
+        std::memcpy(&blocks, tail(), sizeof(blocks));
+        return blocks;
+    }
     void wake_all(std::unique_lock<std::mutex>& lock);
     // Objects share a small array of locks (picked by address) instead of one each: a lock is
     // only contended while an object fills, and 40 bytes per cached object add up. Objects
@@ -250,12 +274,13 @@ private:
     bool has_meta_ = false;
     // The memory tier's bookkeeping (MemoryStore only): segment, hash, LRU neighbours.
     bool is_protected_ = false;
+    bool has_blocks_ = false;  // the tail starts with a BlockBody* (owned)
+    bool in_arena_ = false;    // the block came from an ObjectArena, not the heap
     std::uint32_t key_hash_ = 0;
     std::uint32_t key_bytes_ = 0;  // behind the object: key, meta text, inline body
     std::uint32_t inline_body_bytes_ = 0;
     Object* newer_ = nullptr;
     Object* older_ = nullptr;
-    std::unique_ptr<BlockBody> blocks_;  // null when the body is inline
     ObjectMeta meta_;
 };
 

@@ -24,7 +24,8 @@ std::optional<Envelope> parse_envelope(std::span<const std::uint8_t> datagram) {
     const auto kind = datagram[5];
     if (kind != static_cast<std::uint8_t>(EnvelopeKind::query) &&
         kind != static_cast<std::uint8_t>(EnvelopeKind::answer) &&
-        kind != static_cast<std::uint8_t>(EnvelopeKind::stream_query)) {
+        kind != static_cast<std::uint8_t>(EnvelopeKind::stream_query) &&
+        kind != static_cast<std::uint8_t>(EnvelopeKind::persistence)) {
         return std::nullopt;
     }
     envelope.kind = static_cast<EnvelopeKind>(kind);

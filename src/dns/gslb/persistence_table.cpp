@@ -11,7 +11,7 @@ std::uint64_t entry_key(std::uint64_t domain_identity, std::uint64_t client_key)
     key ^= key >> 31;
     key *= 0xbf58476d1ce4e5b9ULL;
     key ^= key >> 29;
-    return key | 1;  // never 0, the empty marker
+    return key;
 }
 
 }  // namespace
@@ -25,33 +25,46 @@ std::size_t PersistenceTable::home_of(std::uint64_t key) const {
 
 std::optional<std::uint64_t> PersistenceTable::lookup(std::uint64_t domain_identity, std::uint64_t client_key,
                                                       std::int64_t now_ms) const {
-    const auto key = entry_key(domain_identity, client_key);
-    const auto home = home_of(key);
+    const auto home = home_of(entry_key(domain_identity, client_key));
     std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
     for (std::size_t i = 0; i < probe_window; ++i) {
         const auto& entry = entries_[home + i];
-        if (entry.key == key && entry.expires_at_ms > now_ms) {
+        if (entry.client_key == client_key && entry.domain == domain_identity && entry.expires_at_ms > now_ms) {
             return entry.candidate;
         }
     }
     return std::nullopt;
 }
 
-void PersistenceTable::remember(std::uint64_t domain_identity, std::uint64_t client_key,
-                                std::uint64_t candidate_identity, std::int64_t expires_at_ms) {
-    const auto key = entry_key(domain_identity, client_key);
-    const auto home = home_of(key);
-    std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
+PersistenceTable::Entry& PersistenceTable::slot_for(std::size_t home, std::uint64_t domain_identity,
+                                                    std::uint64_t client_key) {
     Entry* target = &entries_[home];
     for (std::size_t i = 0; i < probe_window; ++i) {
         auto& entry = entries_[home + i];
-        if (entry.key == key) {
-            target = &entry;
-            break;
-        }
+        if (entry.client_key == client_key && entry.domain == domain_identity) return entry;
         if (entry.expires_at_ms < target->expires_at_ms) target = &entry;
     }
-    *target = {key, expires_at_ms, candidate_identity};
+    return *target;
+}
+
+void PersistenceTable::remember(std::uint64_t domain_identity, std::uint64_t client_key,
+                                std::uint64_t candidate_identity, std::int64_t expires_at_ms) {
+    const auto home = home_of(entry_key(domain_identity, client_key));
+    std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
+    slot_for(home, domain_identity, client_key) = {domain_identity, client_key, candidate_identity, expires_at_ms};
+}
+
+bool PersistenceTable::adopt(std::uint64_t domain_identity, std::uint64_t client_key, std::uint64_t candidate_identity,
+                             std::int64_t expires_at_ms, std::int64_t now_ms) {
+    if (expires_at_ms <= now_ms) return false;
+    expires_at_ms = std::min(expires_at_ms, now_ms + longest_window_ms);
+    const auto home = home_of(entry_key(domain_identity, client_key));
+    std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
+    auto& slot = slot_for(home, domain_identity, client_key);
+    const bool own_live = slot.client_key == client_key && slot.domain == domain_identity && slot.expires_at_ms > now_ms;
+    if (own_live) return false;
+    slot = {domain_identity, client_key, candidate_identity, expires_at_ms};
+    return true;
 }
 
 }  // namespace udn::dns::gslb

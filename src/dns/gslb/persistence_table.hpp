@@ -22,16 +22,46 @@ public:
                                         std::int64_t now_ms) const;
     void remember(std::uint64_t domain_identity, std::uint64_t client_key, std::uint64_t candidate_identity,
                   std::int64_t expires_at_ms);
+    // Takes an entry another DNS server held for a client this one now owns, unless this one
+    // already decided for that client (its own decision is what the client was last told).
+    // Returns whether it was taken.
+    // The expiry is clamped to now + the longest window a configuration can set (schema:
+    // persistence_s ≤ 604800), so a forged handover cannot pin a client beyond what an operator could.
+    static constexpr std::int64_t longest_window_ms = std::int64_t{604800} * 1000;
+    bool adopt(std::uint64_t domain_identity, std::uint64_t client_key, std::uint64_t candidate_identity,
+               std::int64_t expires_at_ms, std::int64_t now_ms);
+
+    struct Held {
+        std::uint64_t domain = 0;
+        std::uint64_t client_key = 0;
+        std::uint64_t candidate = 0;
+        std::int64_t expires_at_ms = 0;
+    };
+    // Calls `visit(const Held&)` for every entry whose window is still open, one stripe at a
+    // time (a query waits for at most one stripe's walk).
+    template <typename Visit>
+    void for_each_live(std::int64_t now_ms, const Visit& visit) const {
+        for (std::size_t stripe = 0; stripe < stripe_count; ++stripe) {
+            std::lock_guard lock(stripes_[stripe]);
+            for (std::size_t window = stripe; window * probe_window < capacity_; window += stripe_count) {
+                for (std::size_t i = 0; i < probe_window; ++i) {
+                    const auto& entry = entries_[window * probe_window + i];
+                    if (entry.expires_at_ms > now_ms) visit(entry);
+                }
+            }
+        }
+    }
 
 private:
-    struct Entry {
-        std::uint64_t key = 0;
-        std::int64_t expires_at_ms = 0;
-        std::uint64_t candidate = 0;
-    };
+    // The client key is kept whole (not only hashed with the name) so that a server can tell
+    // whose entries to hand over when the ring of DNS servers changes. Empty: expires_at_ms 0.
+    using Entry = Held;
     static constexpr std::size_t probe_window = 4;
     static constexpr std::size_t stripe_count = 64;
     std::size_t home_of(std::uint64_t key) const;
+    // The window's entry for this client and name, else the one that expires first (the one
+    // to overwrite). The caller holds the window's stripe.
+    Entry& slot_for(std::size_t home, std::uint64_t domain_identity, std::uint64_t client_key);
 
     std::size_t capacity_;
     std::vector<Entry> entries_;

@@ -75,7 +75,7 @@ void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net
     record.time_ms = now_ms;
     record.client = client;
     record.transport = transport;
-    record.qname = info.query.qname;
+    record.qname.assign(info.query.qname);
     record.qtype = info.query.qtype;
     record.rcode = info.rcode;
     record.has_answer = answer != nullptr;

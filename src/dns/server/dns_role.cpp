@@ -15,6 +15,7 @@
 #include "common/runtime/metrics.hpp"
 #include "common/runtime/signals.hpp"
 #include "common/runtime/spool.hpp"
+#include "dns/cluster/handover.hpp"
 #include "dns/gslb/pop_slots.hpp"
 #include "dns/server/counting_sink.hpp"
 #include "dns/server/explain.hpp"
@@ -216,6 +217,16 @@ int run_dns_role(const RoleSettings& settings) {
     ProbeLink probes(shared, role.server);
     register_probe_metrics(metrics, probes, query_log.get());
     register_cluster_metrics(metrics, workers, tcp);
+    std::atomic<std::uint64_t> persistence_handed_over{0};
+    metrics.gauge_callback("udn_dns_cluster_persistence_handed_over",
+                           "Persistence entries sent to a client's new owner after the DNS servers changed", {},
+                           [&persistence_handed_over] { return static_cast<double>(persistence_handed_over.load()); });
+    metrics.gauge_callback("udn_dns_cluster_persistence_adopted",
+                           "Persistence entries other DNS servers handed over that this one took", {}, [&workers] {
+                               std::uint64_t total = 0;
+                               for (const auto& worker : workers) total += worker->persistence_adopted();
+                               return static_cast<double>(total);
+                           });
 
     runtime::HttpServer admin({server->addresses.front().to_string(), initial.ports.dns_admin, "dns_admin"}, metrics);
     admin.add_route("GET", "/explain", [&shared](const runtime::HttpRequest& request) {
@@ -237,10 +248,25 @@ int run_dns_role(const RoleSettings& settings) {
                      ring->size() - 1, ring->port(), ring->forward_timeout_ms());
     }
 
+    // Persistence handover after a push that moves client ownership: once at the reload and once
+    // more a few seconds later, for a new owner that was still starting or reloading at the first
+    // pass (an owner takes an entry only if it has not decided for that client itself).
+    std::vector<std::chrono::steady_clock::time_point> handovers_due;
+
     while (true) {
         const auto event = signals.wait(std::chrono::seconds(1));
         spool.tick();
         if (event == runtime::SignalEvent::stop) break;
+        const auto now = std::chrono::steady_clock::now();
+        if (!handovers_due.empty() && handovers_due.front() <= now) {
+            handovers_due.erase(handovers_due.begin());
+            if (const auto ring = shared.serving.get()->ring; ring && ring->size() > 1) {
+                const auto result = cluster::hand_over(*ring, shared.persistence, static_cast<std::int64_t>(report::unix_time_ms()));
+                persistence_handed_over += result.entries;
+                spdlog::info("dns: handed {} persistence entries over to their new owners ({} datagrams, {} refused)",
+                             result.entries, result.datagrams, result.failed);
+            }
+        }
         if (event != runtime::SignalEvent::reload) continue;
         const auto outcome = config.reload();
         spdlog::info("dns: reload: {}", outcome.message);
@@ -258,8 +284,13 @@ int run_dns_role(const RoleSettings& settings) {
         next = with_latency_slots(std::move(next), latency_slots, shared.latency);
         sink.rebuild(next);
         if (next->geo) spdlog::info("dns: GeoIP fallback from {} ({})", next->geo->path(), next->geo->database().description());
+        const auto ring_before = shared.serving.get()->ring;
+        const bool moved = cluster::ownership_moved(ring_before.get(), next->ring.get());
         shared.serving.replace(std::move(next));
         spdlog::info("dns: now serving configuration version {}", config.current()->version);
+        if (moved) {
+            handovers_due = {std::chrono::steady_clock::now(), std::chrono::steady_clock::now() + std::chrono::seconds(5)};
+        }
     }
     spdlog::info("dns: stopping");
     probes.stop();

@@ -38,6 +38,18 @@ int open_bound(const net::Endpoint& endpoint, int type, bool reuse_port) {
 
 int bind_udp(const net::Endpoint& endpoint, bool reuse_port) {
     const int fd = open_bound(endpoint, SOCK_DGRAM, reuse_port);
+    // What gdnsd, Knot and BIND do for UDP answers: no DF bit and no path MTU learnt from
+    // ICMP "fragmentation needed", which anyone can spoof to make a server fragment its answers
+    // (the fragments are then open to forgery). Our answers stay within 1232 bytes, which fits
+    // every IPv6 path (1280) and practically every IPv4 one, so the kernel never fragments.
+    // Not free: without DF an IPv4 answer gets a hashed IP ID (__ip_select_ident, ~2 % of the
+    // kernel's time per answer in gdnsd's profile as in ours) instead of 0.
+    const int omit = endpoint.address.is_v4() ? IP_PMTUDISC_OMIT : IPV6_PMTUDISC_OMIT;
+    if (endpoint.address.is_v4()) {
+        ::setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &omit, sizeof omit);
+    } else {
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &omit, sizeof omit);
+    }
     const int buffer_bytes = 4 << 20;
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);

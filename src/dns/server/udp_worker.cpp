@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "dns/cluster/envelope.hpp"
+#include "dns/cluster/handover.hpp"
 #include "dns/server/socket_util.hpp"
 
 namespace udn::dns::server {
@@ -78,7 +79,7 @@ struct UdpWorker::Buffers {
 
 UdpWorker::UdpWorker(std::size_t index, SharedState& shared, const std::vector<net::Endpoint>& endpoints,
                      const std::vector<net::Endpoint>& cluster_endpoints, QuerySink& sink)
-    : index_(index), handler_(shared, fresh_handler_seed(index)),
+    : index_(index), shared_(shared), handler_(shared, fresh_handler_seed(index)),
       sink_(sink), buffers_(std::make_unique<Buffers>()) {
     try {
         for (const auto& endpoint : endpoints) fds_.push_back(bind_udp(endpoint, true));
@@ -188,8 +189,21 @@ void UdpWorker::serve_forwarded(int fd) {
         const auto source = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.peers[i]));
         const auto envelope = cluster::parse_envelope({b.queries[i].data(), b.in[i].msg_len});
         // Only ring members may have their clients answered here (anyone else gets nothing).
-        if (!source || !envelope || !cluster::is_query(envelope->kind) || ring == nullptr ||
-            !ring->member_at(*source)) {
+        if (!source || !envelope || ring == nullptr || !ring->member_at(*source)) {
+            rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (envelope->kind == cluster::EnvelopeKind::persistence) {
+            // Taken whoever owns the client by this server's ring: during a push the servers'
+            // rings differ for a moment, and an entry kept here harms nothing.
+            const bool whole = cluster::read_handover(envelope->message, [&](const gslb::PersistenceTable::Held& held) {
+                if (shared_.persistence.adopt(held.domain, held.client_key, held.candidate, held.expires_at_ms, now_ms))
+                    persistence_adopted_.fetch_add(1, std::memory_order_relaxed);
+            });
+            if (!whole) rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (!cluster::is_query(envelope->kind)) {
             rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
             continue;
         }

@@ -33,6 +33,8 @@ public:
     }
     std::uint64_t served_for_peers() const { return served_for_peers_.load(std::memory_order_relaxed); }
     std::uint64_t rejected_envelopes() const { return rejected_envelopes_.load(std::memory_order_relaxed); }
+    // Persistence entries other servers handed over that this one took (cluster/handover.hpp).
+    std::uint64_t persistence_adopted() const { return persistence_adopted_.load(std::memory_order_relaxed); }
 
 private:
     void run();
@@ -44,6 +46,7 @@ private:
 
     struct Buffers;
     std::size_t index_;
+    SharedState& shared_;
     QueryHandler handler_;
     QuerySink& sink_;
     std::vector<int> fds_;
@@ -52,6 +55,7 @@ private:
     std::unique_ptr<Buffers> buffers_;
     std::atomic<std::uint64_t> served_for_peers_{0};
     std::atomic<std::uint64_t> rejected_envelopes_{0};
+    std::atomic<std::uint64_t> persistence_adopted_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

@@ -97,6 +97,10 @@ public:
             std::size_t zone_index = 0;
             if (set_->find_zone(node.owner, zone_index) != nullptr) node.zone_index = zone_index;
         }
+        std::vector<const Node*> nodes;
+        nodes.reserve(set_->nodes_.size());
+        for (const auto& [key, node] : set_->nodes_) nodes.push_back(&node);
+        set_->node_index_.build(nodes);
         return set_;
     }
 
@@ -284,8 +288,7 @@ const Zone* ZoneSet::find_zone(const wire::Name& lowered, std::size_t& zone_inde
 }
 
 const Node* ZoneSet::find_node(const wire::Name& lowered) const {
-    const auto it = nodes_.find(lowered.key_view());
-    return it == nodes_.end() ? nullptr : &it->second;
+    return node_index_.find(lowered.key_view());
 }
 
 }  // namespace udn::dns::zone

@@ -12,6 +12,7 @@
 
 #include "common/config/config.hpp"
 #include "dns/wire/name.hpp"
+#include "dns/zone/node_index.hpp"
 #include "dns/zone/record.hpp"
 
 namespace udn::dns::zone {
@@ -41,6 +42,10 @@ struct KeyHash {
 
 class ZoneSet {
 public:
+    ZoneSet() = default;
+    ZoneSet(const ZoneSet&) = delete;  // the node index points into this set's own nodes
+    ZoneSet& operator=(const ZoneSet&) = delete;
+
     // Builds from the configuration; on mistakes returns null and appends one message per
     // mistake (what, where, how to fix) to `errors`.
     static std::shared_ptr<const ZoneSet> build(const config::Config& config, std::vector<std::string>& errors);
@@ -59,7 +64,8 @@ public:
 private:
     std::vector<Zone> zones_;
     std::unordered_map<std::string, std::size_t, KeyHash, std::equal_to<>> zone_by_apex_;
-    std::unordered_map<std::string, Node, KeyHash, std::equal_to<>> nodes_;
+    std::unordered_map<std::string, Node, KeyHash, std::equal_to<>> nodes_;  // owns them
+    NodeIndex node_index_;  // what find_node reads
     std::size_t max_apex_labels_ = 0;
 
     friend class ZoneSetBuilder;

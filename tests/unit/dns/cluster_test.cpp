@@ -6,13 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <limits>
 #include <map>
 #include <vector>
 
 #include "dns/cluster/envelope.hpp"
 #include "dns/cluster/forwarder.hpp"
+#include "dns/cluster/handover.hpp"
 #include "dns/cluster/ring.hpp"
 #include "dns/gslb/latency_table.hpp"
+#include "dns/gslb/persistence_table.hpp"
 #include "dns/server/query_handler.hpp"
 #include "test_config.hpp"
 
@@ -161,6 +164,69 @@ TEST(ClusterEnvelope, RejectsEverythingElse) {
     bad = good;
     bad[5] = static_cast<std::uint8_t>(cluster::EnvelopeKind::answer);  // an answer names no client
     EXPECT_FALSE(cluster::parse_envelope(bad));
+}
+
+TEST(PersistenceHandover, RecordsRoundTripAndPartialOnesAreRefused) {
+    const std::vector<gslb::PersistenceTable::Held> records{{1, 2, 3, 4}, {0xFFFFFFFFFFFFFFFFULL, 0x0102030405060708ULL, 9, 1'800'000'000'000}};
+    std::vector<std::uint8_t> datagram(1300);
+    const auto size = cluster::write_handover(datagram, records);
+    ASSERT_GT(size, 0u);
+    datagram.resize(size);
+    const auto envelope = cluster::parse_envelope(datagram);
+    ASSERT_TRUE(envelope);
+    EXPECT_EQ(envelope->kind, cluster::EnvelopeKind::persistence);
+    std::vector<gslb::PersistenceTable::Held> read;
+    ASSERT_TRUE(cluster::read_handover(envelope->message, [&](const auto& held) { read.push_back(held); }));
+    ASSERT_EQ(read.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(read[i].domain, records[i].domain);
+        EXPECT_EQ(read[i].client_key, records[i].client_key);
+        EXPECT_EQ(read[i].candidate, records[i].candidate);
+        EXPECT_EQ(read[i].expires_at_ms, records[i].expires_at_ms);
+    }
+    int calls = 0;
+    EXPECT_FALSE(cluster::read_handover(envelope->message.first(40), [&](const auto&) { ++calls; }));
+    EXPECT_EQ(calls, 0) << "a partial record is not read, nor the whole ones before it";
+    std::vector<gslb::PersistenceTable::Held> too_many(cluster::max_handover_records + 1);
+    EXPECT_EQ(cluster::write_handover(datagram, too_many), 0u);
+    std::vector<std::uint8_t> full(cluster::max_envelope_header_bytes + cluster::max_handover_records * 32);
+    EXPECT_LE(cluster::write_handover(full, std::span(too_many).first(cluster::max_handover_records)), 1232u);
+}
+
+TEST(PersistenceHandover, DueOnlyWhenTheMembersChange) {
+    auto config = testing::make_config();
+    const auto three = ring_for(config, "eu-ns1");
+    EXPECT_FALSE(cluster::ownership_moved(three.get(), three.get()));
+    EXPECT_FALSE(cluster::ownership_moved(three.get(), ring_for(config, "eu-ns1").get())) << "a reload of the same servers";
+    EXPECT_FALSE(cluster::ownership_moved(three.get(), nullptr)) << "sharing turned off: nobody to hand to";
+    EXPECT_TRUE(cluster::ownership_moved(nullptr, three.get())) << "sharing turned on";
+    config.pops.pop_back();  // a DNS server fewer
+    const auto two = ring_for(config, "eu-ns1");
+    ASSERT_EQ(two->size(), 2u);
+    EXPECT_TRUE(cluster::ownership_moved(three.get(), two.get()));
+    EXPECT_TRUE(cluster::ownership_moved(two.get(), three.get()));
+}
+
+TEST(PersistenceTableHandover, AdoptsOnlyWhatItHasNotDecidedItself) {
+    gslb::PersistenceTable table(1024);
+    const std::int64_t now = 1'000'000;
+    table.remember(7, 100, 1, now + 60'000);
+    EXPECT_FALSE(table.adopt(7, 100, 2, now + 90'000, now)) << "its own live decision stands";
+    EXPECT_EQ(table.lookup(7, 100, now), 1u);
+    EXPECT_TRUE(table.adopt(7, 101, 2, now + 90'000, now));
+    EXPECT_EQ(table.lookup(7, 101, now), 2u);
+    EXPECT_FALSE(table.adopt(7, 102, 2, now - 1, now)) << "an expired entry is not taken";
+    EXPECT_FALSE(table.lookup(7, 102, now));
+    table.remember(8, 103, 4, now + 10);  // expires before `later`
+    const std::int64_t later = now + 20;
+    EXPECT_TRUE(table.adopt(8, 103, 5, later + 60'000, later)) << "an expired own entry is replaced";
+    std::map<std::uint64_t, std::uint64_t> live;
+    table.for_each_live(later, [&](const gslb::PersistenceTable::Held& held) { live[held.client_key] = held.candidate; });
+    EXPECT_EQ(live, (std::map<std::uint64_t, std::uint64_t>{{100, 1}, {101, 2}, {103, 5}}));
+    // A handed-over window longer than any configuration could set is cut to the longest one.
+    EXPECT_TRUE(table.adopt(9, 104, 6, std::numeric_limits<std::int64_t>::max(), now));
+    EXPECT_EQ(table.lookup(9, 104, now + gslb::PersistenceTable::longest_window_ms - 1), 6u);
+    EXPECT_FALSE(table.lookup(9, 104, now + gslb::PersistenceTable::longest_window_ms));
 }
 
 // Loopback sockets standing in for the owner and for the client.
@@ -334,6 +400,43 @@ TEST_F(ForwarderTest, AQueryForwardedWhileExpiringKeepsItsDeadline) {
         EXPECT_EQ(e.query[1], 21);
     });
     EXPECT_EQ(expired, 2);
+}
+
+TEST_F(ForwarderTest, PersistenceOfClientsAnotherServerOwnsIsHandedToIt) {
+    gslb::PersistenceTable table(4096);
+    const std::int64_t now = 5'000'000;
+    std::map<std::uint64_t, std::uint64_t> theirs;
+    std::size_t ours = 0;
+    for (std::uint32_t n = 0; n < 300; ++n) {
+        const auto key = prefix(n);
+        table.remember(42, key, n, now + 60'000);
+        if (ring_->owner(key) == us_) theirs[key] = n;
+        if (ring_->owner(key) == ring_->self()) ++ours;
+    }
+    table.remember(42, prefix(owned_by_us_[0] + 0), 999, now - 1);  // expired: not sent
+    theirs.erase(prefix(owned_by_us_[0]));
+    ASSERT_GT(theirs.size(), cluster::max_handover_records) << "more than one datagram's worth";
+    ASSERT_GT(ours, 0u);
+    const auto result = cluster::hand_over(*ring_, table, now);
+    EXPECT_EQ(result.failed, 0u);
+    std::map<std::uint64_t, std::uint64_t> received;
+    while (true) {
+        sockaddr_storage from{};
+        const auto datagram = receive(owner_fd_, &from, 200);
+        if (datagram.empty()) break;
+        EXPECT_EQ(net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&from)), ring_->member(ring_->self()).address)
+            << "sent from the server's own address: owners accept ring members only";
+        const auto envelope = cluster::parse_envelope(datagram);
+        ASSERT_TRUE(envelope);
+        ASSERT_TRUE(cluster::read_handover(envelope->message, [&](const gslb::PersistenceTable::Held& held) {
+            EXPECT_EQ(held.domain, 42u);
+            EXPECT_EQ(held.expires_at_ms, now + 60'000);
+            received[held.client_key] = held.candidate;
+        }));
+    }
+    EXPECT_EQ(received, theirs);
+    EXPECT_GE(result.entries, theirs.size()) << "the third member's share was sent too";
+    EXPECT_LT(result.entries, 300u - ours + 1);
 }
 
 TEST_F(ForwarderTest, AnAnswerFromSomeoneElseIsIgnored) {
