@@ -12,21 +12,29 @@ namespace {
 constexpr std::size_t index_bytes_per_object = 2 * sizeof(void*);
 }  // namespace
 
-void MemoryStore::push_newest(Lru& lru, Object* object) {
+void MemoryStore::link_newest(Lru& lru, Object* object) {
     object->older_ = lru.newest;
     object->newer_ = nullptr;
     if (lru.newest) lru.newest->newer_ = object;
     else lru.oldest = object;
     lru.newest = object;
-    lru.bytes += budget_bytes(*object);
 }
 
-void MemoryStore::unlink(Lru& lru, Object* object) {
+void MemoryStore::unlink_only(Lru& lru, Object* object) {
     if (object->newer_) object->newer_->older_ = object->older_;
     else lru.newest = object->older_;
     if (object->older_) object->older_->newer_ = object->newer_;
     else lru.oldest = object->newer_;
     object->newer_ = object->older_ = nullptr;
+}
+
+void MemoryStore::push_newest(Lru& lru, Object* object) {
+    link_newest(lru, object);
+    lru.bytes += budget_bytes(*object);
+}
+
+void MemoryStore::unlink(Lru& lru, Object* object) {
+    unlink_only(lru, object);
     lru.bytes -= budget_bytes(*object);
 }
 
@@ -76,14 +84,21 @@ ObjectPtr MemoryStore::find(std::string_view key) {
     ++shard.stats.hits;
     const ObjectPtr& found = shard.index.slots[slot];
     Object* object = found.get();
+    // A hit in the protected segment only moves the object to its front: its bytes are not
+    // recounted (memory_bytes() on every hit cost ~70 instructions per hit).
     if (object->is_protected_) {
-        unlink(shard.protected_lru, object);
-        push_newest(shard.protected_lru, object);
+        if (shard.protected_lru.newest != object) {
+            unlink_only(shard.protected_lru, object);
+            link_newest(shard.protected_lru, object);
+        }
     } else {
         // Second hit: promote to the protected segment; its overflow goes back to probation.
-        unlink(shard.probation, object);
+        const auto bytes = budget_bytes(*object);
+        unlink_only(shard.probation, object);
+        shard.probation.bytes -= bytes;
         object->is_protected_ = true;
-        push_newest(shard.protected_lru, object);
+        link_newest(shard.protected_lru, object);
+        shard.protected_lru.bytes += bytes;
         const auto protected_limit = static_cast<std::size_t>(shard_capacity_bytes_ * settings_.protected_share);
         while (shard.protected_lru.bytes > protected_limit && shard.protected_lru.oldest != shard.protected_lru.newest) {
             Object* demoted = shard.protected_lru.oldest;

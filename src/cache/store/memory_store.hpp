@@ -82,6 +82,9 @@ private:
     };
 
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    // The list alone; push_newest and unlink also count the object's bytes in or out.
+    static void link_newest(Lru& lru, Object* object);
+    static void unlink_only(Lru& lru, Object* object);
     static void push_newest(Lru& lru, Object* object);
     static void unlink(Lru& lru, Object* object);
     // What an object costs the budget: its allocation(s) and its share of the index.
