@@ -282,3 +282,32 @@ def test_persistence_moves_with_its_clients_when_a_server_joins(cluster):
     assert cluster.choices(3) == first, "a moved client must keep its persistent answer"
     assert cluster.choices(1) == first and cluster.choices(2) == first
     assert "handed" not in joined.log(), "the joining server had nothing to hand over"
+
+
+def test_a_removed_server_hands_its_clients_persistence_to_the_rest(cluster):
+    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=2, third=True))
+    leaving = cluster.procs.udn("dns", "--config", cluster.config_path, "--server", "ap-ns1",
+                                "--state-dir", cluster.tmp_path / "ap-ns1")
+    wait_until(lambda: cluster.answers(3, "192.0.2.0"), timeout=20, what="the third server answering")
+    for process in cluster.servers.values():
+        process.signal(signal.SIGHUP)
+    for process in cluster.servers.values():
+        wait_until(lambda: "now serving configuration version 2" in process.log(), timeout=10, what="reload")
+    first = cluster.choices(1)  # about a third of the prefixes are ap-ns1's now, decided there
+    # ap-ns1 is removed: at its reload it hands every entry it holds to the remaining owners,
+    # who accept it although (once reloaded) it is no longer one of theirs.
+    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=3))
+    for process in [*cluster.servers.values(), leaving]:
+        process.signal(signal.SIGHUP)
+    wait_until(lambda: "handed" in leaving.log(), timeout=10, what="the removed server's handover")
+    handed = int(re.search(r"handed (\d+) persistence", leaving.log()).group(1))
+    assert PREFIXES / 6 < handed < PREFIXES * 2 / 3, f"the removed server held {handed} of {PREFIXES} prefixes"
+    for process in cluster.servers.values():
+        wait_until(lambda: "now serving configuration version 3" in process.log(), timeout=10, what="reload")
+
+    def adopted():
+        return sum(cluster.metric(i, "udn_dns_cluster_persistence_adopted") for i in (1, 2))
+
+    wait_until(lambda: adopted() == handed, timeout=5, what=f"the remaining servers adopting all {handed} entries")
+    assert cluster.choices(1) == first, "a client of the removed server must keep its persistent answer"
+    assert cluster.choices(2) == first

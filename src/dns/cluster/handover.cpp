@@ -38,26 +38,34 @@ std::size_t write_handover(std::span<std::uint8_t> out,
     return size;
 }
 
-bool ownership_moved(const Ring* before, const Ring* after) {
-    if (after == nullptr || after->size() < 2) return false;  // nobody to hand over to
-    if (before == nullptr || before->size() != after->size()) return true;
+bool same_members(const Ring* before, const Ring* after) {
+    if (before == nullptr || after == nullptr) return before == after;
+    if (before->size() != after->size()) return false;
     for (std::size_t i = 0; i < after->size(); ++i) {
         if (before->member(i).seed != after->member(i).seed ||
             before->member(i).address != after->member(i).address)
-            return true;
+            return false;
     }
-    return false;
+    return true;
 }
 
-HandoverResult hand_over(const Ring& ring, const gslb::PersistenceTable& table,
-                         std::int64_t now_ms) {
+bool ownership_moved(const Ring* before, const Ring* after) {
+    if (after == nullptr || after->size() < 2) return false;  // nobody to hand over to
+    return !same_members(before, after);
+}
+
+namespace {
+
+// `keep_own`: entries whose owner is the ring's self stay (they are this server's own).
+HandoverResult send_to_owners(const Ring& ring, const net::IpAddress& local,
+                              const gslb::PersistenceTable& table, std::int64_t now_ms,
+                              bool keep_own) {
     HandoverResult result;
     std::vector<std::vector<gslb::PersistenceTable::Held>> by_owner(ring.size());
     table.for_each_live(now_ms, [&](const gslb::PersistenceTable::Held& held) {
         const auto owner = ring.owner(held.client_key);
-        if (owner != ring.self()) by_owner[owner].push_back(held);
+        if (!keep_own || owner != ring.self()) by_owner[owner].push_back(held);
     });
-    const auto& local = ring.member(ring.self()).address;
     const int fd = ::socket(local.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return result;
     sockaddr_storage address{};
@@ -94,6 +102,18 @@ HandoverResult hand_over(const Ring& ring, const gslb::PersistenceTable& table,
     }
     ::close(fd);
     return result;
+}
+
+}  // namespace
+
+HandoverResult hand_over(const Ring& ring, const gslb::PersistenceTable& table,
+                         std::int64_t now_ms) {
+    return send_to_owners(ring, ring.member(ring.self()).address, table, now_ms, true);
+}
+
+HandoverResult hand_over_departing(const Ring& remaining, const net::IpAddress& from,
+                                   const gslb::PersistenceTable& table, std::int64_t now_ms) {
+    return send_to_owners(remaining, from, table, now_ms, false);
 }
 
 }  // namespace udn::dns::cluster

@@ -41,6 +41,9 @@ bool read_handover(std::span<const std::uint8_t> message, const Each& each) {
     return true;
 }
 
+// Whether two rings have the same members (both null counts as the same).
+bool same_members(const Ring* before, const Ring* after);
+
 // Whether a new ring moves client ownership relative to `before`: handing over is due.
 bool ownership_moved(const Ring* before, const Ring* after);
 
@@ -55,5 +58,15 @@ struct HandoverResult {
 // of 1 ms after every 32 datagrams, so a large table does not overflow the owners' buffers.
 HandoverResult hand_over(const Ring& ring, const gslb::PersistenceTable& table,
                          std::int64_t now_ms);
+
+// For a server the new configuration removed: sends every live entry of `table` to its owner
+// among the members of `remaining` (the new configuration's ring, as seen by any member), from
+// `from`, this server's address. Receivers accept it while they still know this server as a
+// member of their ring before the reload (ServingState::previous_ring).
+HandoverResult hand_over_departing(const Ring& remaining, const net::IpAddress& from,
+                                   const gslb::PersistenceTable& table, std::int64_t now_ms);
+
+// How long after a reload that changed the ring its previous members may still hand over.
+inline constexpr std::int64_t departed_grace_ms = 30'000;
 
 }  // namespace udn::dns::cluster

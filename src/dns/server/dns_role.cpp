@@ -161,6 +161,23 @@ std::shared_ptr<const ServingState> with_latency_slots(std::shared_ptr<const Ser
     return with;
 }
 
+// When the new configuration no longer has `self` as a dns server: the ring of the dns servers
+// it has, to hand this server's persistence to (null when there is none to hand to).
+std::shared_ptr<const cluster::Ring> ring_without(const config::Config& next, const std::string& self,
+                                                  const std::shared_ptr<const cluster::Ring>& running) {
+    if (running == nullptr) return nullptr;
+    if (const auto* server = next.find_server(self); server != nullptr && server->has_role(config::Role::dns)) {
+        return nullptr;  // still a dns server: the configuration failed for another reason
+    }
+    const auto family = running->member(running->self()).address.family();
+    for (const auto* server : next.servers_with_role(config::Role::dns)) {
+        if (server->addresses.empty() || server->addresses.front().family() != family) continue;
+        std::vector<std::string> dropped;
+        return cluster::Ring::build(next, server->name, dropped);  // who owns what is the same from any member
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 int run_dns_role(const RoleSettings& settings) {
@@ -252,6 +269,8 @@ int run_dns_role(const RoleSettings& settings) {
     // more a few seconds later, for a new owner that was still starting or reloading at the first
     // pass (an owner takes an entry only if it has not decided for that client itself).
     std::vector<std::chrono::steady_clock::time_point> handovers_due;
+    // Set when a reload removed this server: its entries go to their owners in this ring.
+    std::shared_ptr<const cluster::Ring> departing_to;
 
     while (true) {
         const auto event = signals.wait(std::chrono::seconds(1));
@@ -260,11 +279,18 @@ int run_dns_role(const RoleSettings& settings) {
         const auto now = std::chrono::steady_clock::now();
         if (!handovers_due.empty() && handovers_due.front() <= now) {
             handovers_due.erase(handovers_due.begin());
-            if (const auto ring = shared.serving.get()->ring; ring && ring->size() > 1) {
-                const auto result = cluster::hand_over(*ring, shared.persistence, static_cast<std::int64_t>(report::unix_time_ms()));
-                persistence_handed_over += result.entries;
+            const auto now_ms = static_cast<std::int64_t>(report::unix_time_ms());
+            std::optional<cluster::HandoverResult> result;
+            if (const auto ring = shared.serving.get()->ring; departing_to && ring) {
+                result = cluster::hand_over_departing(*departing_to, ring->member(ring->self()).address,
+                                                      shared.persistence, now_ms);
+            } else if (ring && ring->size() > 1) {
+                result = cluster::hand_over(*ring, shared.persistence, now_ms);
+            }
+            if (result) {
+                persistence_handed_over += result->entries;
                 spdlog::info("dns: handed {} persistence entries over to their new owners ({} datagrams, {} refused)",
-                             result.entries, result.datagrams, result.failed);
+                             result->entries, result->datagrams, result->failed);
             }
         }
         if (event != runtime::SignalEvent::reload) continue;
@@ -279,13 +305,26 @@ int run_dns_role(const RoleSettings& settings) {
         auto next = build_serving(config.current(), role.server, ++generation, reload_errors);
         if (!next) {
             spdlog::error("dns: new configuration not served, keeping the running one:\n{}", join(reload_errors));
+            if (auto remaining = ring_without(*config.current(), role.server, shared.serving.get()->ring)) {
+                spdlog::info("dns: this server was removed from the DNS servers: handing its clients' persistence "
+                             "over to the {} remaining", remaining->size());
+                departing_to = std::move(remaining);
+                handovers_due = {std::chrono::steady_clock::now(), std::chrono::steady_clock::now() + std::chrono::seconds(5)};
+            }
             continue;
         }
         next = with_latency_slots(std::move(next), latency_slots, shared.latency);
         sink.rebuild(next);
         if (next->geo) spdlog::info("dns: GeoIP fallback from {} ({})", next->geo->path(), next->geo->database().description());
-        const auto ring_before = shared.serving.get()->ring;
-        const bool moved = cluster::ownership_moved(ring_before.get(), next->ring.get());
+        const auto running = shared.serving.get();
+        const bool moved = cluster::ownership_moved(running->ring.get(), next->ring.get());
+        if (!cluster::same_members(running->ring.get(), next->ring.get())) {
+            auto with = std::make_shared<ServingState>(*next);
+            with->previous_ring = running->ring;
+            with->previous_ring_until_ms = static_cast<std::int64_t>(report::unix_time_ms()) + cluster::departed_grace_ms;
+            next = std::move(with);
+        }
+        departing_to = nullptr;
         shared.serving.replace(std::move(next));
         spdlog::info("dns: now serving configuration version {}", config.current()->version);
         if (moved) {

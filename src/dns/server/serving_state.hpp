@@ -26,6 +26,10 @@ struct ServingState {
     std::shared_ptr<const zone::ZoneSet> zones;
     std::shared_ptr<const gslb::DomainTable> domains;
     std::shared_ptr<const cluster::Ring> ring;  // null: this server decides every client itself
+    // The ring before the last reload that changed it, until `previous_ring_until_ms` (Unix):
+    // a server that was removed by that reload may still hand its persistence entries over.
+    std::shared_ptr<const cluster::Ring> previous_ring;
+    std::int64_t previous_ring_until_ms = 0;
     std::shared_ptr<const geo::Locator> geo;    // null: no GeoIP database configured
     // The latency table's slot of each POP, by position in `config` (gslb::PopSlots; empty:
     // slot = position).

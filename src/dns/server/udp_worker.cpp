@@ -188,8 +188,13 @@ void UdpWorker::serve_forwarded(int fd) {
     for (int i = 0; i < received; ++i) {
         const auto source = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.peers[i]));
         const auto envelope = cluster::parse_envelope({b.queries[i].data(), b.in[i].msg_len});
-        // Only ring members may have their clients answered here (anyone else gets nothing).
-        if (!source || !envelope || ring == nullptr || !ring->member_at(*source)) {
+        // Only ring members may have their clients answered here (anyone else gets nothing);
+        // a member the last reload removed may still hand its persistence over for a while.
+        const bool member = source && ring != nullptr && ring->member_at(*source);
+        const bool departed = source && envelope && envelope->kind == cluster::EnvelopeKind::persistence &&
+                              serving->previous_ring && now_ms < serving->previous_ring_until_ms &&
+                              serving->previous_ring->member_at(*source);
+        if (!envelope || !(member || departed)) {
             rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
             continue;
         }

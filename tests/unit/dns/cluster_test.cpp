@@ -205,6 +205,11 @@ TEST(PersistenceHandover, DueOnlyWhenTheMembersChange) {
     ASSERT_EQ(two->size(), 2u);
     EXPECT_TRUE(cluster::ownership_moved(three.get(), two.get()));
     EXPECT_TRUE(cluster::ownership_moved(two.get(), three.get()));
+    EXPECT_TRUE(cluster::same_members(three.get(), ring_for(testing::make_config(), "us-ns1").get()))
+        << "the same servers seen from another member";
+    EXPECT_FALSE(cluster::same_members(three.get(), two.get()));
+    EXPECT_FALSE(cluster::same_members(nullptr, two.get()));
+    EXPECT_TRUE(cluster::same_members(nullptr, nullptr));
 }
 
 TEST(PersistenceTableHandover, AdoptsOnlyWhatItHasNotDecidedItself) {
@@ -437,6 +442,34 @@ TEST_F(ForwarderTest, PersistenceOfClientsAnotherServerOwnsIsHandedToIt) {
     EXPECT_EQ(received, theirs);
     EXPECT_GE(result.entries, theirs.size()) << "the third member's share was sent too";
     EXPECT_LT(result.entries, 300u - ours + 1);
+}
+
+TEST_F(ForwarderTest, ARemovedServerHandsEveryEntryOverFromItsOwnAddress) {
+    gslb::PersistenceTable table(4096);
+    const std::int64_t now = 5'000'000;
+    std::map<std::uint64_t, std::uint64_t> theirs;
+    for (std::uint32_t n = 0; n < 200; ++n) {
+        table.remember(42, prefix(n), n, now + 60'000);
+        if (ring_->owner(prefix(n)) == us_) theirs[prefix(n)] = n;
+    }
+    // `ring_` stands for the remaining servers; the departing one is none of them.
+    const auto departing = ip("127.0.9.9");
+    const auto result = cluster::hand_over_departing(*ring_, departing, table, now);
+    EXPECT_EQ(result.failed, 0u);
+    EXPECT_EQ(result.entries, 200u) << "every live entry, the ring's self's share included";
+    std::map<std::uint64_t, std::uint64_t> received;
+    while (true) {
+        sockaddr_storage from{};
+        const auto datagram = receive(owner_fd_, &from, 200);
+        if (datagram.empty()) break;
+        EXPECT_EQ(net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&from)), departing);
+        const auto envelope = cluster::parse_envelope(datagram);
+        ASSERT_TRUE(envelope);
+        ASSERT_TRUE(cluster::read_handover(envelope->message, [&](const gslb::PersistenceTable::Held& held) {
+            received[held.client_key] = held.candidate;
+        }));
+    }
+    EXPECT_EQ(received, theirs);
 }
 
 TEST_F(ForwarderTest, AnAnswerFromSomeoneElseIsIgnored) {
