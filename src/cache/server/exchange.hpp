@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/http/range.hpp"
 #include "cache/http/request_parser.hpp"
 #include "cache/server/context.hpp"
 #include "cache/server/guarded_socket.hpp"
@@ -57,6 +58,10 @@ public:
 
 private:
     awaitable<bool> serve_cacheable(Request& request, const Route& route, ExchangeRecord& record);
+    // Everything serve_cacheable does not answer itself: variants, slices, stale objects,
+    // fetches. `found` is what it found for the plain key when `looked_up`.
+    awaitable<bool> serve_lookup(Request& request, const Route& route, ExchangeRecord& record, const http::CacheControl& cc,
+                                 store::ObjectPtr found, bool looked_up);
     // A miss on a site with slice_bytes: the object in slices, fetching only the missing ones
     // (slice_exchange.cpp). Sets `fell_back` (having sent nothing) when the whole-object path
     // must answer instead.
@@ -75,6 +80,14 @@ private:
     // `note`: what the fetch that filled `object` learned (null for stored objects).
     awaitable<bool> send_object(Request& request, store::ObjectPtr object, ExchangeRecord& record,
                                 std::string_view cache_status, const FetchNote* note = nullptr);
+    // Parts of send_object kept out of its frame: the 502 for a failed fetch; the head's
+    // Age and Cache-Status fields (and a 304's fields) into scratch_, true for a 304; a Range
+    // answer (206, or 416 when not `satisfiable`).
+    awaitable<bool> send_unreachable(const Request& request, ExchangeRecord& record);
+    bool append_validation_fields(const Request& request, const store::Object& object, ExchangeRecord& record,
+                                  std::string_view cache_status, const FetchNote* note);
+    awaitable<bool> send_range(Request& request, const store::ObjectPtr& object, ExchangeRecord& record, bool keep_alive,
+                               bool satisfiable, http::ByteRange range);
     // The upstream request heads of a fetch: to the origins, and to the disk back on a memory
     // front. add_field appends a field line to both; end_heads closes them.
     void prepare_heads(FillJob& job, std::string_view method, const Route& route, const Request& request, bool pass) const;
