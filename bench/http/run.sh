@@ -19,7 +19,10 @@ origin_port="${PORT_ORIGIN:-8080}"
 server_cpu="${SERVER_CPU:-0}"
 work="$(mktemp -d /tmp/udn-bench-http.XXXXXX)"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Every process here is started with setsid, so its PID is its process group: the group is
+# stopped, children included (the harness's --hold `sleep` once outlived it and kept the
+# benchmark lock, which it inherited through flock, for five minutes).
+cleanup() { for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 [ -x "$udn" ] || { echo "bench/http: build the release binary first: make build" >&2; exit 1; }
@@ -74,7 +77,7 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$admin_port/health
 # the harness's origin, so it runs the harness with --hold in the background.
 if [ -z "${SKIP_MEMORY:-}" ]; then
     # The harness refuses to run with no target at all ("nothing to measure"): name udn as one.
-    "$peers" -s none -x "127.0.0.1:$port" -n udn --hold 300 > "$work/hold.log" 2>&1 &
+    setsid "$peers" -s none -x "127.0.0.1:$port" -n udn --hold 300 > "$work/hold.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$origin_port/obj/1k" && break; sleep 0.2; done
     /usr/bin/python3 "$here/memory_overhead.py" "127.0.0.1" "$port" "$udn_pid" 20000 60000
