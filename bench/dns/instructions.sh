@@ -3,18 +3,21 @@
 # valgrind's callgrind: stable on a busy machine where CPU-time figures are noisy, so two
 # versions of our own code can be compared exactly. Counts every thread of the process (the
 # UDP worker, the query-log writer, ...) between a counter reset after start-up and a dump
-# after a fixed number of queries; kernel work (the socket calls) is not included.
-# Usage: bench/dns/instructions.sh [-b UDN_BINARY] [-m gslb|mixed] [-n QUERIES] [-l true|false]
+# after a fixed number of queries; kernel work (the socket calls) is not included. With -c it
+# also simulates the caches (slower) and prints data-cache misses per query: the query log's
+# ring slots are cold when a worker writes them, so their layout shows there, not in instructions.
+# Usage: bench/dns/instructions.sh [-b UDN_BINARY] [-m gslb|mixed] [-n QUERIES] [-l true|false] [-c]
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-udn="" mix=gslb queries=20000 query_log=true port="${PORT_UDN:-5374}"
-while getopts "b:m:n:l:" option; do
+udn="" mix=gslb queries=20000 query_log=true cache_sim=no port="${PORT_UDN:-5374}"
+while getopts "b:m:n:l:c" option; do
     case "$option" in
         b) udn="$OPTARG" ;;
         m) mix="$OPTARG" ;;
         n) queries="$OPTARG" ;;
         l) query_log="$OPTARG" ;;
-        *) echo "usage: $0 [-b UDN_BINARY] [-m gslb|mixed] [-n QUERIES] [-l true|false]" >&2; exit 2 ;;
+        c) cache_sim=yes ;;
+        *) echo "usage: $0 [-b UDN_BINARY] [-m gslb|mixed] [-n QUERIES] [-l true|false] [-c]" >&2; exit 2 ;;
     esac
 done
 [[ "$queries" =~ ^[0-9]+$ && "$queries" -ge 100 && "$queries" -le 1000000 ]] || { echo "bench/dns: -n 100..1000000" >&2; exit 2; }
@@ -41,7 +44,7 @@ esac
 lines=$(wc -l < "$run/queries")
 (( queries % lines == 0 )) || { echo "bench/dns: -n must be a multiple of $lines for mix $mix" >&2; exit 2; }
 
-valgrind --tool=callgrind --compress-strings=no --callgrind-out-file="$run/callgrind.out.%p" "$udn" dns --config "$run/bench.toml" \
+valgrind --tool=callgrind --cache-sim="$cache_sim" --compress-strings=no --callgrind-out-file="$run/callgrind.out.%p" "$udn" dns --config "$run/bench.toml" \
     --server ns1 --workers 1 --query-log "$query_log" --state-dir "$run/state" >"$run/udn.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do
@@ -63,4 +66,10 @@ dump=$(ls -t "$run"/callgrind.out.* | head -1)
 total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
 echo "bench/dns: $udn, mix $mix, query log $query_log: $answered queries answered ($lost lost)," \
      "$total instructions, $(( total / answered )) instructions per query (all threads, user space)"
+if [[ "$cache_sim" == yes ]]; then
+    # Events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw (L1 data and last-level data misses).
+    awk -v n="$answered" '/^totals:/ {
+        printf "bench/dns: per query: L1 data misses %.2f read / %.2f write, last-level %.2f read / %.2f write\n",
+               $6 / n, $7 / n, $9 / n, $10 / n; exit }' "$dump"
+fi
 echo "bench/dns: top functions: callgrind_annotate $dump | head -40"

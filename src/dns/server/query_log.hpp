@@ -23,20 +23,25 @@ class SpoolWriter;
 
 namespace udn::dns::server {
 
-struct QueryLogRecord {
+// The fixed-size fields first and the name last, on a cache-line boundary: a worker writes a
+// record into a ring slot last touched 8,192 queries earlier (cold), so what it costs is the
+// number of cache lines it touches. In this order a typical query's record (~100 bytes of
+// fields, then the name's length and its ~20 bytes) lies in two lines; in declaration order with
+// the 255-byte name in the middle it lay in three or four.
+struct alignas(64) QueryLogRecord {
     std::int64_t time_ms = 0;
     net::IpAddress client;
-    Transport transport = Transport::udp;
-    wire::Name qname;
+    net::IpAddress answer;
+    net::IpAddress client_subnet;
+    std::array<char, 32> pop{};  // the answer's POP ("origin" for origins), NUL-terminated
     std::uint16_t qtype = 0;
     std::uint16_t rcode = 0;
+    Transport transport = Transport::udp;
     bool has_answer = false;
-    net::IpAddress answer;
-    std::array<char, 32> pop{};  // the answer's POP ("origin" for origins), NUL-terminated
     bool has_client_subnet = false;
-    net::IpAddress client_subnet;
     std::uint8_t source_prefix_length = 0;
     std::uint8_t scope_prefix_length = 0;
+    wire::Name qname;
 };
 
 // "1700000000123\teu-ns1\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t192.0.2.10\teu-west\t198.51.100.0/24/24"
