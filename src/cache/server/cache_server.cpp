@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "common/runtime/thread_name.hpp"
 #include "cache/server/connection.hpp"
 
 namespace udn::cache::server {
@@ -128,7 +129,10 @@ void CacheServer::start() {
         asio::co_spawn(worker->io, accept_loop(*context_, *worker->http, Port::http), asio::detached);
         if (worker->https) asio::co_spawn(worker->io, accept_loop(*context_, *worker->https, Port::https), asio::detached);
         if (worker->admin) asio::co_spawn(worker->io, accept_loop(*context_, *worker->admin, Port::admin), asio::detached);
-        threads_.emplace_back([io = &worker->io] { io->run(); });
+        threads_.emplace_back([io = &worker->io, name = "udn-cache-w" + std::to_string(threads_.size())] {
+            runtime::name_this_thread(name);
+            io->run();
+        });
     }
     // The access log is written from its own thread: at 100k requests/s a second of lines is
     // ~20 MB, and a spool file that fills is fsynced on closing; inside a worker's loop that write
@@ -143,6 +147,7 @@ void CacheServer::start() {
         // connection of that worker waited (1 KiB hits: p99 27 ms, 2.8 ms with the log off).
         // At nice 19 the worker preempts it whenever it has work; the log takes the idle time.
         ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+        runtime::name_this_thread("udn-cache-log");
         io->run();
     });
     started_ = true;

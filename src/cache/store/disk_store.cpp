@@ -12,6 +12,8 @@
 #include <optional>
 #include <system_error>
 
+#include "common/runtime/thread_name.hpp"
+
 namespace udn::cache::store {
 
 namespace {
@@ -161,7 +163,10 @@ DiskStore::DiskStore(DiskStoreSettings settings) : settings_(std::move(settings)
     std::filesystem::remove_all(settings_.directory / "tmp");
     std::filesystem::create_directories(settings_.directory / "tmp");
     scan();
-    writer_ = std::thread([this] { writer_loop(); });
+    writer_ = std::thread([this] {
+        runtime::name_this_thread("udn-cache-disk");
+        writer_loop();
+    });
 }
 
 DiskStore::~DiskStore() {

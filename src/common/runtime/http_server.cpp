@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <thread>
 
+#include "common/runtime/thread_name.hpp"
 #include "common/runtime/metrics.hpp"
 
 namespace udn::runtime {
@@ -249,7 +250,10 @@ void HttpServer::start() {
                                 [&impl] { return static_cast<double>(impl.connections.load()); });
     impl.started = true;
     impl.accept();
-    impl.thread = std::thread([&impl] { impl.io->run(); });
+    impl.thread = std::thread([&impl] {
+        name_this_thread("udn-http-" + impl.options.name);
+        impl.io->run();
+    });
 }
 
 void HttpServer::stop() {

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/runtime/thread_name.hpp"
 #include "common/report/signer.hpp"
 #include "common/report/verifier.hpp"
 #include "dns/server/observation_ingest.hpp"
@@ -177,7 +178,10 @@ ProbeLink::ProbeLink(SharedState& shared, const std::string& server_name)
 ProbeLink::~ProbeLink() { stop(); }
 
 void ProbeLink::start() {
-    impl_->thread = std::thread([this] { impl_->run(); });
+    impl_->thread = std::thread([this] {
+        runtime::name_this_thread("udn-dns-probes");
+        impl_->run();
+    });
 }
 
 void ProbeLink::stop() {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "common/runtime/thread_name.hpp"
 #include "dns/server/socket_util.hpp"
 
 namespace udn::dns::server {
@@ -293,7 +294,10 @@ const cluster::ForwarderCounters* TcpServer::forwarder_counters() const {
 }
 
 void TcpServer::start() {
-    impl_->thread = std::thread([this] { impl_->run(); });
+    impl_->thread = std::thread([this] {
+        runtime::name_this_thread("udn-dns-tcp");
+        impl_->run();
+    });
 }
 
 void TcpServer::stop() {

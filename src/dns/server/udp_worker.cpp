@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 
+#include "common/runtime/thread_name.hpp"
 #include "dns/cluster/envelope.hpp"
 #include "dns/cluster/handover.hpp"
 #include "dns/server/socket_util.hpp"
@@ -101,7 +102,12 @@ UdpWorker::~UdpWorker() {
     for (const int fd : cluster_fds_) ::close(fd);
 }
 
-void UdpWorker::start() { thread_ = std::thread([this] { run(); }); }
+void UdpWorker::start() {
+    thread_ = std::thread([this] {
+        runtime::name_this_thread("udn-dns-udp" + std::to_string(index_));
+        run();
+    });
+}
 
 void UdpWorker::stop() {
     stopping_ = true;

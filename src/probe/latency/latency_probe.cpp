@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "common/runtime/thread_name.hpp"
+
 namespace udn::probe::latency {
 namespace {
 
@@ -37,6 +39,7 @@ void LatencyProbe::start() {
     reactor_.add_timer(now + flush_interval, [this] { flush(); });
     reactor_.add_timer(now + housekeeping_interval, [this] { housekeeping(); });
     loop_ = std::thread([this] {
+        runtime::name_this_thread("udn-probe-rtt");
         while (!stopping_) reactor_.run_once(std::chrono::milliseconds(200));
     });
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/runtime/thread_name.hpp"
+
 namespace udn::probe::loadp {
 
 Agent::Agent(report::Key key, Settings settings, Sampler sampler)
@@ -19,8 +21,14 @@ void Agent::start() {
         latest_ = sampler_.sample();
         latest_at_ms_ = report::unix_time_ms();
     }
-    sampler_thread_ = std::thread([this] { sample_loop(); });
-    server_ = std::thread([this] { serve(); });
+    sampler_thread_ = std::thread([this] {
+        runtime::name_this_thread("udn-load-sample");
+        sample_loop();
+    });
+    server_ = std::thread([this] {
+        runtime::name_this_thread("udn-load-serve");
+        serve();
+    });
 }
 
 void Agent::stop() {

@@ -1,4 +1,5 @@
 #include "probe/loadp/poller.hpp"
+#include "common/runtime/thread_name.hpp"
 
 #include <poll.h>
 
@@ -21,7 +22,10 @@ LoadPoller::~LoadPoller() { stop(); }
 
 void LoadPoller::start() {
     if (agents_.empty()) return;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        runtime::name_this_thread("udn-load-poll");
+        run();
+    });
 }
 
 void LoadPoller::stop() {

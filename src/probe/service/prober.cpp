@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/runtime/thread_name.hpp"
 #include "common/report/signer.hpp"
 
 namespace udn::probe::service {
@@ -55,7 +56,12 @@ void Prober::adopt_state(const Prober& previous) {
 }
 
 void Prober::start() {
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (!thread_.joinable()) {
+        thread_ = std::thread([this] {
+            runtime::name_this_thread("udn-probe-svc");
+            run();
+        });
+    }
 }
 
 void Prober::stop() {
