@@ -115,10 +115,6 @@ char* write_after_server(char* p, const QueryLogRecord& record) {
     return p;
 }
 
-// Server names are DNS labels (<= 63 bytes): their prefix goes into the line's buffer; a longer
-// one still works, through a second append.
-constexpr std::size_t max_inline_prefix_bytes = 24 + 256;
-
 // "<time_ms>\t<server>", the part of a line that depends only on the time.
 void set_prefix(std::string& prefix, std::int64_t time_ms, std::string_view server) {
     char digits[24];
@@ -127,20 +123,16 @@ void set_prefix(std::string& prefix, std::int64_t time_ms, std::string_view serv
     prefix += server;
 }
 
-// The rest written into a stack buffer and appended once: this runs ~200k times a second on
-// the log writer thread, which shares the serving core in the benchmark
+// The whole line into `out`, which has room for line_bytes_at_most(prefix): this runs ~200k
+// times a second on the log writer thread, which shares the serving core in the benchmark
 // (docs/dns-performance.md).
-void append_line(std::string& out, std::string_view prefix, const QueryLogRecord& record, bool newline) {
-    char line[max_inline_prefix_bytes + max_line_bytes_without_server + 1];
-    char* p = line;
-    if (prefix.size() <= max_inline_prefix_bytes) {
-        p = write_text(p, prefix);
-    } else {
-        out += prefix;
-    }
+std::size_t line_bytes_at_most(std::string_view prefix) { return prefix.size() + max_line_bytes_without_server + 1; }
+
+char* write_line(char* out, std::string_view prefix, const QueryLogRecord& record) {
+    char* p = write_text(out, prefix);
     p = write_after_server(p, record);
-    if (newline) *p++ = '\n';
-    out.append(line, p);
+    *p++ = '\n';
+    return p;
 }
 
 }  // namespace
@@ -148,7 +140,8 @@ void append_line(std::string& out, std::string_view prefix, const QueryLogRecord
 void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server) {
     std::string prefix;
     set_prefix(prefix, record.time_ms, server);
-    append_line(out, prefix, record, false);
+    const auto line = std::make_unique<char[]>(line_bytes_at_most(prefix));
+    out.append(line.get(), write_line(line.get(), prefix, record) - 1);  // without the newline
 }
 
 std::string format_query_log_line(const QueryLogRecord& record, std::string_view server) {
@@ -213,7 +206,7 @@ std::uint64_t QueryLog::dropped() const {
 
 void QueryLog::drain() {
     std::lock_guard lock(drain_mutex_);
-    text_.clear();
+    text_bytes_ = 0;
     std::uint64_t lines = 0;
     for (auto& ring_pointer : rings_) {
         auto& ring = *ring_pointer;
@@ -225,14 +218,22 @@ void QueryLog::drain() {
                 set_prefix(prefix_, record.time_ms, server_);
                 prefix_time_ms_ = record.time_ms;
             }
-            append_line(text_, prefix_, record, true);
+            const auto room = line_bytes_at_most(prefix_);
+            if (text_capacity_ - text_bytes_ < room) {
+                const auto capacity = std::max({text_capacity_ * 2, text_bytes_ + room, std::size_t{64} << 10});
+                auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+                if (text_bytes_ != 0) std::memcpy(grown.get(), text_.get(), text_bytes_);
+                text_ = std::move(grown);
+                text_capacity_ = capacity;
+            }
+            text_bytes_ = static_cast<std::size_t>(write_line(text_.get() + text_bytes_, prefix_, record) - text_.get());
         }
         ring.head.store(tail, std::memory_order_release);  // the slots are free once formatted
         lines += tail - head;
     }
     if (lines == 0) return;
     try {
-        spool_.append_lines(text_);
+        spool_.append_lines({text_.get(), text_bytes_});
         written_.fetch_add(lines, std::memory_order_relaxed);
         failing_ = false;
     } catch (const std::exception& error) {
@@ -241,7 +242,10 @@ void QueryLog::drain() {
         failing_ = true;
     }
     // A burst can leave a large buffer behind; do not keep it for ever.
-    if (text_.capacity() > (std::size_t{4} << 20)) std::string().swap(text_);
+    if (text_capacity_ > (std::size_t{4} << 20)) {
+        text_.reset();
+        text_capacity_ = 0;
+    }
 }
 
 void QueryLog::run() {

@@ -87,7 +87,12 @@ private:
     runtime::SpoolWriter& spool_;
     std::vector<std::unique_ptr<Ring>> rings_;
     std::mutex drain_mutex_;  // drain() from the writer thread and from stop()/tests
-    std::string text_;        // the batch being formatted, reused
+    // The batch being formatted, reused. Lines are written straight into it (not into a line
+    // buffer and then appended): a plain array, because std::string cannot grow without
+    // zero-filling what is about to be overwritten.
+    std::unique_ptr<char[]> text_;
+    std::size_t text_bytes_ = 0;
+    std::size_t text_capacity_ = 0;
     // The line's start ("<time_ms>\t<server>") for the last time formatted:
     // ~200 queries share each millisecond at full load, and to_chars of a 13-digit time was a
     // quarter of the writer's instructions per line.

@@ -62,6 +62,26 @@ TEST_F(QueryLogRings, EveryWorkersRecordsBecomeLinesInOneDrain) {
     EXPECT_EQ(log.written(), 3u);
 }
 
+TEST_F(QueryLogRings, ADrainLargerThanItsBufferKeepsEveryLineWholeAndInOrder) {
+    // The batch buffer starts at 64 KiB and doubles: 4,000 lines of ~250 bytes (200-byte names, a new
+    // millisecond every 3 lines) cross that several times, and every line written before a
+    // growth must survive the copy.
+    QueryLog log(1, "ns1", spool_);
+    std::string expected;
+    for (int i = 0; i < 4000; ++i) {
+        const std::string label(60, static_cast<char>('a' + i % 26));
+        const std::string name = label + "." + label + "." + label + ".n" + std::to_string(i) + ".example";
+        log.add(0, record(1'700'000'000'000 + i / 3, name));
+        expected += std::to_string(1'700'000'000'000 + i / 3) + "\tns1\t192.0.2.1\tudp\t" + name + "\tA\tNOERROR\t-\t-\t-\n";
+        if (i % 1000 == 999) log.drain();  // drains of 1,000 lines: rings hold 8,192
+    }
+    log.drain();
+    EXPECT_GT(expected.size(), std::size_t{4} * (64 << 10));
+    EXPECT_EQ(current(), expected);
+    EXPECT_EQ(log.written(), 4000u);
+    EXPECT_EQ(log.dropped(), 0u);
+}
+
 TEST(QueryLogAddresses, EveryOctetWidthAndIpv6) {
     QueryLogRecord record;
     record.client = testing::ip("10.0.100.255");
