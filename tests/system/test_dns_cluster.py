@@ -262,17 +262,24 @@ def test_a_tcp_query_for_a_frozen_owner_is_answered_here(cluster):
         owner.signal(signal.SIGCONT)
 
 
+def add_third_server(cluster):
+    """Starts ap-ns1 with configuration version 2 (three DNS servers), waits until it answers,
+    and makes the two running servers reload that version; returns its process."""
+    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=2, third=True))
+    third = cluster.procs.udn("dns", "--config", cluster.config_path, "--server", "ap-ns1",
+                              "--state-dir", cluster.tmp_path / "ap-ns1")
+    # Readiness asked with a prefix outside the 40, so that it decides none of theirs itself.
+    wait_until(lambda: cluster.answers(3, "192.0.2.0"), timeout=20, what="the third server answering")
+    for process in cluster.servers.values():
+        process.signal(signal.SIGHUP)
+    return third
+
+
 def test_persistence_moves_with_its_clients_when_a_server_joins(cluster):
     first = cluster.choices(1)
     # A third server joins: it owns about a third of the prefixes from now on, and must give
     # them the answers the old owners promised (persistence 600 s), not decide afresh.
-    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=2, third=True))
-    joined = cluster.procs.udn("dns", "--config", cluster.config_path, "--server", "ap-ns1",
-                               "--state-dir", cluster.tmp_path / "ap-ns1")
-    # Readiness asked with a prefix outside the 40, so that it decides none of theirs itself.
-    wait_until(lambda: cluster.answers(3, "192.0.2.0"), timeout=20, what="the joining server answering")
-    for process in cluster.servers.values():
-        process.signal(signal.SIGHUP)
+    joined = add_third_server(cluster)
     for process in cluster.servers.values():
         wait_until(lambda: "handed" in process.log(), timeout=10, what="the persistence handover")
     handed = sum(int(re.search(r"handed (\d+) persistence", p.log()).group(1)) for p in cluster.servers.values())
@@ -285,12 +292,7 @@ def test_persistence_moves_with_its_clients_when_a_server_joins(cluster):
 
 
 def test_a_removed_server_hands_its_clients_persistence_to_the_rest(cluster):
-    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=2, third=True))
-    leaving = cluster.procs.udn("dns", "--config", cluster.config_path, "--server", "ap-ns1",
-                                "--state-dir", cluster.tmp_path / "ap-ns1")
-    wait_until(lambda: cluster.answers(3, "192.0.2.0"), timeout=20, what="the third server answering")
-    for process in cluster.servers.values():
-        process.signal(signal.SIGHUP)
+    leaving = add_third_server(cluster)
     for process in cluster.servers.values():
         wait_until(lambda: "now serving configuration version 2" in process.log(), timeout=10, what="reload")
     first = cluster.choices(1)  # about a third of the prefixes are ap-ns1's now, decided there

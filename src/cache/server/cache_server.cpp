@@ -7,8 +7,8 @@
 
 #include <stdexcept>
 
-#include "common/runtime/thread_name.hpp"
 #include "cache/server/connection.hpp"
+#include "common/runtime/thread_name.hpp"
 
 namespace udn::cache::server {
 

@@ -14,8 +14,8 @@
 #include <strings.h>
 #include <thread>
 
-#include "common/runtime/thread_name.hpp"
 #include "common/runtime/metrics.hpp"
+#include "common/runtime/thread_name.hpp"
 
 namespace udn::runtime {
 

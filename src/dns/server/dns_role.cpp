@@ -269,6 +269,10 @@ int run_dns_role(const RoleSettings& settings) {
     // more a few seconds later, for a new owner that was still starting or reloading at the first
     // pass (an owner takes an entry only if it has not decided for that client itself).
     std::vector<std::chrono::steady_clock::time_point> handovers_due;
+    const auto schedule_handovers = [&handovers_due] {
+        const auto now = std::chrono::steady_clock::now();
+        handovers_due = {now, now + std::chrono::seconds(5)};
+    };
     // Set when a reload removed this server: its entries go to their owners in this ring.
     std::shared_ptr<const cluster::Ring> departing_to;
 
@@ -309,7 +313,7 @@ int run_dns_role(const RoleSettings& settings) {
                 spdlog::info("dns: this server was removed from the DNS servers: handing its clients' persistence "
                              "over to the {} remaining", remaining->size());
                 departing_to = std::move(remaining);
-                handovers_due = {std::chrono::steady_clock::now(), std::chrono::steady_clock::now() + std::chrono::seconds(5)};
+                schedule_handovers();
             }
             continue;
         }
@@ -328,7 +332,7 @@ int run_dns_role(const RoleSettings& settings) {
         shared.serving.replace(std::move(next));
         spdlog::info("dns: now serving configuration version {}", config.current()->version);
         if (moved) {
-            handovers_due = {std::chrono::steady_clock::now(), std::chrono::steady_clock::now() + std::chrono::seconds(5)};
+            schedule_handovers();
         }
     }
     spdlog::info("dns: stopping");

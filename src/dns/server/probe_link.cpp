@@ -13,9 +13,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/runtime/thread_name.hpp"
 #include "common/report/signer.hpp"
 #include "common/report/verifier.hpp"
+#include "common/runtime/thread_name.hpp"
 #include "dns/server/observation_ingest.hpp"
 #include "dns/server/socket_util.hpp"
 

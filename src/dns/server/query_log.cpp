@@ -10,8 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/runtime/thread_name.hpp"
 #include "common/runtime/spool.hpp"
+#include "common/runtime/thread_name.hpp"
 #include "dns/wire/types.hpp"
 #include "dns/zone/record.hpp"
 
@@ -140,8 +140,10 @@ char* write_line(char* out, std::string_view prefix, const QueryLogRecord& recor
 void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server) {
     std::string prefix;
     set_prefix(prefix, record.time_ms, server);
-    const auto line = std::make_unique<char[]>(line_bytes_at_most(prefix));
-    out.append(line.get(), write_line(line.get(), prefix, record) - 1);  // without the newline
+    const auto start = out.size();
+    out.resize(start + line_bytes_at_most(prefix));
+    const char* const end = write_line(out.data() + start, prefix, record);
+    out.resize(static_cast<std::size_t>(end - out.data()) - 1);  // without the newline
 }
 
 std::string format_query_log_line(const QueryLogRecord& record, std::string_view server) {
@@ -206,7 +208,7 @@ std::uint64_t QueryLog::dropped() const {
 
 void QueryLog::drain() {
     std::lock_guard lock(drain_mutex_);
-    text_bytes_ = 0;
+    std::size_t text_bytes = 0;
     std::uint64_t lines = 0;
     for (auto& ring_pointer : rings_) {
         auto& ring = *ring_pointer;
@@ -219,21 +221,21 @@ void QueryLog::drain() {
                 prefix_time_ms_ = record.time_ms;
             }
             const auto room = line_bytes_at_most(prefix_);
-            if (text_capacity_ - text_bytes_ < room) {
-                const auto capacity = std::max({text_capacity_ * 2, text_bytes_ + room, std::size_t{64} << 10});
+            if (text_capacity_ - text_bytes < room) {
+                const auto capacity = std::max({text_capacity_ * 2, text_bytes + room, std::size_t{64} << 10});
                 auto grown = std::make_unique_for_overwrite<char[]>(capacity);
-                if (text_bytes_ != 0) std::memcpy(grown.get(), text_.get(), text_bytes_);
+                if (text_bytes != 0) std::memcpy(grown.get(), text_.get(), text_bytes);
                 text_ = std::move(grown);
                 text_capacity_ = capacity;
             }
-            text_bytes_ = static_cast<std::size_t>(write_line(text_.get() + text_bytes_, prefix_, record) - text_.get());
+            text_bytes = static_cast<std::size_t>(write_line(text_.get() + text_bytes, prefix_, record) - text_.get());
         }
         ring.head.store(tail, std::memory_order_release);  // the slots are free once formatted
         lines += tail - head;
     }
     if (lines == 0) return;
     try {
-        spool_.append_lines({text_.get(), text_bytes_});
+        spool_.append_lines({text_.get(), text_bytes});
         written_.fetch_add(lines, std::memory_order_relaxed);
         failing_ = false;
     } catch (const std::exception& error) {

@@ -91,7 +91,6 @@ private:
     // buffer and then appended): a plain array, because std::string cannot grow without
     // zero-filling what is about to be overwritten.
     std::unique_ptr<char[]> text_;
-    std::size_t text_bytes_ = 0;
     std::size_t text_capacity_ = 0;
     // The line's start ("<time_ms>\t<server>") for the last time formatted:
     // ~200 queries share each millisecond at full load, and to_chars of a 13-digit time was a

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "common/runtime/thread_name.hpp"
 #include "common/report/signer.hpp"
+#include "common/runtime/thread_name.hpp"
 
 namespace udn::probe::service {
 
