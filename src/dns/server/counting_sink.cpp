@@ -12,12 +12,15 @@ CountingSink::CountingSink(std::size_t workers, runtime::Registry& registry, Que
     : registry_(registry), log_(log), index_(std::make_shared<const Index>()) {
     for (std::size_t t = 0; t < 2; ++t) {
         for (std::size_t r = 0; r < rcode_slots; ++r) {
-            by_transport_rcode_[t][r] = &registry.counter("udn_dns_queries_total", "Queries answered, by transport and response code",
-                                                          {{"transport", t == 1 ? "tcp" : "udp"}, {"rcode", std::string{wire::rcode::name(static_cast<std::uint16_t>(r))}}});
+            by_transport_rcode_[t][r] = &registry.counter(
+                "udn_dns_queries_total", "Queries answered, by transport and response code",
+                {{"transport", t == 1 ? "tcp" : "udp"},
+                 {"rcode", std::string{wire::rcode::name(static_cast<std::uint16_t>(r))}}});
         }
     }
     truncated_ = &registry.counter("udn_dns_truncated_total", "UDP responses sent with TC=1");
-    for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerState>(index_));
+    for (std::size_t i = 0; i < workers; ++i)
+        workers_.push_back(std::make_unique<WorkerState>(index_));
 }
 
 void CountingSink::rebuild(std::shared_ptr<const ServingState> serving) {
@@ -27,15 +30,20 @@ void CountingSink::rebuild(std::shared_ptr<const ServingState> serving) {
     for (std::size_t d = 0; d < domains.size(); ++d) {
         const auto& domain = domains.domain(d);
         DomainSlots slots;
-        slots.queries = &registry_.counter("udn_dns_name_queries_total", "Address queries per GSLB name", {{"name", domain.name}});
+        slots.queries = &registry_.counter(
+            "udn_dns_name_queries_total", "Address queries per GSLB name", {{"name", domain.name}});
         for (const auto& candidate : domain.candidates) {
             const std::string pop = candidate.pop.empty() ? "origin" : candidate.pop;
             for (const auto& address : candidate.addresses) {
-                Answer answer{&address,
-                              &registry_.counter("udn_dns_answers_total", "GSLB answers per name, first answer address and its POP",
-                                                 {{"name", domain.name}, {"address", address.to_string()}, {"pop", pop}}),
-                              {}};
-                std::memcpy(answer.pop.data(), pop.data(), std::min(pop.size(), answer.pop.size() - 1));
+                Answer answer{
+                    &address,
+                    &registry_.counter(
+                        "udn_dns_answers_total",
+                        "GSLB answers per name, first answer address and its POP",
+                        {{"name", domain.name}, {"address", address.to_string()}, {"pop", pop}}),
+                    {}};
+                std::memcpy(answer.pop.data(), pop.data(),
+                            std::min(pop.size(), answer.pop.size() - 1));
                 slots.answers.push_back(answer);
             }
         }
@@ -49,7 +57,9 @@ void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net
                             Transport transport, std::int64_t now_ms) {
     if (worker >= workers_.size()) return;
     auto& state = *workers_[worker];
-    by_transport_rcode_[transport == Transport::tcp][std::min<std::size_t>(info.rcode, rcode_slots - 1)]->add();
+    by_transport_rcode_[transport == Transport::tcp]
+                       [std::min<std::size_t>(info.rcode, rcode_slots - 1)]
+                           ->add();
     if (info.truncated) truncated_->add();
     const Answer* answer = nullptr;
     if (info.gslb_domain >= 0) {
@@ -89,8 +99,9 @@ void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net
     record.has_client_subnet = subnet.present;
     if (subnet.present) {
         std::array<std::uint8_t, 16> bytes = subnet.address;
-        record.client_subnet = subnet.family == 1 ? net::IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]})
-                                                  : net::IpAddress::v6(bytes);
+        record.client_subnet = subnet.family == 1
+                                   ? net::IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]})
+                                   : net::IpAddress::v6(bytes);
         record.source_prefix_length = subnet.source_prefix_length;
         record.scope_prefix_length = info.scope_prefix_length;
     }

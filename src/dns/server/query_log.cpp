@@ -1,14 +1,13 @@
 #include "dns/server/query_log.hpp"
 
+#include <sched.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-
-#include <sched.h>
-
-#include <spdlog/spdlog.h>
 
 #include "common/runtime/spool.hpp"
 #include "common/runtime/thread_name.hpp"
@@ -77,9 +76,12 @@ char* write_integer(char* out, Integer value) {
 // The names of the types asked most, without building a std::string per line.
 char* write_type(char* out, std::uint16_t type) {
     switch (type) {
-        case wire::rr_type::a: return write_text(out, "A");
-        case wire::rr_type::aaaa: return write_text(out, "AAAA");
-        default: return write_text(out, zone::type_to_text(type));  // "TYPE65535" at most
+        case wire::rr_type::a:
+            return write_text(out, "A");
+        case wire::rr_type::aaaa:
+            return write_text(out, "AAAA");
+        default:
+            return write_text(out, zone::type_to_text(type));  // "TYPE65535" at most
     }
 }
 
@@ -126,7 +128,9 @@ void set_prefix(std::string& prefix, std::int64_t time_ms, std::string_view serv
 // The whole line into `out`, which has room for line_bytes_at_most(prefix): this runs ~200k
 // times a second on the log writer thread, which shares the serving core in the benchmark
 // (docs/dns-performance.md).
-std::size_t line_bytes_at_most(std::string_view prefix) { return prefix.size() + max_line_bytes_without_server + 1; }
+std::size_t line_bytes_at_most(std::string_view prefix) {
+    return prefix.size() + max_line_bytes_without_server + 1;
+}
 
 char* write_line(char* out, std::string_view prefix, const QueryLogRecord& record) {
     char* p = write_text(out, prefix);
@@ -137,7 +141,8 @@ char* write_line(char* out, std::string_view prefix, const QueryLogRecord& recor
 
 }  // namespace
 
-void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server) {
+void append_query_log_line(std::string& out, const QueryLogRecord& record,
+                           std::string_view server) {
     std::string prefix;
     set_prefix(prefix, record.time_ms, server);
     const auto start = out.size();
@@ -222,13 +227,15 @@ void QueryLog::drain() {
             }
             const auto room = line_bytes_at_most(prefix_);
             if (text_capacity_ - text_bytes < room) {
-                const auto capacity = std::max({text_capacity_ * 2, text_bytes + room, std::size_t{64} << 10});
+                const auto capacity =
+                    std::max({text_capacity_ * 2, text_bytes + room, std::size_t{64} << 10});
                 auto grown = std::make_unique_for_overwrite<char[]>(capacity);
                 if (text_bytes != 0) std::memcpy(grown.get(), text_.get(), text_bytes);
                 text_ = std::move(grown);
                 text_capacity_ = capacity;
             }
-            text_bytes = static_cast<std::size_t>(write_line(text_.get() + text_bytes, prefix_, record) - text_.get());
+            text_bytes = static_cast<std::size_t>(
+                write_line(text_.get() + text_bytes, prefix_, record) - text_.get());
         }
         ring.head.store(tail, std::memory_order_release);  // the slots are free once formatted
         lines += tail - head;
@@ -240,7 +247,9 @@ void QueryLog::drain() {
         failing_ = false;
     } catch (const std::exception& error) {
         failed_.fetch_add(lines, std::memory_order_relaxed);
-        if (!failing_) spdlog::error("dns: query log: {} (lines are dropped and counted until it works again)", error.what());
+        if (!failing_)
+            spdlog::error("dns: query log: {} (lines are dropped and counted until it works again)",
+                          error.what());
         failing_ = true;
     }
     // A burst can leave a large buffer behind; do not keep it for ever.

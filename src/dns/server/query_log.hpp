@@ -50,7 +50,7 @@ std::string format_query_log_line(const QueryLogRecord& record, std::string_view
 void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server);
 
 class QueryLog {
-public:
+  public:
     QueryLog(std::size_t workers, std::string server, runtime::SpoolWriter& spool);
     ~QueryLog();
     void start();
@@ -74,7 +74,7 @@ public:
     static constexpr std::size_t ring_records = 8192;
     static constexpr std::chrono::milliseconds drain_interval{5};
 
-private:
+  private:
     struct alignas(64) Ring {
         std::vector<QueryLogRecord> records = std::vector<QueryLogRecord>(ring_records);
         alignas(64) std::atomic<std::uint64_t> tail{0};  // advanced by the worker
@@ -97,7 +97,7 @@ private:
     // quarter of the writer's instructions per line.
     std::int64_t prefix_time_ms_ = -1;
     std::string prefix_;
-    bool failing_ = false;    // the last spool write failed (logged once per episode)
+    bool failing_ = false;  // the last spool write failed (logged once per episode)
     std::atomic<std::uint64_t> written_{0};
     std::atomic<std::uint64_t> failed_{0};
     std::atomic<bool> stopping_{false};

@@ -1,9 +1,9 @@
 // Probe reports and latency results becoming GSLB inputs, and the query log line format.
 #include <gtest/gtest.h>
 
+#include "dns/gslb/candidates.hpp"
 #include "dns/server/observation_ingest.hpp"
 #include "dns/server/query_log.hpp"
-#include "dns/gslb/candidates.hpp"
 #include "dns/wire/types.hpp"
 #include "test_config.hpp"
 
@@ -36,7 +36,8 @@ TEST(Ingest, ServiceReportBecomesHealthRttAndLoad) {
     EXPECT_FALSE(observation->samples[0].up);
     EXPECT_DOUBLE_EQ(observation->samples[0].rtt_ms, 12.0);
     EXPECT_DOUBLE_EQ(observation->load, 0.7);
-    EXPECT_DOUBLE_EQ(observation->samples[0].loss, 0) << "a v1 report's check that did not time out";
+    EXPECT_DOUBLE_EQ(observation->samples[0].loss, 0)
+        << "a v1 report's check that did not time out";
     EXPECT_EQ(observation->samples[0].loss_checks, 0u);
     header.sender = "nobody";
     EXPECT_FALSE(ingest_service_report(config, header, body, store));
@@ -88,7 +89,8 @@ TEST(Ingest, ATimedOutCheckKeepsThePreviousRoundTrip) {
     body.loss_checks = 2;
     ASSERT_TRUE(ingest_service_report(config, {"us-ns1", 2, 5200}, body, store));
     store.publish();
-    const auto& sample = store.snapshot().get()->find(gslb::origin_key("acme", "m1"))->samples.at(0);
+    const auto& sample =
+        store.snapshot().get()->find(gslb::origin_key("acme", "m1"))->samples.at(0);
     EXPECT_DOUBLE_EQ(sample.rtt_ms, 2.0);
     EXPECT_DOUBLE_EQ(sample.loss, 0.5) << "the timeout counts as loss instead";
     EXPECT_EQ(sample.measured_at_ms, 5200);
@@ -99,10 +101,14 @@ TEST(Ingest, LatencyResultFillsThePopSlot) {
     gslb::LatencyTable table(3, 256);
     report::LatencyResult result;
     result.pop = "ap";
-    result.measurements.push_back({ip("198.51.100.9"), true, report::LatencyMethod::dns_query, 12'345, 7'000'000, 4, 250});
-    result.measurements.push_back({ip("198.51.102.9"), true, report::LatencyMethod::dns_query, 2'000, 7'000'000, 3, 333});
-    result.measurements.push_back({ip("203.0.113.9"), true, report::LatencyMethod::dns_query, 1'000, 7'000'000});  // v1
-    result.measurements.push_back({ip("198.51.101.9"), false, report::LatencyMethod::none, 0, 7'000'000});
+    result.measurements.push_back(
+        {ip("198.51.100.9"), true, report::LatencyMethod::dns_query, 12'345, 7'000'000, 4, 250});
+    result.measurements.push_back(
+        {ip("198.51.102.9"), true, report::LatencyMethod::dns_query, 2'000, 7'000'000, 3, 333});
+    result.measurements.push_back(
+        {ip("203.0.113.9"), true, report::LatencyMethod::dns_query, 1'000, 7'000'000});  // v1
+    result.measurements.push_back(
+        {ip("198.51.101.9"), false, report::LatencyMethod::none, 0, 7'000'000});
     ASSERT_TRUE(ingest_latency_result(config, result, table));
     std::uint32_t latency[3];
     std::uint32_t at[3];
@@ -138,13 +144,15 @@ TEST(QueryLogLine, HasTheDocumentedFields) {
     record.source_prefix_length = 24;
     record.scope_prefix_length = 24;
     EXPECT_EQ(format_query_log_line(record, "eu-ns1"),
-              "1700000000123\teu-ns1\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t192.0.2.10\teu-west\t198.51.100.0/24/24");
+              "1700000000123\teu-ns1\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t192.0.2.10\teu-"
+              "west\t198.51.100.0/24/24");
     record.has_answer = false;
     record.pop[0] = '\0';
     record.has_client_subnet = false;
     record.transport = Transport::tcp;
     record.rcode = wire::rcode::nxdomain;
-    EXPECT_EQ(format_query_log_line(record, "x"), "1700000000123\tx\t192.0.2.1\ttcp\twww.acme.example\tA\tNXDOMAIN\t-\t-\t-");
+    EXPECT_EQ(format_query_log_line(record, "x"),
+              "1700000000123\tx\t192.0.2.1\ttcp\twww.acme.example\tA\tNXDOMAIN\t-\t-\t-");
 }
 
 }  // namespace

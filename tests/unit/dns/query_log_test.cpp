@@ -1,7 +1,8 @@
 // The query log's rings and batched spool writes: every queued record becomes one line, a
 // drain is one spool batch, and a full ring drops (and counts) instead of blocking a worker.
-#include <gtest/gtest.h>
+#include "dns/server/query_log.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,7 +10,6 @@
 #include <sstream>
 
 #include "common/runtime/spool.hpp"
-#include "dns/server/query_log.hpp"
 #include "dns/wire/types.hpp"
 #include "test_config.hpp"
 
@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class QueryLogRings : public ::testing::Test {
-protected:
+  protected:
     QueryLogRings()
         : directory_(fs::temp_directory_path() /
                      ("udn-query-log-" + std::to_string(::getpid()) + "-" +
@@ -63,16 +63,18 @@ TEST_F(QueryLogRings, EveryWorkersRecordsBecomeLinesInOneDrain) {
 }
 
 TEST_F(QueryLogRings, ADrainLargerThanItsBufferKeepsEveryLineWholeAndInOrder) {
-    // The batch buffer starts at 64 KiB and doubles: 4,000 lines of ~250 bytes (200-byte names, a new
-    // millisecond every 3 lines) cross that several times, and every line written before a
+    // The batch buffer starts at 64 KiB and doubles: 4,000 lines of ~250 bytes (200-byte names, a
+    // new millisecond every 3 lines) cross that several times, and every line written before a
     // growth must survive the copy.
     QueryLog log(1, "ns1", spool_);
     std::string expected;
     for (int i = 0; i < 4000; ++i) {
         const std::string label(60, static_cast<char>('a' + i % 26));
-        const std::string name = label + "." + label + "." + label + ".n" + std::to_string(i) + ".example";
+        const std::string name =
+            label + "." + label + "." + label + ".n" + std::to_string(i) + ".example";
         log.add(0, record(1'700'000'000'000 + i / 3, name));
-        expected += std::to_string(1'700'000'000'000 + i / 3) + "\tns1\t192.0.2.1\tudp\t" + name + "\tA\tNOERROR\t-\t-\t-\n";
+        expected += std::to_string(1'700'000'000'000 + i / 3) + "\tns1\t192.0.2.1\tudp\t" + name +
+                    "\tA\tNOERROR\t-\t-\t-\n";
         if (i % 1000 == 999) log.drain();  // drains of 1,000 lines: rings hold 8,192
     }
     log.drain();
@@ -99,7 +101,8 @@ TEST(QueryLogAddresses, EveryOctetWidthAndIpv6) {
 
 TEST_F(QueryLogRings, AFullRingDropsAndCountsInsteadOfBlocking) {
     QueryLog log(1, "ns1", spool_);
-    for (std::size_t i = 0; i < QueryLog::ring_records + 5; ++i) log.add(0, record(static_cast<std::int64_t>(i), "x.example"));
+    for (std::size_t i = 0; i < QueryLog::ring_records + 5; ++i)
+        log.add(0, record(static_cast<std::int64_t>(i), "x.example"));
     EXPECT_EQ(log.dropped(), 5u);
     log.drain();
     EXPECT_EQ(log.written(), QueryLog::ring_records);
@@ -113,7 +116,8 @@ TEST_F(QueryLogRings, TheWriterThreadShipsLinesAndStopDrainsTheRest) {
     QueryLog log(1, "ns1", spool_);
     log.start();
     log.add(0, record(1, "one.example"));
-    for (int i = 0; i < 200 && log.written() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && log.written() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     EXPECT_EQ(log.written(), 1u);
     log.add(0, record(2, "two.example"));
     log.stop();

@@ -25,7 +25,8 @@ void append_u16(Bytes& out, std::uint16_t value) {
 
 Bytes make_query(std::string_view qname, std::uint16_t qtype, bool edns = false,
                  Bytes edns_options = {}, std::uint8_t version = 0) {
-    Bytes out = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(edns ? 1 : 0)};
+    Bytes out = {0x12, 0x34, 0x01, 0x00, 0, 1,
+                 0,    0,    0,    0,    0, static_cast<std::uint8_t>(edns ? 1 : 0)};
     const auto owned = name(qname);
     const auto wire = owned.wire();
     out.insert(out.end(), wire.begin(), wire.end());
@@ -129,10 +130,12 @@ TEST(Name, TextAndLoweringMatchAByteLoopForEveryByteAtEveryPlace) {
                     label[position] = static_cast<std::uint8_t>(byte);
                     ASSERT_TRUE(name.append_label(label));
                     ASSERT_TRUE(name.append_label(std::array<std::uint8_t, 3>{'c', 'O', 'm'}));
-                    ASSERT_EQ(name.to_text(), reference_text(name, false)) << byte << " at " << position;
+                    ASSERT_EQ(name.to_text(), reference_text(name, false))
+                        << byte << " at " << position;
                     auto lowered = reference_text(name, true);
                     lowered.pop_back();  // write_lowered_text has no final dot
-                    ASSERT_EQ(std::string(buffer.data(), name.write_lowered_text(buffer.data())), lowered);
+                    ASSERT_EQ(std::string(buffer.data(), name.write_lowered_text(buffer.data())),
+                              lowered);
                     const auto low = name.lowered();
                     ASSERT_EQ(low.size_bytes(), name.size_bytes());
                     for (std::size_t i = 0; i < name.size_bytes(); ++i) {
@@ -166,7 +169,8 @@ TEST(Name, RejectsBadText) {
 
 TEST(ReadName, FollowsBackwardPointersOnly) {
     // "example.com" at 0, then "www" + pointer to 0 at 13.
-    Bytes bytes = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 3, 'w', 'w', 'w', 0xC0, 0};
+    Bytes bytes = {7,   'e', 'x', 'a', 'm', 'p', 'l', 'e',  3, 'c',
+                   'o', 'm', 0,   3,   'w', 'w', 'w', 0xC0, 0};
     std::size_t offset = 13;
     Name out;
     ASSERT_EQ(read_name(bytes, offset, out), NameStatus::ok);
@@ -219,14 +223,16 @@ TEST(ReadName, PlainNamesKeepTheLimits) {
     offset = 0;
     EXPECT_EQ(read_name(overrun, offset, out), NameStatus::truncated);
     // "Www.Example.COM" after two bytes of something else: case kept, offset past the name.
-    Bytes mixed = {0xFF, 0xFF, 3, 'W', 'w', 'w', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'C', 'O', 'M', 0, 0xAB};
+    Bytes mixed = {0xFF, 0xFF, 3,   'W', 'w', 'w', 7,   'E', 'x', 'a',
+                   'm',  'p',  'l', 'e', 3,   'C', 'O', 'M', 0,   0xAB};
     offset = 2;
     ASSERT_EQ(read_name(mixed, offset, out), NameStatus::ok);
     EXPECT_EQ(out.to_text(), "Www.Example.COM.");
     EXPECT_EQ(offset, mixed.size() - 1);
     EXPECT_TRUE(out.equals_ignore_case(name("www.example.com")));
     // A label, then a pointer back to "Example.COM": the general path takes over.
-    Bytes pointed = {0xFF, 0xFF, 3, 'W', 'w', 'w', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'C', 'O', 'M', 0, 2, 'n', 's', 0xC0, 6};
+    Bytes pointed = {0xFF, 0xFF, 3, 'W', 'w', 'w', 7, 'E', 'x', 'a', 'm',  'p',
+                     'l',  'e',  3, 'C', 'O', 'M', 0, 2,   'n', 's', 0xC0, 6};
     offset = 19;
     ASSERT_EQ(read_name(pointed, offset, out), NameStatus::ok);
     EXPECT_EQ(out.to_text(), "ns.Example.COM.");
@@ -266,8 +272,9 @@ TEST(ParseQuery, EdnsAndClientSubnet) {
 TEST(ParseQuery, MalformedClientSubnetIsFormerr) {
     Query query;
     // Host bits set beyond /20.
-    EXPECT_EQ(parse_query(make_query("a.example", 1, true, ecs_option(1, 20, {192, 0, 0x1F})), query),
-              QueryStatus::formerr);
+    EXPECT_EQ(
+        parse_query(make_query("a.example", 1, true, ecs_option(1, 20, {192, 0, 0x1F})), query),
+        QueryStatus::formerr);
     // Address longer than the prefix needs.
     EXPECT_EQ(parse_query(make_query("a.example", 1, true, ecs_option(1, 8, {10, 0})), query),
               QueryStatus::formerr);
@@ -305,7 +312,8 @@ TEST(Builder, CompressesOwnerAndRdataNames) {
     builder.start(query);
     builder.set_flags(flag::aa);
     const auto target = name("origin.acme.example");
-    ASSERT_TRUE(builder.add_record(Section::answer, query.qname, rr_type::cname, 60, {{}, &target}));
+    ASSERT_TRUE(
+        builder.add_record(Section::answer, query.qname, rr_type::cname, 60, {{}, &target}));
     const std::array<std::uint8_t, 4> address = {192, 0, 2, 1};
     ASSERT_TRUE(builder.add_record(Section::answer, target, rr_type::a, 60, {address}));
     const auto size = builder.finish();
@@ -318,7 +326,8 @@ TEST(Builder, CompressesOwnerAndRdataNames) {
     EXPECT_TRUE(message->has_flag(flag::qr));
     ASSERT_EQ(message->answer.size(), 2u);
     EXPECT_EQ(message->answer[0].owner.to_text(), "www.Acme.example.");
-    // Compression is case-insensitive (RFC 1035 2.3.3), so the data name may take the question's case.
+    // Compression is case-insensitive (RFC 1035 2.3.3), so the data name may take the question's
+    // case.
     EXPECT_EQ(message->answer[0].names[0].lowered().to_text(), "origin.acme.example.");
     EXPECT_EQ(message->answer[1].owner.lowered().to_text(), "origin.acme.example.");
 }
@@ -328,14 +337,16 @@ TEST(Builder, CompressesOwnerAndRdataNames) {
 // when the record stops fitting, and the shortcut must not apply to names in the data.
 TEST(Builder, RecordsAtTheQuestionAreTheGeneralPathsBytes) {
     Query query;
-    ASSERT_EQ(parse_query(make_query("Gslb.Acme.example", rr_type::a, true), query), QueryStatus::ok);
+    ASSERT_EQ(parse_query(make_query("Gslb.Acme.example", rr_type::a, true), query),
+              QueryStatus::ok);
     const auto other_case = name("gSLB.aCME.EXAMPLE");
     ASSERT_TRUE(other_case.equals_ignore_case(query.qname));
     const std::array<std::uint8_t, 4> address = {192, 0, 2, 7};
     const std::array<std::uint8_t, 6> text = {5, 'h', 'e', 'l', 'l', 'o'};
     const std::array<std::uint8_t, 2> preference = {0, 10};
     const auto exchange = name("mx.acme.example");
-    for (const std::size_t limit : {std::size_t{512}, std::size_t{12 + 22 + 16 + 16 + 2}, std::size_t{60}}) {
+    for (const std::size_t limit :
+         {std::size_t{512}, std::size_t{12 + 22 + 16 + 16 + 2}, std::size_t{60}}) {
         const auto build = [&](const Name& owner, std::vector<std::uint8_t>& out) {
             out.assign(512, 0xEE);
             ResponseBuilder builder(out, limit);
@@ -344,7 +355,8 @@ TEST(Builder, RecordsAtTheQuestionAreTheGeneralPathsBytes) {
             added += builder.add_record(Section::answer, owner, rr_type::a, 30, {address});
             added += builder.add_record(Section::answer, owner, rr_type::a, 30, {address});
             added += builder.add_record(Section::answer, owner, rr_type::txt, 300, {text});
-            added += builder.add_record(Section::answer, owner, rr_type::mx, 300, {preference, &exchange});
+            added += builder.add_record(Section::answer, owner, rr_type::mx, 300,
+                                        {preference, &exchange});
             builder.set_client_subnet_scope(0);
             out.resize(builder.finish());
             return added;
@@ -359,7 +371,8 @@ TEST(Builder, RecordsAtTheQuestionAreTheGeneralPathsBytes) {
         const auto message = parse_message(fast, &error);
         ASSERT_TRUE(message) << error;
         ASSERT_EQ(message->answer.size(), static_cast<std::size_t>(fast_added));
-        for (const auto& record : message->answer) EXPECT_EQ(record.owner.to_text(), "Gslb.Acme.example.");
+        for (const auto& record : message->answer)
+            EXPECT_EQ(record.owner.to_text(), "Gslb.Acme.example.");
     }
     // The root question has no label to point to: its owner is written as the one zero byte.
     Query root;
