@@ -1,7 +1,6 @@
 #include "dns/server/counting_sink.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "common/runtime/metrics.hpp"
 #include "dns/wire/types.hpp"
@@ -33,18 +32,18 @@ void CountingSink::rebuild(std::shared_ptr<const ServingState> serving) {
         slots.queries = &registry_.counter(
             "udn_dns_name_queries_total", "Address queries per GSLB name", {{"name", domain.name}});
         for (const auto& candidate : domain.candidates) {
-            const std::string pop = candidate.pop.empty() ? "origin" : candidate.pop;
+            // A view of the candidate's own string: `serving` below keeps it alive.
+            const std::string_view pop = candidate.pop.empty() ? std::string_view("origin")
+                                                               : std::string_view(candidate.pop);
             for (const auto& address : candidate.addresses) {
-                Answer answer{
-                    &address,
-                    &registry_.counter(
-                        "udn_dns_answers_total",
-                        "GSLB answers per name, first answer address and its POP",
-                        {{"name", domain.name}, {"address", address.to_string()}, {"pop", pop}}),
-                    {}};
-                std::memcpy(answer.pop.data(), pop.data(),
-                            std::min(pop.size(), answer.pop.size() - 1));
-                slots.answers.push_back(answer);
+                slots.answers.push_back(
+                    {&address,
+                     &registry_.counter("udn_dns_answers_total",
+                                        "GSLB answers per name, first answer address and its POP",
+                                        {{"name", domain.name},
+                                         {"address", address.to_string()},
+                                         {"pop", std::string(pop)}}),
+                     pop});
             }
         }
         index->domains.push_back(std::move(slots));
@@ -78,34 +77,29 @@ void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net
         }
     }
     if (log_ == nullptr || !info.query.has_question) return;
-    // Filled in the ring's slot itself: no record built aside and copied in.
-    auto* const slot = log_->reserve(worker);
-    if (slot == nullptr) return;  // ring full: counted as dropped
-    auto& record = *slot;
-    record.time_ms = now_ms;
-    record.client = client;
-    record.transport = transport;
-    record.qname.assign(info.query.qname);
-    record.qtype = info.query.qtype;
-    record.rcode = info.rcode;
-    record.has_answer = answer != nullptr;
+    QueryLogEntry entry;
+    entry.time_ms = now_ms;
+    entry.client = client;
+    entry.qname = &info.query.qname;
+    entry.qtype = info.query.qtype;
+    entry.rcode = info.rcode;
+    entry.transport = transport;
     if (answer != nullptr) {
-        record.answer = *answer->address;
-        record.pop = answer->pop;
-    } else {
-        record.pop[0] = '\0';
+        entry.answer = answer->address;
+        entry.pop = answer->pop;
     }
     const auto& subnet = info.query.edns.client_subnet;
-    record.has_client_subnet = subnet.present;
+    net::IpAddress subnet_address;
     if (subnet.present) {
-        std::array<std::uint8_t, 16> bytes = subnet.address;
-        record.client_subnet = subnet.family == 1
-                                   ? net::IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]})
-                                   : net::IpAddress::v6(bytes);
-        record.source_prefix_length = subnet.source_prefix_length;
-        record.scope_prefix_length = info.scope_prefix_length;
+        const auto& bytes = subnet.address;
+        subnet_address = subnet.family == 1
+                             ? net::IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]})
+                             : net::IpAddress::v6(bytes);
+        entry.client_subnet = &subnet_address;
+        entry.source_prefix_length = subnet.source_prefix_length;
+        entry.scope_prefix_length = info.scope_prefix_length;
     }
-    log_->commit(worker);
+    log_->add(worker, entry);
 }
 
 }  // namespace udn::dns::server

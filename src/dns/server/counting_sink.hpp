@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config/snapshot.hpp"
@@ -36,7 +37,7 @@ class CountingSink : public QuerySink {
     struct Answer {
         const net::IpAddress* address;
         runtime::Counter* count;
-        std::array<char, 32> pop;
+        std::string_view pop;  // into the candidate, for the query log
     };
     struct DomainSlots {
         runtime::Counter* queries = nullptr;

@@ -1,13 +1,16 @@
 #include "dns/server/query_log.hpp"
 
+#include <arpa/inet.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 #include "common/runtime/spool.hpp"
 #include "common/runtime/thread_name.hpp"
@@ -20,14 +23,18 @@ namespace {
 
 // Longest IPv6 text (with an embedded IPv4 tail) plus "/128/128".
 constexpr std::size_t max_address_text_bytes = 64;
-// A line without the server name: time, client, transport, name, type, rcode, answer, POP and
+// A POP's name as the line carries it at most (configured names are far shorter).
+constexpr std::size_t max_pop_text_bytes = 64;
+// A time in ms since the epoch: an int64 with its sign.
+constexpr std::size_t max_time_text_bytes = 20;
+// A line without its time and server name: client, transport, name, type, rcode, answer, POP and
 // client subnet with their tabs.
 constexpr std::size_t max_line_bytes_without_server =
-    24 + 3 * max_address_text_bytes + 8 + wire::Name::max_text_bytes + 16 + 16 + 40 + 16;
+    3 * max_address_text_bytes + 8 + wire::Name::max_text_bytes + 16 + 16 + max_pop_text_bytes + 16;
 
 // "0." … "255.": inet_ntop formats IPv4 through sprintf, and even digit arithmetic per octet
 // showed in profiles at 200k lines/s; a table copy is four bytes per octet.
-struct OctetText {
+struct alignas(8) OctetText {  // one load each
     std::array<char, 4> text;  // the digits and a '.'
     std::uint8_t size;         // with the '.'
 };
@@ -48,12 +55,18 @@ constexpr std::array<OctetText, 256> octet_table() {
 
 constexpr auto octet_texts = octet_table();
 
+char* write_text(char* out, std::string_view text) {
+    std::memcpy(out, text.data(), text.size());
+    return out + text.size();
+}
+
 char* write_address(char* out, const net::IpAddress& address) {
     if (!address.is_v4()) {
-        const auto text = address.to_string();  // IPv6: rare enough for the general path
-        const auto size = std::min(text.size(), max_address_text_bytes - 8);
-        std::memcpy(out, text.data(), size);
-        return out + size;
+        // IPv6: inet_ntop into the line itself (no std::string: this runs on the worker).
+        // INET6_ADDRSTRLEN (46) fits in max_address_text_bytes.
+        if (::inet_ntop(AF_INET6, address.bytes().data(), out, INET6_ADDRSTRLEN) == nullptr)
+            return write_text(out, "?");
+        return out + std::strlen(out);
     }
     for (std::size_t i = 0; i < 4; ++i) {
         const auto& octet = octet_texts[address.bytes()[i]];
@@ -61,11 +74,6 @@ char* write_address(char* out, const net::IpAddress& address) {
         out += octet.size;
     }
     return out - 1;  // the last '.'
-}
-
-char* write_text(char* out, std::string_view text) {
-    std::memcpy(out, text.data(), text.size());
-    return out + text.size();
 }
 
 template <typename Integer>
@@ -86,31 +94,31 @@ char* write_type(char* out, std::uint16_t type) {
 }
 
 // Everything after the server name, from the tab that follows it.
-char* write_after_server(char* p, const QueryLogRecord& record) {
+char* write_after_server(char* p, const QueryLogEntry& entry) {
     *p++ = '\t';
-    p = write_address(p, record.client);
-    p = write_text(p, record.transport == Transport::tcp ? "\ttcp\t" : "\tudp\t");
-    p = record.qname.write_lowered_text(p);
+    p = write_address(p, entry.client);
+    p = write_text(p, entry.transport == Transport::tcp ? "\ttcp\t" : "\tudp\t");
+    p = entry.qname->write_lowered_text(p);
     *p++ = '\t';
-    p = write_type(p, record.qtype);
+    p = write_type(p, entry.qtype);
     *p++ = '\t';
-    p = write_text(p, wire::rcode::name(record.rcode));
+    p = write_text(p, wire::rcode::name(entry.rcode));
     *p++ = '\t';
-    if (record.has_answer) {
-        p = write_address(p, record.answer);
+    if (entry.answer != nullptr) {
+        p = write_address(p, *entry.answer);
     } else {
         *p++ = '-';
     }
     *p++ = '\t';
-    const std::string_view pop(record.pop.data(), ::strnlen(record.pop.data(), record.pop.size()));
-    p = pop.empty() ? write_text(p, "-") : write_text(p, pop);
+    p = entry.pop.empty() ? write_text(p, "-")
+                          : write_text(p, entry.pop.substr(0, max_pop_text_bytes));
     *p++ = '\t';
-    if (record.has_client_subnet) {
-        p = write_address(p, record.client_subnet);
+    if (entry.client_subnet != nullptr) {
+        p = write_address(p, *entry.client_subnet);
         *p++ = '/';
-        p = write_integer(p, record.source_prefix_length);
+        p = write_integer(p, entry.source_prefix_length);
         *p++ = '/';
-        p = write_integer(p, record.scope_prefix_length);
+        p = write_integer(p, entry.scope_prefix_length);
     } else {
         *p++ = '-';
     }
@@ -125,41 +133,68 @@ void set_prefix(std::string& prefix, std::int64_t time_ms, std::string_view serv
     prefix += server;
 }
 
-// The whole line into `out`, which has room for line_bytes_at_most(prefix): this runs ~200k
-// times a second on the log writer thread, which shares the serving core in the benchmark
-// (docs/dns-performance.md).
-std::size_t line_bytes_at_most(std::string_view prefix) {
-    return prefix.size() + max_line_bytes_without_server + 1;
+// The most a line can take with this server name (and its newline), the room a worker needs in its
+// ring before it writes one.
+std::size_t line_bytes_at_most(std::string_view server) {
+    return max_time_text_bytes + 1 + server.size() + max_line_bytes_without_server + 1;
 }
 
-char* write_line(char* out, std::string_view prefix, const QueryLogRecord& record) {
+char* write_line(char* out, std::string_view prefix, const QueryLogEntry& entry) {
     char* p = write_text(out, prefix);
-    p = write_after_server(p, record);
+    p = write_after_server(p, entry);
     *p++ = '\n';
     return p;
 }
 
+// A ring's position: the bytes written so far (low 40 bits) and the lines they hold (high 24
+// bits), each modulo its width. One atomic word, so the writer reads a byte count and its line
+// count together; counting the newlines instead cost ~40 instructions per line. Neither wraps
+// within a drain: a ring holds 2 MiB, and 2^40 is a multiple of its size, so the low bits give
+// the offset in the ring too.
+struct RingPosition {
+    static constexpr unsigned byte_bits = 40;
+    static constexpr std::uint64_t byte_mask = (std::uint64_t{1} << byte_bits) - 1;
+    static constexpr std::uint64_t line_mask = (std::uint64_t{1} << (64 - byte_bits)) - 1;
+
+    static std::uint64_t bytes(std::uint64_t position) { return position & byte_mask; }
+    static std::uint64_t lines(std::uint64_t position) { return position >> byte_bits; }
+    static std::uint64_t bytes_between(std::uint64_t from, std::uint64_t to) {
+        return (to - from) & byte_mask;
+    }
+    static std::uint64_t lines_between(std::uint64_t from, std::uint64_t to) {
+        return (lines(to) - lines(from)) & line_mask;
+    }
+    // `position` after one more line of `size` bytes.
+    static std::uint64_t after_line(std::uint64_t position, std::uint64_t size) {
+        return ((position + size) & byte_mask) | (((lines(position) + 1) & line_mask) << byte_bits);
+    }
+};
+static_assert(std::has_single_bit(QueryLog::ring_bytes) &&
+                  QueryLog::ring_bytes <= RingPosition::byte_mask,
+              "a ring's offset must be the low bits of its position");
+static_assert(QueryLog::ring_bytes / 16 < RingPosition::line_mask,
+              "a ring's lines must be countable in a position");
+
 }  // namespace
 
-void append_query_log_line(std::string& out, const QueryLogRecord& record,
-                           std::string_view server) {
+std::string format_query_log_line(const QueryLogEntry& entry, std::string_view server) {
     std::string prefix;
-    set_prefix(prefix, record.time_ms, server);
-    const auto start = out.size();
-    out.resize(start + line_bytes_at_most(prefix));
-    const char* const end = write_line(out.data() + start, prefix, record);
-    out.resize(static_cast<std::size_t>(end - out.data()) - 1);  // without the newline
-}
-
-std::string format_query_log_line(const QueryLogRecord& record, std::string_view server) {
-    std::string line;
-    append_query_log_line(line, record, server);
+    set_prefix(prefix, entry.time_ms, server);
+    std::string line(line_bytes_at_most(server), '\0');
+    const char* const end = write_line(line.data(), prefix, entry);
+    line.resize(static_cast<std::size_t>(end - line.data()) - 1);  // without the newline
     return line;
 }
 
 QueryLog::QueryLog(std::size_t workers, std::string server, runtime::SpoolWriter& spool)
-    : server_(std::move(server)), spool_(spool) {
-    for (std::size_t i = 0; i < workers; ++i) rings_.push_back(std::make_unique<Ring>());
+    : server_(std::move(server)), spool_(spool), line_bytes_at_most_(line_bytes_at_most(server_)) {
+    for (std::size_t i = 0; i < workers; ++i) {
+        rings_.push_back(std::make_unique<Ring>());
+        // The ring's offsets are masked: its size must be exactly ring_bytes (page-rounding of a
+        // power of two that is already a multiple of any page size leaves it as it is).
+        if (rings_.back()->text.size() != ring_bytes)
+            throw std::logic_error("query log: ring size is not ring_bytes");
+    }
 }
 
 QueryLog::~QueryLog() { stop(); }
@@ -177,32 +212,24 @@ void QueryLog::stop() {
     drain();
 }
 
-void QueryLog::add(std::size_t worker, const QueryLogRecord& record) {
+void QueryLog::add(std::size_t worker, const QueryLogEntry& entry) {
     if (worker >= rings_.size()) return;
     auto& ring = *rings_[worker];
     const auto tail = ring.tail.load(std::memory_order_relaxed);
-    if (tail - ring.head.load(std::memory_order_acquire) == ring_records) {
+    if (ring_bytes - RingPosition::bytes_between(ring.head.load(std::memory_order_acquire), tail) <
+        line_bytes_at_most_) {
         ring.dropped.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    ring.records[tail % ring_records] = record;
-    ring.tail.store(tail + 1, std::memory_order_release);
-}
-
-QueryLogRecord* QueryLog::reserve(std::size_t worker) {
-    if (worker >= rings_.size()) return nullptr;
-    auto& ring = *rings_[worker];
-    const auto tail = ring.tail.load(std::memory_order_relaxed);
-    if (tail - ring.head.load(std::memory_order_acquire) == ring_records) {
-        ring.dropped.fetch_add(1, std::memory_order_relaxed);
-        return nullptr;
+    if (entry.time_ms != ring.prefix_time_ms) {
+        set_prefix(ring.prefix, entry.time_ms, server_);
+        ring.prefix_time_ms = entry.time_ms;
     }
-    return &ring.records[tail % ring_records];
-}
-
-void QueryLog::commit(std::size_t worker) {
-    auto& ring = *rings_[worker];
-    ring.tail.store(ring.tail.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    // The mirror behind the ring's end takes whatever part of the line crosses it.
+    char* const start = ring.text.data() + (RingPosition::bytes(tail) & (ring_bytes - 1));
+    const char* const end = write_line(start, ring.prefix, entry);
+    ring.tail.store(RingPosition::after_line(tail, static_cast<std::uint64_t>(end - start)),
+                    std::memory_order_release);
 }
 
 std::uint64_t QueryLog::dropped() const {
@@ -213,49 +240,30 @@ std::uint64_t QueryLog::dropped() const {
 
 void QueryLog::drain() {
     std::lock_guard lock(drain_mutex_);
-    std::size_t text_bytes = 0;
-    std::uint64_t lines = 0;
     for (auto& ring_pointer : rings_) {
         auto& ring = *ring_pointer;
         const auto head = ring.head.load(std::memory_order_relaxed);
         const auto tail = ring.tail.load(std::memory_order_acquire);
-        for (auto at = head; at != tail; ++at) {
-            const auto& record = ring.records[at % ring_records];
-            if (record.time_ms != prefix_time_ms_) {
-                set_prefix(prefix_, record.time_ms, server_);
-                prefix_time_ms_ = record.time_ms;
-            }
-            const auto room = line_bytes_at_most(prefix_);
-            if (text_capacity_ - text_bytes < room) {
-                const auto capacity =
-                    std::max({text_capacity_ * 2, text_bytes + room, std::size_t{64} << 10});
-                auto grown = std::make_unique_for_overwrite<char[]>(capacity);
-                if (text_bytes != 0) std::memcpy(grown.get(), text_.get(), text_bytes);
-                text_ = std::move(grown);
-                text_capacity_ = capacity;
-            }
-            text_bytes = static_cast<std::size_t>(
-                write_line(text_.get() + text_bytes, prefix_, record) - text_.get());
+        if (head == tail) continue;
+        // Whole lines, in one piece thanks to the mirror, however the ring's end cuts them.
+        const std::string_view text(
+            ring.text.data() + (RingPosition::bytes(head) & (ring_bytes - 1)),
+            RingPosition::bytes_between(head, tail));
+        const auto lines = RingPosition::lines_between(head, tail);
+        try {
+            spool_.append_lines(text);
+            written_.fetch_add(lines, std::memory_order_relaxed);
+            failing_ = false;
+        } catch (const std::exception& error) {
+            failed_.fetch_add(lines, std::memory_order_relaxed);
+            if (!failing_)
+                spdlog::error(
+                    "dns: query log: {} (lines are dropped and counted until it works again)",
+                    error.what());
+            failing_ = true;
         }
-        ring.head.store(tail, std::memory_order_release);  // the slots are free once formatted
-        lines += tail - head;
-    }
-    if (lines == 0) return;
-    try {
-        spool_.append_lines({text_.get(), text_bytes});
-        written_.fetch_add(lines, std::memory_order_relaxed);
-        failing_ = false;
-    } catch (const std::exception& error) {
-        failed_.fetch_add(lines, std::memory_order_relaxed);
-        if (!failing_)
-            spdlog::error("dns: query log: {} (lines are dropped and counted until it works again)",
-                          error.what());
-        failing_ = true;
-    }
-    // A burst can leave a large buffer behind; do not keep it for ever.
-    if (text_capacity_ > (std::size_t{4} << 20)) {
-        text_.reset();
-        text_capacity_ = 0;
+        ring.head.store(
+            tail, std::memory_order_release);  // the bytes are free once shipped (or given up)
     }
 }
 

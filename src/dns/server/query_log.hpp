@@ -1,20 +1,22 @@
 // The query log: one spool line per answered query (format in docs/dns.md) for the log
-// pipeline. Workers copy a fixed-size record into their own single-producer ring (no lock, no
-// allocation); a writer thread wakes every few milliseconds, formats everything queued and
-// appends it to the spool with one write(2). When a ring is full (or the spool cannot be
-// written) the record is counted as dropped rather than slowing the answer down.
+// pipeline. Each worker formats its query's line straight into its own single-producer byte ring
+// (no lock, no allocation, no copy of the query into a record first); a writer thread wakes every
+// few milliseconds and appends each ring's new bytes to the spool with one write(2), without
+// touching them. When a ring is full (or the spool cannot be written) the line is counted as
+// dropped rather than slowing the answer down.
 #pragma once
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/net/ip_address.hpp"
+#include "common/runtime/mirrored_buffer.hpp"
 #include "dns/server/query_handler.hpp"
 
 namespace udn::runtime {
@@ -23,31 +25,24 @@ class SpoolWriter;
 
 namespace udn::dns::server {
 
-// The fixed-size fields first and the name last, on a cache-line boundary: a worker writes a
-// record into a ring slot last touched 8,192 queries earlier (cold), so what it costs is the
-// number of cache lines it touches. In this order a typical query's record (~100 bytes of
-// fields, then the name's length and its ~20 bytes) lies in two lines; in declaration order with
-// the 255-byte name in the middle it lay in three or four.
-struct alignas(64) QueryLogRecord {
+// One answered query as its worker knows it: the line's fields, the large ones by pointer, so that
+// nothing is copied before the line is written.
+struct QueryLogEntry {
     std::int64_t time_ms = 0;
     net::IpAddress client;
-    net::IpAddress answer;
-    net::IpAddress client_subnet;
-    std::array<char, 32> pop{};  // the answer's POP ("origin" for origins), NUL-terminated
+    const wire::Name* qname = nullptr;  // required: only queries with a question are logged
     std::uint16_t qtype = 0;
     std::uint16_t rcode = 0;
     Transport transport = Transport::udp;
-    bool has_answer = false;
-    bool has_client_subnet = false;
+    const net::IpAddress* answer = nullptr;  // a GSLB name's first answer address, or null ("-")
+    std::string_view pop;  // that answer's POP ("origin" for origins), or "" ("-")
+    const net::IpAddress* client_subnet = nullptr;  // the EDNS Client Subnet address, or null ("-")
     std::uint8_t source_prefix_length = 0;
     std::uint8_t scope_prefix_length = 0;
-    wire::Name qname;
 };
 
 // "1700000000123\teu-ns1\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t192.0.2.10\teu-west\t198.51.100.0/24/24"
-std::string format_query_log_line(const QueryLogRecord& record, std::string_view server);
-// The same line (without its newline) appended to `out`.
-void append_query_log_line(std::string& out, const QueryLogRecord& record, std::string_view server);
+std::string format_query_log_line(const QueryLogEntry& entry, std::string_view server);
 
 class QueryLog {
   public:
@@ -56,29 +51,34 @@ class QueryLog {
     void start();
     void stop();  // writes what is queued, then joins
 
-    // Hot path, from worker `worker` only (one thread per worker index).
-    void add(std::size_t worker, const QueryLogRecord& record);
-    // The same in two steps, so that a worker fills the ring's slot in place instead of building
-    // a record (~350 bytes) and copying it: reserve() returns the free slot (its old contents
-    // are stale: set every field) or null when the ring is full (then the line is counted as
-    // dropped); commit() publishes it. Nothing else may happen on that worker in between.
-    QueryLogRecord* reserve(std::size_t worker);
-    void commit(std::size_t worker);
+    // Hot path, from worker `worker` only (one thread per worker index): the line is formatted
+    // into that worker's ring, or counted as dropped when the ring has no room for a line.
+    void add(std::size_t worker, const QueryLogEntry& entry);
     // Moves everything queued into the spool now (the writer thread does it every
     // drain_interval; tests call it directly instead of start()).
     void drain();
     std::uint64_t dropped() const;
     std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
 
-    // At 150k queries/s a drain takes ~750 records, well inside a ring.
-    static constexpr std::size_t ring_records = 8192;
+    // Per worker. At 200k queries/s of ~100-byte lines a drain takes ~100 KiB, and a full ring
+    // is ~100 ms of lines: room for a writer that a saturated core lets run only now and then.
+    static constexpr std::size_t ring_bytes = std::size_t{2} << 20;
     static constexpr std::chrono::milliseconds drain_interval{5};
 
   private:
     struct alignas(64) Ring {
-        std::vector<QueryLogRecord> records = std::vector<QueryLogRecord>(ring_records);
-        alignas(64) std::atomic<std::uint64_t> tail{0};  // advanced by the worker
-        alignas(64) std::atomic<std::uint64_t> head{0};  // advanced by the writer thread
+        // Mapped twice in a row, so a line that crosses the end is still one piece to format and
+        // to write.
+        runtime::MirroredBuffer text{ring_bytes};
+        // The worker's: the line's start ("<time_ms>\t<server>") for the last time it wrote.
+        // ~200 queries share each millisecond at full load, and to_chars of a 13-digit time was a
+        // quarter of the log's instructions per line.
+        std::int64_t prefix_time_ms = -1;
+        std::string prefix;
+        // Positions (RingPosition in query_log.cpp: bytes and lines, in one word so that the writer
+        // learns how many lines the bytes it ships hold without searching them for newlines).
+        alignas(64) std::atomic<std::uint64_t> tail{0};  // written, advanced by the worker
+        alignas(64) std::atomic<std::uint64_t> head{0};  // shipped, advanced by the writer thread
         std::atomic<std::uint64_t> dropped{0};
     };
     void run();
@@ -87,16 +87,7 @@ class QueryLog {
     runtime::SpoolWriter& spool_;
     std::vector<std::unique_ptr<Ring>> rings_;
     std::mutex drain_mutex_;  // drain() from the writer thread and from stop()/tests
-    // The batch being formatted, reused. Lines are written straight into it (not into a line
-    // buffer and then appended): a plain array, because std::string cannot grow without
-    // zero-filling what is about to be overwritten.
-    std::unique_ptr<char[]> text_;
-    std::size_t text_capacity_ = 0;
-    // The line's start ("<time_ms>\t<server>") for the last time formatted:
-    // ~200 queries share each millisecond at full load, and to_chars of a 13-digit time was a
-    // quarter of the writer's instructions per line.
-    std::int64_t prefix_time_ms_ = -1;
-    std::string prefix_;
+    std::size_t line_bytes_at_most_ = 0;
     bool failing_ = false;  // the last spool write failed (logged once per episode)
     std::atomic<std::uint64_t> written_{0};
     std::atomic<std::uint64_t> failed_{0};

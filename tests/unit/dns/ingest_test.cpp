@@ -130,28 +130,29 @@ TEST(Ingest, LatencyResultFillsThePopSlot) {
 }
 
 TEST(QueryLogLine, HasTheDocumentedFields) {
-    QueryLogRecord record;
-    record.time_ms = 1700000000123;
-    record.client = ip("192.0.2.1");
-    record.qname = *wire::Name::from_text("WWW.Acme.example");
-    record.qtype = wire::rr_type::a;
-    record.rcode = wire::rcode::noerror;
-    record.has_answer = true;
-    record.answer = ip("192.0.2.10");
-    std::snprintf(record.pop.data(), record.pop.size(), "eu-west");
-    record.has_client_subnet = true;
-    record.client_subnet = ip("198.51.100.0");
-    record.source_prefix_length = 24;
-    record.scope_prefix_length = 24;
-    EXPECT_EQ(format_query_log_line(record, "eu-ns1"),
+    const auto qname = *wire::Name::from_text("WWW.Acme.example");
+    const auto answer = ip("192.0.2.10");
+    const auto subnet = ip("198.51.100.0");
+    QueryLogEntry entry;
+    entry.time_ms = 1700000000123;
+    entry.client = ip("192.0.2.1");
+    entry.qname = &qname;
+    entry.qtype = wire::rr_type::a;
+    entry.rcode = wire::rcode::noerror;
+    entry.answer = &answer;
+    entry.pop = "eu-west";
+    entry.client_subnet = &subnet;
+    entry.source_prefix_length = 24;
+    entry.scope_prefix_length = 24;
+    EXPECT_EQ(format_query_log_line(entry, "eu-ns1"),
               "1700000000123\teu-ns1\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t192.0.2.10\teu-"
               "west\t198.51.100.0/24/24");
-    record.has_answer = false;
-    record.pop[0] = '\0';
-    record.has_client_subnet = false;
-    record.transport = Transport::tcp;
-    record.rcode = wire::rcode::nxdomain;
-    EXPECT_EQ(format_query_log_line(record, "x"),
+    entry.answer = nullptr;
+    entry.pop = {};
+    entry.client_subnet = nullptr;
+    entry.transport = Transport::tcp;
+    entry.rcode = wire::rcode::nxdomain;
+    EXPECT_EQ(format_query_log_line(entry, "x"),
               "1700000000123\tx\t192.0.2.1\ttcp\twww.acme.example\tA\tNXDOMAIN\t-\t-\t-");
 }
 

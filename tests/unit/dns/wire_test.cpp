@@ -157,6 +157,26 @@ TEST(Name, TextAndLoweringMatchAByteLoopForEveryByteAtEveryPlace) {
     auto lowered = reference_text(longest, true);
     lowered.pop_back();
     EXPECT_EQ(std::string(buffer.data(), longest.write_lowered_text(buffer.data())), lowered);
+    // Plain labels up to the limit: the text writer reads words up to the buffer's end, never past.
+    Name plain_longest;
+    while (plain_longest.append_label(
+        std::array<std::uint8_t, 9>{'A', 'b', 'c', 'D', 'e', 'f', 'G', 'h', 'i'})) {
+    }
+    EXPECT_GE(plain_longest.size_bytes(), 250u);
+    EXPECT_EQ(plain_longest.to_text(), reference_text(plain_longest, false));
+    lowered = reference_text(plain_longest, true);
+    lowered.pop_back();
+    EXPECT_EQ(std::string(buffer.data(), plain_longest.write_lowered_text(buffer.data())), lowered);
+    // Escapes first, plain bytes last: the text nears max_text_bytes, where a word's store would
+    // pass the end of `buffer` (ASan sees that).
+    Name mixed;
+    for (int i = 0; i < 4; ++i)
+        ASSERT_TRUE(mixed.append_label(std::vector<std::uint8_t>(60, 0xFF)));
+    ASSERT_TRUE(mixed.append_label(std::vector<std::uint8_t>(9, 'Z')));
+    lowered = reference_text(mixed, true);
+    lowered.pop_back();
+    EXPECT_GT(lowered.size(), 960u);
+    EXPECT_EQ(std::string(buffer.data(), mixed.write_lowered_text(buffer.data())), lowered);
 }
 
 TEST(Name, RejectsBadText) {
