@@ -9,6 +9,8 @@
 # Usage: bench/dns/instructions.sh [-b UDN_BINARY] [-m gslb|mixed] [-n QUERIES] [-l true|false] [-c]
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+# The peers, load generators and tools the benchmarks use (`make bench-deps`; silent when present).
+"$repo/scripts/install-deps.sh" "$repo/bench/deps.list"
 udn="" mix=gslb queries=20000 query_log=true cache_sim=no port="${PORT_UDN:-5374}"
 while getopts "b:m:n:l:c" option; do
     case "$option" in

@@ -16,6 +16,8 @@
 #              KEEP_SPOOL=1 (do not emulate the log shipper: every query-log file stays on disk).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+# The peers, load generators and tools the benchmarks use (`make bench-deps`; silent when present).
+"$repo/scripts/install-deps.sh" "$repo/bench/deps.list"
 peers_dir="${PEERS_DIR:-$repo/../shared/peers}"
 [[ -x "$peers_dir/dns-peers.sh" ]] || peers_dir=/work/shared/peers
 [[ -x "$peers_dir/dns-peers.sh" ]] || { echo "bench/dns: dns-peers.sh not found; set PEERS_DIR" >&2; exit 1; }

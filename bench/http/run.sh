@@ -11,6 +11,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+# The peers, load generators and tools the benchmarks use (`make bench-deps`; silent when present).
+"$repo/scripts/install-deps.sh" "$repo/bench/deps.list"
 peers="${PEERS:-/work/shared/peers/http-peers.sh}"
 udn="${UDN:-$repo/build/release/udn}"
 port="${UDN_PORT:-9090}"
