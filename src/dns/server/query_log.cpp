@@ -190,6 +190,8 @@ QueryLog::QueryLog(std::size_t workers, std::string server, runtime::SpoolWriter
     : server_(std::move(server)), spool_(spool), line_bytes_at_most_(line_bytes_at_most(server_)) {
     for (std::size_t i = 0; i < workers; ++i) {
         rings_.push_back(std::make_unique<Ring>());
+        // Room for the longest prefix, so that even a worker's first line allocates nothing.
+        rings_.back()->prefix.reserve(max_time_text_bytes + 1 + server_.size());
         // The ring's offsets are masked: its size must be exactly ring_bytes (page-rounding of a
         // power of two that is already a multiple of any page size leaves it as it is).
         if (rings_.back()->text.size() != ring_bytes)

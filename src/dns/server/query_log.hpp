@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -73,7 +74,7 @@ class QueryLog {
         // The worker's: the line's start ("<time_ms>\t<server>") for the last time it wrote.
         // ~200 queries share each millisecond at full load, and to_chars of a 13-digit time was a
         // quarter of the log's instructions per line.
-        std::int64_t prefix_time_ms = -1;
+        std::int64_t prefix_time_ms = std::numeric_limits<std::int64_t>::min();  // none yet
         std::string prefix;
         // Positions (RingPosition in query_log.cpp: bytes and lines, in one word so that the writer
         // learns how many lines the bytes it ships hold without searching them for newlines).

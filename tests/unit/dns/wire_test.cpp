@@ -91,7 +91,8 @@ TEST(Name, LoweredTextForLogsEscapesLikeToText) {
     EXPECT_EQ(text(longest).substr(0, 9), "\\255.\\255");
 }
 
-// The text writer and lowered() work eight bytes at a time; a plain byte loop is the reference.
+// lowered() works eight bytes at a time and the text writer uses lookup tables; a plain byte
+// loop is the reference.
 std::string reference_text(const Name& name, bool lowered) {
     if (name.is_root()) return ".";
     std::string text;
@@ -157,7 +158,7 @@ TEST(Name, TextAndLoweringMatchAByteLoopForEveryByteAtEveryPlace) {
     auto lowered = reference_text(longest, true);
     lowered.pop_back();
     EXPECT_EQ(std::string(buffer.data(), longest.write_lowered_text(buffer.data())), lowered);
-    // Plain labels up to the limit: the text writer reads words up to the buffer's end, never past.
+    // Plain labels up to the 255-byte limit, read up to the buffer's end and never past it.
     Name plain_longest;
     while (plain_longest.append_label(
         std::array<std::uint8_t, 9>{'A', 'b', 'c', 'D', 'e', 'f', 'G', 'h', 'i'})) {
@@ -167,8 +168,8 @@ TEST(Name, TextAndLoweringMatchAByteLoopForEveryByteAtEveryPlace) {
     lowered = reference_text(plain_longest, true);
     lowered.pop_back();
     EXPECT_EQ(std::string(buffer.data(), plain_longest.write_lowered_text(buffer.data())), lowered);
-    // Escapes first, plain bytes last: the text nears max_text_bytes, where a word's store would
-    // pass the end of `buffer` (ASan sees that).
+    // Escapes first, plain bytes last: the text nears max_text_bytes, the room callers give it
+    // (a write past the end of `buffer` is an ASan error).
     Name mixed;
     for (int i = 0; i < 4; ++i)
         ASSERT_TRUE(mixed.append_label(std::vector<std::uint8_t>(60, 0xFF)));
