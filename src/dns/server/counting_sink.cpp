@@ -81,6 +81,7 @@ void CountingSink::on_query(std::size_t worker, const QueryInfo& info, const net
     entry.time_ms = now_ms;
     entry.client = client;
     entry.qname = &info.query.qname;
+    entry.qname_text = info.qname_log_text;
     entry.qtype = info.query.qtype;
     entry.rcode = info.rcode;
     entry.transport = transport;

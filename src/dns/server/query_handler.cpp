@@ -36,6 +36,7 @@ public:
         const zone::Zone* zone = nullptr;
         if (node != nullptr) {
             zone = &zones_.zone(node->zone_index);
+            info_.qname_log_text = node->log_text;  // find_node matches the whole name exactly
         } else {
             std::size_t zone_index = 0;
             zone = zones_.find_zone(lowered, zone_index);

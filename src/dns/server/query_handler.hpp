@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "common/net/ip_address.hpp"
 #include "dns/cluster/forwarder.hpp"
@@ -28,6 +29,9 @@ struct QueryInfo {
     std::uint16_t rcode = 0;
     bool truncated = false;
     int gslb_domain = -1;
+    // The question's name as the query log writes it, when it named a node (the zone snapshot
+    // holds the text; valid until the next query), else empty: the log formats the name then.
+    std::string_view qname_log_text;
     const net::IpAddress* first_answer = nullptr;  // GSLB answers only; valid until the next query
     std::uint8_t scope_prefix_length = 0;
     int forward_to = -1;  // ring member owning the client: the query goes there, unanswered here

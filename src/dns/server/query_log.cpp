@@ -98,7 +98,7 @@ char* write_after_server(char* p, const QueryLogEntry& entry) {
     *p++ = '\t';
     p = write_address(p, entry.client);
     p = write_text(p, entry.transport == Transport::tcp ? "\ttcp\t" : "\tudp\t");
-    p = entry.qname->write_lowered_text(p);
+    p = entry.qname_text.empty() ? entry.qname->write_lowered_text(p) : write_text(p, entry.qname_text);
     *p++ = '\t';
     p = write_type(p, entry.qtype);
     *p++ = '\t';

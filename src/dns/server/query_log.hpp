@@ -32,6 +32,7 @@ struct QueryLogEntry {
     std::int64_t time_ms = 0;
     net::IpAddress client;
     const wire::Name* qname = nullptr;  // required: only queries with a question are logged
+    std::string_view qname_text;        // qname as the line writes it, when known; else formatted from qname
     std::uint16_t qtype = 0;
     std::uint16_t rcode = 0;
     Transport transport = Transport::udp;

@@ -141,6 +141,17 @@ TEST(QueryLogAddresses, EveryOctetWidthAndIpv6) {
               "0\ts\t2001:db8:ffff:1:2:3:4:5\tudp\tx.example\tAAAA\tNOERROR\t-\t-\t-");
 }
 
+TEST(QueryLogLineName, AKnownTextIsCopiedAndOtherwiseTheNameIsFormatted) {
+    const auto qname = *wire::Name::from_text("Www.Acme.Example");
+    QueryLogEntry entry;
+    entry.client = testing::ip("192.0.2.1");
+    entry.qname = &qname;
+    entry.qtype = wire::rr_type::a;
+    EXPECT_EQ(format_query_log_line(entry, "s"), "0\ts\t192.0.2.1\tudp\twww.acme.example\tA\tNOERROR\t-\t-\t-");
+    entry.qname_text = "from.the.zone";  // the worker passes its node's text: used as it is
+    EXPECT_EQ(format_query_log_line(entry, "s"), "0\ts\t192.0.2.1\tudp\tfrom.the.zone\tA\tNOERROR\t-\t-\t-");
+}
+
 TEST_F(QueryLogRings, AFullRingDropsAndCountsInsteadOfBlocking) {
     QueryLog log(1, "ns1", spool_);
     // Fill the ring: nobody drains it, so it takes lines until the room left is less than a

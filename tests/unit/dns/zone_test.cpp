@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 
 #include "dns/server/query_handler.hpp"
 #include "dns/wire/message.hpp"
@@ -172,6 +173,28 @@ TEST_F(ZoneAnswers, CaseIsPreservedInTheAnswer) {
     const auto m = ask("MaIl.AcMe.ExAmPlE", rr_type::a);
     ASSERT_EQ(m.answer.size(), 1u);
     EXPECT_EQ(m.answer[0].owner.to_text(), "MaIl.AcMe.ExAmPlE.");
+}
+
+TEST_F(ZoneAnswers, AQuestionThatNamesANodeCarriesItsLogTextAndOthersDoNot) {
+    // The query log copies this text instead of formatting the name: it must be the question's
+    // name exactly as the log writes it (lower case, no trailing dot), and only for a node.
+    const auto log_text = [&](std::string_view name) {
+        const auto query = make_query(name, rr_type::a);
+        std::vector<std::uint8_t> out(response_buffer_bytes);
+        QueryInfo info;
+        handler_->handle(query, ip("127.0.0.1"), Transport::udp, out, 1'000'000, info);
+        const auto expected = *wire::Name::from_text(name);
+        std::array<char, wire::Name::max_text_bytes> formatted{};
+        if (!info.qname_log_text.empty()) {
+            EXPECT_EQ(info.qname_log_text,
+                      std::string_view(formatted.data(), expected.write_lowered_text(formatted.data())));
+        }
+        return std::string(info.qname_log_text);
+    };
+    EXPECT_EQ(log_text("MaIl.AcMe.ExAmPlE"), "mail.acme.example");
+    EXPECT_EQ(log_text("acme.example"), "acme.example");
+    EXPECT_EQ(log_text("nope.acme.example"), "");      // NXDOMAIN: no node
+    EXPECT_EQ(log_text("www.elsewhere.example"), "");  // REFUSED
 }
 
 TEST_F(ZoneAnswers, CnameChainsIntoGslbName) {
