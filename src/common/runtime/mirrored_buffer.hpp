@@ -8,7 +8,7 @@
 namespace udn::runtime {
 
 class MirroredBuffer {
-  public:
+public:
     // `size` is rounded up to a whole number of pages, which are allocated at once (resident
     // from the start, like a buffer that was filled). Throws std::runtime_error (saying which
     // call failed and why) when the memory cannot be mapped, e.g. under a low RLIMIT_AS.
@@ -23,7 +23,7 @@ class MirroredBuffer {
     char* data() const { return data_; }
     std::size_t size() const { return size_; }
 
-  private:
+private:
     char* data_ = nullptr;
     std::size_t size_ = 0;
 };

@@ -18,7 +18,7 @@ constexpr std::size_t datagram_bytes = 4096;
 
 // Datagram queries: the answer goes to the client's address from the socket it asked on.
 class DatagramReply final : public AnswerSink {
-  public:
+public:
     void deliver(const WaitingQuery& waiting, std::span<const std::uint8_t> answer) override {
         ::sendto(waiting.reply_fd, answer.data(), answer.size(), 0,
                  reinterpret_cast<const sockaddr*>(&waiting.peer), waiting.peer_length);

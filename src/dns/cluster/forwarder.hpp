@@ -43,15 +43,15 @@ struct WaitingQuery {
 // Where an owner's answer goes. Datagram queries' answers are sent to the client's address
 // (relay_answers() without a sink); the TCP server appends them to the client's connection.
 class AnswerSink {
-  public:
+public:
     virtual void deliver(const WaitingQuery& waiting, std::span<const std::uint8_t> answer) = 0;
 
-  protected:
+protected:
     ~AnswerSink() = default;
 };
 
 class Forwarder {
-  public:
+public:
     static constexpr std::size_t slot_count = 512;
     static constexpr std::size_t max_query_bytes = 512;  // larger queries are answered locally
     static constexpr std::uint32_t suspend_after_misses = 3;
@@ -116,7 +116,7 @@ class Forwarder {
     }
     std::int64_t next_deadline_ms() const { return next_deadline_ms_; }
 
-  private:
+private:
     struct Slot {
         bool used = false;
         std::uint16_t generation = 0;

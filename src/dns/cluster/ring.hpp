@@ -18,7 +18,7 @@
 namespace udn::dns::cluster {
 
 class Ring {
-  public:
+public:
     struct Member {
         std::string name;
         net::IpAddress address;  // where its forwarded queries go (ports.dns_cluster)
@@ -65,7 +65,7 @@ class Ring {
 
     static std::uint64_t weight(std::uint64_t seed, std::uint64_t prefix_key);
 
-  private:
+private:
     std::vector<Member> members_;
     std::size_t self_ = 0;
     std::uint16_t port_ = 0;

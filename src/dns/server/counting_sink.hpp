@@ -22,7 +22,7 @@ class Registry;
 namespace udn::dns::server {
 
 class CountingSink : public QuerySink {
-  public:
+public:
     // `log` may be null (query log off).
     CountingSink(std::size_t workers, runtime::Registry& registry, QueryLog* log);
 
@@ -32,7 +32,7 @@ class CountingSink : public QuerySink {
     void on_query(std::size_t worker, const QueryInfo& info, const net::IpAddress& client,
                   Transport transport, std::int64_t now_ms) override;
 
-  private:
+private:
     static constexpr std::size_t rcode_slots = 24;
     struct Answer {
         const net::IpAddress* address;

@@ -98,7 +98,8 @@ char* write_after_server(char* p, const QueryLogEntry& entry) {
     *p++ = '\t';
     p = write_address(p, entry.client);
     p = write_text(p, entry.transport == Transport::tcp ? "\ttcp\t" : "\tudp\t");
-    p = entry.qname_text.empty() ? entry.qname->write_lowered_text(p) : write_text(p, entry.qname_text);
+    p = entry.qname_text.empty() ? entry.qname->write_lowered_text(p)
+                                 : write_text(p, entry.qname_text);
     *p++ = '\t';
     p = write_type(p, entry.qtype);
     *p++ = '\t';
@@ -264,8 +265,8 @@ void QueryLog::drain() {
                     error.what());
             failing_ = true;
         }
-        ring.head.store(
-            tail, std::memory_order_release);  // the bytes are free once shipped (or given up)
+        // The bytes are free once shipped (or given up).
+        ring.head.store(tail, std::memory_order_release);
     }
 }
 

@@ -32,7 +32,9 @@ struct QueryLogEntry {
     std::int64_t time_ms = 0;
     net::IpAddress client;
     const wire::Name* qname = nullptr;  // required: only queries with a question are logged
-    std::string_view qname_text;        // qname as the line writes it, when known; else formatted from qname
+    // qname as the line writes it, when the worker knows it (a zone node's text); else the line
+    // formats qname.
+    std::string_view qname_text;
     std::uint16_t qtype = 0;
     std::uint16_t rcode = 0;
     Transport transport = Transport::udp;
@@ -47,7 +49,7 @@ struct QueryLogEntry {
 std::string format_query_log_line(const QueryLogEntry& entry, std::string_view server);
 
 class QueryLog {
-  public:
+public:
     QueryLog(std::size_t workers, std::string server, runtime::SpoolWriter& spool);
     ~QueryLog();
     void start();
@@ -67,7 +69,7 @@ class QueryLog {
     static constexpr std::size_t ring_bytes = std::size_t{2} << 20;
     static constexpr std::chrono::milliseconds drain_interval{5};
 
-  private:
+private:
     struct alignas(64) Ring {
         // Mapped twice in a row, so a line that crosses the end is still one piece to format and
         // to write.

@@ -97,7 +97,8 @@ public:
             std::size_t zone_index = 0;
             if (set_->find_zone(node.owner, zone_index) != nullptr) node.zone_index = zone_index;
             std::string text(wire::Name::max_text_bytes, '\0');
-            text.resize(static_cast<std::size_t>(node.owner.write_lowered_text(text.data()) - text.data()));
+            const char* const end = node.owner.write_lowered_text(text.data());
+            text.resize(static_cast<std::size_t>(end - text.data()));
             node.log_text = std::move(text);
         }
         std::vector<const Node*> nodes;
