@@ -23,7 +23,7 @@ from conftest import loopback_base, run_udn, wait_until
 REPORT_KEY = "5c1f0e6b3a2d4c8e9f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e"
 
 
-def network_config(base, port, reports_port, extra_records="", www_policy=""):
+def network_config(base, port, reports_port, extra_records="", www_policy="", dns_settings=""):
     return f"""
 version = 1
 [network]
@@ -37,6 +37,7 @@ dns = {port}
 reports = {reports_port}
 latency = {reports_port + 1}
 dns_admin = {reports_port + 2}
+{dns_settings}
 [[pops]]
 name = "eu"
 region = "eu"
@@ -309,6 +310,18 @@ def test_latency_requests_and_results_steer_static_names(server):
                    "--server", "eu-ns1")
     assert live.returncode == 0, live.stderr
     assert "5.0ms" in live.stdout and "us" in live.stdout
+    metrics = admin_get(server, "/metrics")
+    assert "udn_dns_latency_prefixes 1\n" in metrics, metrics
+    assert "udn_dns_latency_prefixes_capacity 1048576\n" in metrics  # the default
+    assert "udn_dns_latency_evictions 0\n" in metrics and "udn_dns_persistence_evictions 0\n" in metrics
+
+
+def test_client_state_tables_are_sized_by_the_configuration(procs, tmp_path):
+    server = Server(procs, tmp_path, dns_settings="[dns]\nlatency_prefixes = 5000\npersistence_entries = 2050\n")
+    # Whole buckets of 16 prefixes and probe windows of 4 entries.
+    assert "latency for 5008 prefixes x 4 POP slots" in server.process.log()
+    assert "2052 persistence windows" in server.process.log()
+    assert "udn_dns_latency_prefixes_capacity 5008\n" in admin_get(server, "/metrics")
 
 
 def test_reload_keeps_client_latency_by_pop_name_and_places_an_added_pop(server):

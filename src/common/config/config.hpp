@@ -194,6 +194,8 @@ struct DnsSettings {
     bool share_client_state = true;
     std::uint32_t forward_timeout_ms = 50;  // then the forwarding server decides by itself
     std::uint32_t latency_spare_pops = 2;   // latency-table slots beyond the POPs at start
+    std::uint32_t latency_prefixes = 1 << 20;     // client prefixes whose latency a server keeps
+    std::uint32_t persistence_entries = 1 << 18;  // (client prefix, name) persistence windows kept
 };
 
 struct CoverageZone : SourceLine {

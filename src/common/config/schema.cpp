@@ -229,6 +229,17 @@ const Section<DnsSettings>& dns_section() {
                                        "Room in the client-latency table for POPs added after `udn dns` started "
                                        "(each costs 7 bytes per client prefix); beyond it, added POPs are used "
                                        "for client latency only after a restart."),
+            integer_field<DnsSettings>("latency_prefixes", &DnsSettings::latency_prefixes, 1024, 16777216, "",
+                                       Reload::restart,
+                                       "Client prefixes (/24, /48 or ECS subnet) whose latency from each POP a DNS "
+                                       "server keeps: 8 bytes each plus 7 per POP slot, allocated at start. A "
+                                       "server holds the prefixes it owns; when `udn_dns_latency_evictions` grows, "
+                                       "raise it."),
+            integer_field<DnsSettings>("persistence_entries", &DnsSettings::persistence_entries, 1024, 67108864, "",
+                                       Reload::restart,
+                                       "Persistence windows (client prefix and name) a DNS server keeps: 32 bytes "
+                                       "each, allocated at start. When `udn_dns_persistence_evictions` grows, "
+                                       "windows are cut short: raise it."),
         }};
     return section;
 }

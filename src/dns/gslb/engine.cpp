@@ -447,7 +447,8 @@ public:
             const auto kept = inputs_.persistence->lookup(domain_.identity, client_key, inputs_.now_ms);
             if (!kept || *kept != first) {
                 inputs_.persistence->remember(domain_.identity, client_key, first,
-                                              inputs_.now_ms + std::int64_t{policy.persistence_s} * 1000);
+                                              inputs_.now_ms + std::int64_t{policy.persistence_s} * 1000,
+                                              inputs_.now_ms);
             }
         }
         return decision;

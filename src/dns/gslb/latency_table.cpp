@@ -72,6 +72,7 @@ void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::
         }
     }
     if (keys_[target] != prefix_key) {
+        (keys_[target] == 0 ? occupied_ : evictions_).fetch_add(1, std::memory_order_relaxed);
         keys_[target] = prefix_key;
         std::fill_n(&latency_ms_[target * pop_count_], pop_count_, no_sample);
         std::fill_n(&measured_at_s_[target * pop_count_], pop_count_, 0u);
@@ -132,8 +133,6 @@ std::size_t LatencyTable::memory_bytes() const {
            sizeof(*this);
 }
 
-std::size_t LatencyTable::size() const {
-    return static_cast<std::size_t>(std::count_if(keys_.begin(), keys_.end(), [](auto k) { return k != 0; }));
-}
+std::size_t LatencyTable::size() const { return occupied_.load(std::memory_order_relaxed); }
 
 }  // namespace udn::dns::gslb

@@ -60,7 +60,12 @@ public:
     std::size_t pop_count() const { return pop_count_; }
     std::size_t capacity() const { return capacity_; }
     std::size_t memory_bytes() const;
+    // Prefixes held (slots never emptied: only overwritten).
     std::size_t size() const;
+    // Prefixes whose measurements were overwritten to make room for another (their bucket was
+    // full): while this grows, `dns.latency_prefixes` is too small for the clients this server
+    // owns, and an evicted prefix gets the fallback until it is measured again.
+    std::uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
 
 private:
     static constexpr std::size_t bucket_slots = 16;  // a prefix lives in one bucket of its hash
@@ -78,6 +83,8 @@ private:
     std::vector<std::uint8_t> loss_quarters_;
     std::vector<std::atomic<std::uint32_t>> versions_;  // one per bucket
     mutable std::array<std::mutex, stripe_count> stripes_;
+    std::atomic<std::size_t> occupied_{0};
+    std::atomic<std::uint64_t> evictions_{0};
 };
 
 }  // namespace udn::dns::gslb

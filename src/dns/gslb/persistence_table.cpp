@@ -1,7 +1,6 @@
 #include "dns/gslb/persistence_table.hpp"
 
 #include <algorithm>
-#include <bit>
 
 namespace udn::dns::gslb {
 namespace {
@@ -16,11 +15,14 @@ std::uint64_t entry_key(std::uint64_t domain_identity, std::uint64_t client_key)
 
 }  // namespace
 
+// Any multiple of the probe window (not only powers of two), so memory follows the configured
+// `dns.persistence_entries`.
 PersistenceTable::PersistenceTable(std::size_t capacity)
-    : capacity_(std::bit_ceil(std::max<std::size_t>(capacity, 64))), entries_(capacity_) {}
+    : capacity_((std::max<std::size_t>(capacity, 64) + probe_window - 1) / probe_window * probe_window),
+      entries_(capacity_) {}
 
 std::size_t PersistenceTable::home_of(std::uint64_t key) const {
-    return (key >> 7) & (capacity_ - 1) & ~(probe_window - 1);
+    return ((key >> 7) % (capacity_ / probe_window)) * probe_window;
 }
 
 std::optional<std::uint64_t> PersistenceTable::lookup(std::uint64_t domain_identity, std::uint64_t client_key,
@@ -47,11 +49,18 @@ PersistenceTable::Entry& PersistenceTable::slot_for(std::size_t home, std::uint6
     return *target;
 }
 
+void PersistenceTable::overwrite(Entry& slot, const Entry& entry, std::int64_t now_ms) {
+    const bool same = slot.client_key == entry.client_key && slot.domain == entry.domain;
+    if (!same && slot.expires_at_ms > now_ms) evictions_.fetch_add(1, std::memory_order_relaxed);
+    slot = entry;
+}
+
 void PersistenceTable::remember(std::uint64_t domain_identity, std::uint64_t client_key,
-                                std::uint64_t candidate_identity, std::int64_t expires_at_ms) {
+                                std::uint64_t candidate_identity, std::int64_t expires_at_ms, std::int64_t now_ms) {
     const auto home = home_of(entry_key(domain_identity, client_key));
     std::lock_guard lock(stripes_[(home / probe_window) % stripe_count]);
-    slot_for(home, domain_identity, client_key) = {domain_identity, client_key, candidate_identity, expires_at_ms};
+    overwrite(slot_for(home, domain_identity, client_key),
+              {domain_identity, client_key, candidate_identity, expires_at_ms}, now_ms);
 }
 
 bool PersistenceTable::adopt(std::uint64_t domain_identity, std::uint64_t client_key, std::uint64_t candidate_identity,
@@ -63,7 +72,7 @@ bool PersistenceTable::adopt(std::uint64_t domain_identity, std::uint64_t client
     auto& slot = slot_for(home, domain_identity, client_key);
     const bool own_live = slot.client_key == client_key && slot.domain == domain_identity && slot.expires_at_ms > now_ms;
     if (own_live) return false;
-    slot = {domain_identity, client_key, candidate_identity, expires_at_ms};
+    overwrite(slot, {domain_identity, client_key, candidate_identity, expires_at_ms}, now_ms);
     return true;
 }
 

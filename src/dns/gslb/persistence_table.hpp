@@ -6,6 +6,7 @@
 // configured for the name; a candidate that is gone simply matches nothing any more.
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -20,8 +21,10 @@ public:
     // The identity of the candidate the client was given, while its window lasts.
     std::optional<std::uint64_t> lookup(std::uint64_t domain_identity, std::uint64_t client_key,
                                         std::int64_t now_ms) const;
+    // An entry of another client or name still in its window, when it is the one overwritten, is
+    // counted in evictions().
     void remember(std::uint64_t domain_identity, std::uint64_t client_key, std::uint64_t candidate_identity,
-                  std::int64_t expires_at_ms);
+                  std::int64_t expires_at_ms, std::int64_t now_ms);
     // Takes an entry another DNS server held for a client this one now owns, unless this one
     // already decided for that client (its own decision is what the client was last told).
     // Returns whether it was taken.
@@ -30,6 +33,13 @@ public:
     static constexpr std::int64_t longest_window_ms = std::int64_t{604800} * 1000;
     bool adopt(std::uint64_t domain_identity, std::uint64_t client_key, std::uint64_t candidate_identity,
                std::int64_t expires_at_ms, std::int64_t now_ms);
+
+    // Windows cut short because the table had no room (the oldest of a full probe window was
+    // overwritten): while this grows, `dns.persistence_entries` is too small for this server's
+    // clients and persistent names.
+    std::uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
+    std::size_t capacity() const { return capacity_; }
+    std::size_t memory_bytes() const { return capacity_ * sizeof(Held) + sizeof(*this); }
 
     struct Held {
         std::uint64_t domain = 0;
@@ -62,10 +72,13 @@ private:
     // The window's entry for this client and name, else the one that expires first (the one
     // to overwrite). The caller holds the window's stripe.
     Entry& slot_for(std::size_t home, std::uint64_t domain_identity, std::uint64_t client_key);
+    // Writes `entry` into `slot`, counting a live window of another client or name it ends.
+    void overwrite(Entry& slot, const Entry& entry, std::int64_t now_ms);
 
     std::size_t capacity_;
     std::vector<Entry> entries_;
     mutable std::array<std::mutex, stripe_count> stripes_;
+    std::atomic<std::uint64_t> evictions_{0};
 };
 
 }  // namespace udn::dns::gslb

@@ -94,6 +94,26 @@ void register_probe_metrics(runtime::Registry& registry, const ProbeLink& probes
     }
 }
 
+// How full the client-state tables are, so an operator can tell when the sizes chosen at start
+// (dns.latency_prefixes, dns.persistence_entries) are too small.
+void register_client_state_metrics(runtime::Registry& registry, const SharedState& shared) {
+    const auto gauge = [&](const char* name, const char* help, auto read) {
+        registry.gauge_callback(name, help, {}, [read] { return static_cast<double>(read()); });
+    };
+    const auto& latency = shared.latency;
+    const auto& persistence = shared.persistence;
+    gauge("udn_dns_latency_prefixes", "Client prefixes with latency measurements held",
+          [&latency] { return latency.size(); });
+    gauge("udn_dns_latency_prefixes_capacity", "Client prefixes the latency table has room for (dns.latency_prefixes)",
+          [&latency] { return latency.capacity(); });
+    gauge("udn_dns_latency_evictions",
+          "Client prefixes whose measurements were overwritten for lack of room (raise dns.latency_prefixes)",
+          [&latency] { return latency.evictions(); });
+    gauge("udn_dns_persistence_evictions",
+          "Persistence windows cut short for lack of room (raise dns.persistence_entries)",
+          [&persistence] { return persistence.evictions(); });
+}
+
 // Sums of every worker's cluster counters (UDP workers and the TCP server): how much of the
 // client state lives elsewhere.
 void register_cluster_metrics(runtime::Registry& registry, const std::vector<std::unique_ptr<UdpWorker>>& workers,
@@ -195,11 +215,15 @@ int run_dns_role(const RoleSettings& settings) {
     const auto* server = initial.find_server(role.server);
 
     SharedStateSettings shared_settings;
-    shared_settings.latency_prefixes = 1 << 20;
+    shared_settings.latency_prefixes = initial.dns.latency_prefixes;
+    shared_settings.persistence_entries = initial.dns.persistence_entries;
     shared_settings.latency_pops = std::clamp<std::size_t>(initial.pops.size() + initial.dns.latency_spare_pops, 1,
                                                            gslb::no_latency_slot);
     gslb::PopSlots latency_slots(shared_settings.latency_pops);
     SharedState shared(serving, shared_settings);
+    spdlog::info("dns: client state: latency for {} prefixes x {} POP slots ({} MiB), {} persistence windows ({} MiB)",
+                 shared.latency.capacity(), shared.latency.pop_count(), shared.latency.memory_bytes() >> 20,
+                 shared.persistence.capacity(), shared.persistence.memory_bytes() >> 20);
     serving = with_latency_slots(serving, latency_slots, shared.latency);
     shared.serving.replace(serving);
 
@@ -234,6 +258,7 @@ int run_dns_role(const RoleSettings& settings) {
     ProbeLink probes(shared, role.server);
     register_probe_metrics(metrics, probes, query_log.get());
     register_cluster_metrics(metrics, workers, tcp);
+    register_client_state_metrics(metrics, shared);
     std::atomic<std::uint64_t> persistence_handed_over{0};
     metrics.gauge_callback("udn_dns_cluster_persistence_handed_over",
                            "Persistence entries sent to a client's new owner after the DNS servers changed", {},

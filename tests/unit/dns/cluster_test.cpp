@@ -223,14 +223,14 @@ TEST(PersistenceHandover, DueOnlyWhenTheMembersChange) {
 TEST(PersistenceTableHandover, AdoptsOnlyWhatItHasNotDecidedItself) {
     gslb::PersistenceTable table(1024);
     const std::int64_t now = 1'000'000;
-    table.remember(7, 100, 1, now + 60'000);
+    table.remember(7, 100, 1, now + 60'000, now);
     EXPECT_FALSE(table.adopt(7, 100, 2, now + 90'000, now)) << "its own live decision stands";
     EXPECT_EQ(table.lookup(7, 100, now), 1u);
     EXPECT_TRUE(table.adopt(7, 101, 2, now + 90'000, now));
     EXPECT_EQ(table.lookup(7, 101, now), 2u);
     EXPECT_FALSE(table.adopt(7, 102, 2, now - 1, now)) << "an expired entry is not taken";
     EXPECT_FALSE(table.lookup(7, 102, now));
-    table.remember(8, 103, 4, now + 10);  // expires before `later`
+    table.remember(8, 103, 4, now + 10, now);  // expires before `later`
     const std::int64_t later = now + 20;
     EXPECT_TRUE(table.adopt(8, 103, 5, later + 60'000, later)) << "an expired own entry is replaced";
     std::map<std::uint64_t, std::uint64_t> live;
@@ -240,6 +240,29 @@ TEST(PersistenceTableHandover, AdoptsOnlyWhatItHasNotDecidedItself) {
     EXPECT_TRUE(table.adopt(9, 104, 6, std::numeric_limits<std::int64_t>::max(), now));
     EXPECT_EQ(table.lookup(9, 104, now + gslb::PersistenceTable::longest_window_ms - 1), 6u);
     EXPECT_FALSE(table.lookup(9, 104, now + gslb::PersistenceTable::longest_window_ms));
+}
+
+TEST(PersistenceTableSize, CountsLiveWindowsCutShortForLackOfRoom) {
+    gslb::PersistenceTable table(64);  // the smallest: 16 probe windows of 4
+    ASSERT_EQ(table.capacity(), 64u);
+    const std::int64_t now = 1'000'000;
+    for (std::uint64_t client = 1; client <= 1000; ++client) table.remember(7, client, 1, now + 60'000, now);
+    std::size_t live = 0;
+    table.for_each_live(now, [&](const gslb::PersistenceTable::Held&) { ++live; });
+    EXPECT_EQ(live, 64u);
+    EXPECT_EQ(table.evictions(), 1000u - 64u) << "every client beyond the table's room ended a live window";
+    table.remember(7, 1000, 2, now + 60'000, now);  // the same client and name again: its own entry
+    EXPECT_EQ(table.evictions(), 1000u - 64u);
+    EXPECT_TRUE(table.adopt(9, 6000, 1, now + 60'000, now));
+    EXPECT_EQ(table.evictions(), 1000u - 64u + 1u) << "a handover that needs room counts like a decision";
+    const auto evicted = table.evictions();
+    // Once their windows are over, entries are room again, not evictions (4 entries fit in any
+    // one probe window, wherever they hash).
+    const std::int64_t later = now + 60'000;
+    for (std::uint64_t client = 2000; client < 2004; ++client) table.remember(8, client, 1, later + 60'000, later);
+    EXPECT_TRUE(table.adopt(9, 5000, 1, later + 120'000, later + 60'000));
+    EXPECT_EQ(table.evictions(), evicted);
+    EXPECT_LE(table.memory_bytes(), 64 * 32 + sizeof(table));
 }
 
 // Loopback sockets standing in for the owner and for the client.
@@ -422,11 +445,11 @@ TEST_F(ForwarderTest, PersistenceOfClientsAnotherServerOwnsIsHandedToIt) {
     std::size_t ours = 0;
     for (std::uint32_t n = 0; n < 300; ++n) {
         const auto key = prefix(n);
-        table.remember(42, key, n, now + 60'000);
+        table.remember(42, key, n, now + 60'000, now);
         if (ring_->owner(key) == us_) theirs[key] = n;
         if (ring_->owner(key) == ring_->self()) ++ours;
     }
-    table.remember(42, prefix(owned_by_us_[0] + 0), 999, now - 1);  // expired: not sent
+    table.remember(42, prefix(owned_by_us_[0] + 0), 999, now - 1, now);  // expired: not sent
     theirs.erase(prefix(owned_by_us_[0]));
     ASSERT_GT(theirs.size(), cluster::max_handover_records) << "more than one datagram's worth";
     ASSERT_GT(ours, 0u);
@@ -457,7 +480,7 @@ TEST_F(ForwarderTest, ARemovedServerHandsEveryEntryOverFromItsOwnAddress) {
     const std::int64_t now = 5'000'000;
     std::map<std::uint64_t, std::uint64_t> theirs;
     for (std::uint32_t n = 0; n < 200; ++n) {
-        table.remember(42, prefix(n), n, now + 60'000);
+        table.remember(42, prefix(n), n, now + 60'000, now);
         if (ring_->owner(prefix(n)) == us_) theirs[prefix(n)] = n;
     }
     // `ring_` stands for the remaining servers; the departing one is none of them.

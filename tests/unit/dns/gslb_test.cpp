@@ -484,7 +484,28 @@ TEST(LatencyTableMemory, HoldsManyPrefixesInFixedMemory) {
     EXPECT_EQ(latency[2828 % 3], 2828u % 400);
     EXPECT_LE(table.memory_bytes(), (1u << 12) * (8 + 3 * 7) + 16384);  // key; latency, time, loss per POP
     EXPECT_GE(table.size(), 2950u);  // full 16-slot buckets evict their oldest entry: rare at 73 % load
+    EXPECT_EQ(table.size() + table.evictions(), 3000u) << "each prefix either holds a slot or took one over";
     EXPECT_EQ(client_prefix_address(key).to_string(), "10.11.12.0");
+}
+
+TEST(LatencyTableMemory, CountsPrefixesOverwrittenForLackOfRoom) {
+    LatencyTable table(2, 64);  // 4 buckets of 16
+    const auto prefix = [](std::uint32_t i) {
+        return client_prefix_key(net::IpAddress::v4({10, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i), 0}));
+    };
+    for (std::uint32_t i = 0; i < 64; ++i) table.record(prefix(i), 0, 10, 100 + i);
+    EXPECT_EQ(table.size() + table.evictions(), 64u) << "each new prefix took a free entry or another's";
+    const auto size_before = table.size();
+    const auto evicted_before = table.evictions();
+    std::uint32_t latency[2];
+    std::uint32_t at[2];
+    for (std::uint32_t i = 0; i < 64; ++i) {
+        if (table.lookup(prefix(i), latency, at)) table.record(prefix(i), 1, 20, 200 + i);  // held: its own entry
+    }
+    EXPECT_EQ(table.evictions(), evicted_before);
+    for (std::uint32_t i = 64; i < 1064; ++i) table.record(prefix(i), 0, 10, 300 + i);
+    EXPECT_EQ(table.size(), 64u) << "1,000 more prefixes fill every bucket";
+    EXPECT_EQ(table.evictions(), evicted_before + 1000u - (64u - size_before)) << "every other new prefix overwrote one";
 }
 
 }  // namespace
