@@ -5,6 +5,7 @@ independently; owner frozen → the other server answers by itself after the for
 import re
 import signal
 import socket
+import threading
 import time
 import urllib.request
 
@@ -15,7 +16,9 @@ import dns.query
 import dns.rcode
 import pytest
 
+import probe_wire
 from conftest import free_port, loopback_base, wait_until
+from test_dns_server import latency_result_body
 
 REPORT_KEY = "5c1f0e6b3a2d4c8e9f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e"
 PREFIXES = 40
@@ -33,7 +36,41 @@ region = "ap"
 """
 
 
-def cluster_config(base, ports, share=True, version=1, third=False):
+def latency_setup(base):
+    """For latency tests: a cache in each of eu and us serving a static name, a latency probe in eu
+    (answered by the test), and a coverage zone that sends the test's clients to eu while their
+    latency is unknown. Returns the configuration's pieces by where they go."""
+    return {
+        "eu": f"""
+  [[pops.servers]]
+  name = "eu-cache1"
+  addresses = ["{base}.21"]
+  roles = ["cache"]
+  [[pops.servers]]
+  name = "eu-probe1"
+  addresses = ["{base}.11"]
+  roles = ["probe"]""",
+        "us": f"""
+  [[pops.servers]]
+  name = "us-cache1"
+  addresses = ["{base}.22"]
+  roles = ["cache"]""",
+        "coverage": """
+[[coverage]]
+client = "10.0.0.0/8"
+pop = "eu"
+""",
+        "domains": """
+  [[customers.domains]]
+  name = "acme.cdn.example"
+  kind = "static"
+  origins = ["m1"]
+""",
+    }
+
+
+def cluster_config(base, ports, share=True, version=1, third=False, latency=False):
+    extra = latency_setup(base) if latency else {"eu": "", "us": "", "coverage": "", "domains": ""}
     return f"""
 version = {version}
 [network]
@@ -57,15 +94,15 @@ region = "eu"
   [[pops.servers]]
   name = "eu-ns1"
   addresses = ["{base}.1"]
-  roles = ["dns"]
+  roles = ["dns"]{extra["eu"]}
 [[pops]]
 name = "us"
 region = "us"
   [[pops.servers]]
   name = "us-ns1"
   addresses = ["{base}.2"]
-  roles = ["dns"]
-{third_server(base) if third else ""}
+  roles = ["dns"]{extra["us"]}
+{third_server(base) if third else ""}{extra["coverage"]}
 [[customers]]
 name = "acme"
 zones = ["acme.example"]
@@ -83,7 +120,7 @@ zones = ["acme.example"]
     ttl_s = 20
     answers = 1
     persistence_s = 600
-"""
+{extra["domains"]}"""
 
 
 def addresses(response):
@@ -101,15 +138,16 @@ def read_exactly(sock, size):
 
 
 class Cluster:
-    def __init__(self, procs, tmp_path):
+    def __init__(self, procs, tmp_path, **config_args):
         self.base = loopback_base()
+        self.config_args = config_args
         address = f"{self.base}.1"
         # The addresses are fresh (a random 127.x.y.0/24): any port is free on them.
         port = free_port(address)
         self.ports = {"dns": port, "reports": port + 1, "latency": port + 2, "admin": port + 3, "cluster": port + 4}
         self.procs, self.tmp_path = procs, tmp_path
         self.config_path = tmp_path / "udn.toml"
-        self.config_path.write_text(cluster_config(self.base, self.ports))
+        self.config_path.write_text(cluster_config(self.base, self.ports, **config_args))
         self.servers = {}
         for name in ["eu-ns1", "us-ns1"]:
             self.servers[name] = procs.udn("dns", "--config", self.config_path, "--server", name,
@@ -126,9 +164,9 @@ class Cluster:
         query.flags &= ~dns.flags.RD
         return query
 
-    def ask(self, index, client_prefix, timeout=2.0, tcp=False):
+    def ask(self, index, client_prefix, timeout=2.0, tcp=False, name="www.acme.example"):
         ask = dns.query.tcp if tcp else dns.query.udp
-        return ask(self.query_for(client_prefix), self.address(index), port=self.ports["dns"], timeout=timeout)
+        return ask(self.query_for(client_prefix, name), self.address(index), port=self.ports["dns"], timeout=timeout)
 
     def answers(self, index, client_prefix="10.0.0.0"):
         try:
@@ -137,10 +175,10 @@ class Cluster:
         except Exception:
             return False
 
-    def choices(self, index, tcp=False):
+    def choices(self, index, tcp=False, name="www.acme.example"):
         result = []
         for n in range(PREFIXES):
-            response = self.ask(index, f"10.{n}.0.0", tcp=tcp)
+            response = self.ask(index, f"10.{n}.0.0", tcp=tcp, name=name)
             result.append(addresses(response))
         return result
 
@@ -265,7 +303,8 @@ def test_a_tcp_query_for_a_frozen_owner_is_answered_here(cluster):
 def add_third_server(cluster):
     """Starts ap-ns1 with configuration version 2 (three DNS servers), waits until it answers,
     and makes the two running servers reload that version; returns its process."""
-    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=2, third=True))
+    cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=2, third=True,
+                                                  **cluster.config_args))
     third = cluster.procs.udn("dns", "--config", cluster.config_path, "--server", "ap-ns1",
                               "--state-dir", cluster.tmp_path / "ap-ns1")
     # Readiness asked with a prefix outside the 40, so that it decides none of theirs itself.
@@ -313,3 +352,102 @@ def test_a_removed_server_hands_its_clients_persistence_to_the_rest(cluster):
     wait_until(lambda: adopted() == handed, timeout=5, what=f"the remaining servers adopting all {handed} entries")
     assert cluster.choices(1) == first, "a client of the removed server must keep its persistent answer"
     assert cluster.choices(2) == first
+
+
+STATIC_NAME = "acme.cdn.example"
+
+
+class LatencyProbe:
+    """Stands in for eu's latency probe: answers every latency request a DNS server sends with
+    each client 80 ms from eu and 5 ms from us, while `answering` is set."""
+
+    def __init__(self, address, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((address, port))
+        self.sock.settimeout(0.1)
+        self.answering = True
+        self.sequence = int(time.time() * 1e6)
+        self.stopping = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stopping = True
+        self.thread.join()
+        self.sock.close()
+
+    def run(self):
+        key = bytes.fromhex(REPORT_KEY)
+        while not self.stopping:
+            try:
+                datagram, sender = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            request = probe_wire.open_datagram(key, datagram)
+            if request["type"] != probe_wire.LATENCY_REQUEST or not self.answering:
+                continue
+            for pop, rtt_ms in [("eu", 80), ("us", 5)]:
+                self.sequence += 1
+                body = latency_result_body(pop, [(client, rtt_ms) for client in request["clients"]])
+                self.sock.sendto(probe_wire.seal(key, probe_wire.LATENCY_RESULT, "eu-probe1", self.sequence,
+                                                 probe_wire.now_ms(), body), sender)
+
+
+def test_latency_moves_with_its_clients_when_a_server_joins(procs, tmp_path):
+    cluster = Cluster(procs, tmp_path, latency=True)
+    measured = [[f"{cluster.base}.22"]] * PREFIXES  # us's cache: 5 ms against eu's 80
+    with LatencyProbe(f"{cluster.base}.11", cluster.ports["latency"]) as probe:
+        # Each prefix's owner has it measured when first asked (answering from the coverage zone,
+        # eu, meanwhile) and then answers with us's cache.
+        wait_until(lambda: cluster.choices(1, name=STATIC_NAME) == measured, timeout=20,
+                   what="every prefix measured by its owner")
+        assert cluster.choices(2, name=STATIC_NAME) == measured
+        # Nothing is measured again from here on: a prefix that moves to the joining server is
+        # answered from the measurements its old owner hands over, or from the coverage zone.
+        probe.answering = False
+        joined = add_third_server(cluster)
+        for process in cluster.servers.values():
+            wait_until(lambda: "latency measurements over" in process.log(), timeout=10, what="the handover")
+        handed = sum(int(re.search(r"and (\d+) latency measurements over", p.log()).group(1))
+                     for p in cluster.servers.values())
+        wait_until(lambda: cluster.metric(3, "udn_dns_cluster_latency_adopted") == handed, timeout=5,
+                   what=f"the joining server adopting all {handed} measurements")
+        # Two measurements (eu, us) for each moved prefix.
+        assert PREFIXES / 6 < handed / 2 < PREFIXES * 2 / 3, f"{handed / 2} of {PREFIXES} prefixes moved"
+        assert cluster.choices(3, name=STATIC_NAME) == measured, "a moved client must keep its measured POP"
+        assert cluster.choices(1, name=STATIC_NAME) == measured
+        assert cluster.metric(3, "udn_dns_latency_prefixes") == handed / 2
+        assert "handed" not in joined.log(), "the joining server had nothing to hand over"
+
+
+def test_a_removed_server_hands_its_clients_latency_to_the_rest(procs, tmp_path):
+    cluster = Cluster(procs, tmp_path, latency=True)
+    measured = [[f"{cluster.base}.22"]] * PREFIXES
+    with LatencyProbe(f"{cluster.base}.11", cluster.ports["latency"]) as probe:
+        leaving = add_third_server(cluster)
+        for process in cluster.servers.values():
+            wait_until(lambda: "now serving configuration version 2" in process.log(), timeout=10, what="reload")
+        # About a third of the prefixes are ap-ns1's now: it has them measured.
+        wait_until(lambda: cluster.choices(1, name=STATIC_NAME) == measured, timeout=20,
+                   what="every prefix measured by its owner")
+        probe.answering = False
+        # ap-ns1 is removed: at its reload it hands every measurement it holds to the remaining
+        # owners, who accept it although (once reloaded) it is no longer one of theirs.
+        cluster.config_path.write_text(cluster_config(cluster.base, cluster.ports, version=3, latency=True))
+        for process in [*cluster.servers.values(), leaving]:
+            process.signal(signal.SIGHUP)
+        wait_until(lambda: "latency measurements over" in leaving.log(), timeout=10, what="the removed server's handover")
+        handed = int(re.search(r"and (\d+) latency measurements over", leaving.log()).group(1))
+        assert PREFIXES / 6 < handed / 2 < PREFIXES * 2 / 3, f"the removed server held {handed / 2} of {PREFIXES}"
+        for process in cluster.servers.values():
+            wait_until(lambda: "now serving configuration version 3" in process.log(), timeout=10, what="reload")
+
+        def adopted():
+            return sum(cluster.metric(i, "udn_dns_cluster_latency_adopted") for i in (1, 2))
+
+        wait_until(lambda: adopted() == handed, timeout=5, what=f"the remaining servers adopting all {handed}")
+        assert cluster.choices(1, name=STATIC_NAME) == measured, "a client of the removed server keeps its POP"
+        assert cluster.choices(2, name=STATIC_NAME) == measured

@@ -25,7 +25,8 @@ std::optional<Envelope> parse_envelope(std::span<const std::uint8_t> datagram) {
     if (kind != static_cast<std::uint8_t>(EnvelopeKind::query) &&
         kind != static_cast<std::uint8_t>(EnvelopeKind::answer) &&
         kind != static_cast<std::uint8_t>(EnvelopeKind::stream_query) &&
-        kind != static_cast<std::uint8_t>(EnvelopeKind::persistence)) {
+        kind != static_cast<std::uint8_t>(EnvelopeKind::persistence) &&
+        kind != static_cast<std::uint8_t>(EnvelopeKind::latency)) {
         return std::nullopt;
     }
     envelope.kind = static_cast<EnvelopeKind>(kind);

@@ -13,10 +13,13 @@ namespace udn::dns::cluster {
 
 // A stream query came over TCP: the owner answers it as over TCP (no UDP size limit, only the
 // datagram's), and the forwarder relays it on the client's connection.
-// `persistence` carries persistence entries to a client's new owner (cluster/handover.hpp).
-enum class EnvelopeKind : std::uint8_t { query = 1, answer = 2, stream_query = 3, persistence = 4 };
+// `persistence` and `latency` carry client state to a client's new owner (cluster/handover.hpp).
+enum class EnvelopeKind : std::uint8_t { query = 1, answer = 2, stream_query = 3, persistence = 4, latency = 5 };
 
 inline bool is_query(EnvelopeKind kind) { return kind == EnvelopeKind::query || kind == EnvelopeKind::stream_query; }
+inline bool is_handover(EnvelopeKind kind) {
+    return kind == EnvelopeKind::persistence || kind == EnvelopeKind::latency;
+}
 
 struct Envelope {
     EnvelopeKind kind = EnvelopeKind::query;

@@ -5,9 +5,6 @@
 namespace udn::dns::gslb {
 namespace {
 
-constexpr std::uint16_t no_sample = 0xFFFF;
-constexpr std::uint8_t no_loss = 0xFF;
-
 std::uint64_t mix(std::uint64_t key) {
     key ^= key >> 33;
     key *= 0xff51afd7ed558ccdULL;
@@ -50,12 +47,9 @@ LatencyTable::LatencyTable(std::size_t pop_count, std::size_t capacity)
 // Any bucket count (not only powers of two), so memory follows the configured capacity.
 std::size_t LatencyTable::bucket_start(std::uint64_t key) const { return (mix(key) % bucket_count_) * bucket_slots; }
 
-// One stripe lock guards a whole bucket.
-void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
-                          std::uint32_t measured_at_s, std::uint16_t loss_permille) {
-    if (pop_index >= pop_count_) return;
-    const std::size_t home = bucket_start(prefix_key);
-    std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
+// The entry of `prefix_key` in the bucket at `home`; when it has none, a free entry or else the
+// one whose newest measurement is oldest, emptied for it. The caller holds the bucket's stripe.
+std::size_t LatencyTable::entry_for(std::size_t home, std::uint64_t prefix_key) {
     std::size_t target = home;
     std::uint32_t oldest = UINT32_MAX;
     for (std::size_t i = 0; i < bucket_slots; ++i) {
@@ -78,11 +72,40 @@ void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::
         std::fill_n(&measured_at_s_[target * pop_count_], pop_count_, 0u);
         std::fill_n(&loss_quarters_[target * pop_count_], pop_count_, no_loss);
     }
-    latency_ms_[target * pop_count_ + pop_index] = static_cast<std::uint16_t>(std::min<std::uint32_t>(latency_ms, 0xFFFE));
-    measured_at_s_[target * pop_count_ + pop_index] = measured_at_s;
-    loss_quarters_[target * pop_count_ + pop_index] =
-        loss_permille <= 1000 ? static_cast<std::uint8_t>((loss_permille + 2) / 4) : no_loss;
+    return target;
+}
+
+void LatencyTable::store(std::size_t home, std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+                         std::uint32_t measured_at_s, std::uint16_t loss_permille) {
+    const auto at = entry_for(home, prefix_key) * pop_count_ + pop_index;
+    latency_ms_[at] = static_cast<std::uint16_t>(std::min<std::uint32_t>(latency_ms, 0xFFFE));
+    measured_at_s_[at] = measured_at_s;
+    loss_quarters_[at] = loss_permille <= 1000 ? static_cast<std::uint8_t>((loss_permille + 2) / 4) : no_loss;
     versions_[home / bucket_slots].fetch_add(1, std::memory_order_release);
+}
+
+// One stripe lock guards a whole bucket.
+void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+                          std::uint32_t measured_at_s, std::uint16_t loss_permille) {
+    if (pop_index >= pop_count_) return;
+    const std::size_t home = bucket_start(prefix_key);
+    std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
+    store(home, prefix_key, pop_index, latency_ms, measured_at_s, loss_permille);
+}
+
+bool LatencyTable::adopt(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+                         std::uint32_t measured_at_s, std::uint16_t loss_permille) {
+    if (pop_index >= pop_count_) return false;
+    const std::size_t home = bucket_start(prefix_key);
+    std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
+    for (std::size_t entry = home; entry < home + bucket_slots; ++entry) {
+        if (keys_[entry] != prefix_key) continue;
+        const auto at = entry * pop_count_ + pop_index;
+        if (latency_ms_[at] != no_sample && measured_at_s_[at] >= measured_at_s) return false;
+        break;
+    }
+    store(home, prefix_key, pop_index, latency_ms, measured_at_s, loss_permille);
+    return true;
 }
 
 void LatencyTable::clear_pop(std::size_t pop_index) {

@@ -35,6 +35,38 @@ public:
     // loss_permille: 0..1000 (kept to 4 permille), or loss_not_measured.
     void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s,
                 std::uint16_t loss_permille = loss_not_measured);
+    // Takes a measurement another DNS server held for a client prefix this one now owns, unless
+    // this one holds a measurement of that prefix from that POP at least as recent. Returns
+    // whether it was taken.
+    bool adopt(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s,
+               std::uint16_t loss_permille);
+
+    struct Measurement {
+        std::uint64_t prefix_key = 0;
+        std::size_t pop_index = 0;  // the slot
+        std::uint32_t latency_ms = 0;
+        std::uint32_t measured_at_s = 0;
+        std::uint16_t loss_permille = loss_not_measured;
+    };
+    // Calls `visit(const Measurement&)` for every measurement taken at `since_s` or later, one
+    // bucket at a time under its stripe (a query waits for at most one bucket's walk).
+    template <typename Visit>
+    void for_each_measured(std::uint32_t since_s, const Visit& visit) const {
+        for (std::size_t bucket = 0; bucket < bucket_count_; ++bucket) {
+            std::lock_guard lock(stripes_[bucket % stripe_count]);
+            for (std::size_t entry = bucket * bucket_slots; entry < (bucket + 1) * bucket_slots; ++entry) {
+                if (keys_[entry] == 0) continue;
+                for (std::size_t slot = 0; slot < pop_count_; ++slot) {
+                    const auto at = entry * pop_count_ + slot;
+                    if (latency_ms_[at] == no_sample || measured_at_s_[at] < since_s) continue;
+                    visit(Measurement{keys_[entry], slot, latency_ms_[at], measured_at_s_[at],
+                                      loss_quarters_[at] == no_loss ? loss_not_measured
+                                                                 : static_cast<std::uint16_t>(loss_quarters_[at] * 4)});
+                }
+            }
+        }
+    }
+
     // Fills latency_ms/measured_at_s and, when given, loss_permille by POP position: entry p
     // from slot slots[p] (no_latency_slot: no sample), or from slot p when `slots` is empty
     // (each array of size slots.size(), or pop_count()); false when the prefix is unknown.
@@ -68,9 +100,14 @@ public:
     std::uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
 
 private:
+    static constexpr std::uint16_t no_sample = 0xFFFF;
+    static constexpr std::uint8_t no_loss = 0xFF;
     static constexpr std::size_t bucket_slots = 16;  // a prefix lives in one bucket of its hash
     static constexpr std::size_t stripe_count = 256;
     std::size_t bucket_start(std::uint64_t key) const;
+    std::size_t entry_for(std::size_t home, std::uint64_t prefix_key);
+    void store(std::size_t home, std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+               std::uint32_t measured_at_s, std::uint16_t loss_permille);
 
     std::size_t pop_count_;
     std::size_t bucket_count_;

@@ -182,7 +182,7 @@ std::shared_ptr<const ServingState> with_latency_slots(std::shared_ptr<const Ser
 }
 
 // When the new configuration no longer has `self` as a dns server: the ring of the dns servers
-// it has, to hand this server's persistence to (null when there is none to hand to).
+// it has, to hand this server's client state to (null when there is none to hand to).
 std::shared_ptr<const cluster::Ring> ring_without(const config::Config& next, const std::string& self,
                                                   const std::shared_ptr<const cluster::Ring>& running) {
     if (running == nullptr) return nullptr;
@@ -260,15 +260,26 @@ int run_dns_role(const RoleSettings& settings) {
     register_cluster_metrics(metrics, workers, tcp);
     register_client_state_metrics(metrics, shared);
     std::atomic<std::uint64_t> persistence_handed_over{0};
+    std::atomic<std::uint64_t> latency_handed_over{0};
     metrics.gauge_callback("udn_dns_cluster_persistence_handed_over",
                            "Persistence entries sent to a client's new owner after the DNS servers changed", {},
                            [&persistence_handed_over] { return static_cast<double>(persistence_handed_over.load()); });
+    metrics.gauge_callback("udn_dns_cluster_latency_handed_over",
+                           "Client latency measurements sent to a client's new owner after the DNS servers changed",
+                           {}, [&latency_handed_over] { return static_cast<double>(latency_handed_over.load()); });
+    const auto sum_workers = [&workers](std::uint64_t (UdpWorker::*counter)() const) {
+        return [&workers, counter] {
+            std::uint64_t total = 0;
+            for (const auto& worker : workers) total += ((*worker).*counter)();
+            return static_cast<double>(total);
+        };
+    };
     metrics.gauge_callback("udn_dns_cluster_persistence_adopted",
-                           "Persistence entries other DNS servers handed over that this one took", {}, [&workers] {
-                               std::uint64_t total = 0;
-                               for (const auto& worker : workers) total += worker->persistence_adopted();
-                               return static_cast<double>(total);
-                           });
+                           "Persistence entries other DNS servers handed over that this one took", {},
+                           sum_workers(&UdpWorker::persistence_adopted));
+    metrics.gauge_callback("udn_dns_cluster_latency_adopted",
+                           "Client latency measurements other DNS servers handed over that this one took", {},
+                           sum_workers(&UdpWorker::latency_adopted));
 
     runtime::HttpServer admin({server->addresses.front().to_string(), initial.ports.dns_admin, "dns_admin"}, metrics);
     admin.add_route("GET", "/explain", [&shared](const runtime::HttpRequest& request) {
@@ -290,9 +301,9 @@ int run_dns_role(const RoleSettings& settings) {
                      ring->size() - 1, ring->port(), ring->forward_timeout_ms());
     }
 
-    // Persistence handover after a push that moves client ownership: once at the reload and once
-    // more a few seconds later, for a new owner that was still starting or reloading at the first
-    // pass (an owner takes an entry only if it has not decided for that client itself).
+    // Client-state handover (persistence, latency) after a push that moves client ownership: once
+    // at the reload and once more a few seconds later, for a new owner that was still starting or
+    // reloading at the first pass (an owner takes an entry only if it has none of its own as new).
     std::vector<std::chrono::steady_clock::time_point> handovers_due;
     const auto schedule_handovers = [&handovers_due] {
         const auto now = std::chrono::steady_clock::now();
@@ -309,17 +320,25 @@ int run_dns_role(const RoleSettings& settings) {
         if (!handovers_due.empty() && handovers_due.front() <= now) {
             handovers_due.erase(handovers_due.begin());
             const auto now_ms = static_cast<std::int64_t>(report::unix_time_ms());
+            const auto serving_now = shared.serving.get();
+            cluster::HandoverSource source{&shared.persistence, &shared.latency, {}, 0};
+            for (const auto& pop : latency_slots.holders())
+                source.pop_of_slot.push_back(pop.empty() ? 0 : gslb::stable_identity(pop));
+            const auto staleness_s = std::int64_t{serving_now->config->probe.latency_staleness_s};
+            source.latency_since_s = static_cast<std::uint32_t>(std::max<std::int64_t>(now_ms / 1000 - staleness_s, 1));
             std::optional<cluster::HandoverResult> result;
-            if (const auto ring = shared.serving.get()->ring; departing_to && ring) {
-                result = cluster::hand_over_departing(*departing_to, ring->member(ring->self()).address,
-                                                      shared.persistence, now_ms);
+            if (const auto& ring = serving_now->ring; departing_to && ring) {
+                result = cluster::hand_over_departing(*departing_to, ring->member(ring->self()).address, source,
+                                                      now_ms);
             } else if (ring && ring->size() > 1) {
-                result = cluster::hand_over(*ring, shared.persistence, now_ms);
+                result = cluster::hand_over(*ring, source, now_ms);
             }
             if (result) {
-                persistence_handed_over += result->entries;
-                spdlog::info("dns: handed {} persistence entries over to their new owners ({} datagrams, {} refused)",
-                             result->entries, result->datagrams, result->failed);
+                persistence_handed_over += result->persistence_entries;
+                latency_handed_over += result->latency_entries;
+                spdlog::info("dns: handed {} persistence entries and {} latency measurements over to their new owners "
+                             "({} datagrams, {} refused)",
+                             result->persistence_entries, result->latency_entries, result->datagrams, result->failed);
             }
         }
         if (event != runtime::SignalEvent::reload) continue;
@@ -336,7 +355,7 @@ int run_dns_role(const RoleSettings& settings) {
             spdlog::error("dns: new configuration not served, keeping the running one:\n{}", join(reload_errors));
             if (auto remaining = ring_without(*config.current(), role.server, shared.serving.get()->ring)) {
                 spdlog::info("dns: this server was removed from the DNS servers: handing its clients' persistence "
-                             "over to the {} remaining", remaining->size());
+                             "and latency over to the {} remaining", remaining->size());
                 departing_to = std::move(remaining);
                 schedule_handovers();
             }

@@ -21,6 +21,7 @@ std::shared_ptr<const ServingState> ServingState::build(std::shared_ptr<const co
                          name, self);
         }
     }
+    for (const auto& pop : config->pops) state->pop_identities.push_back(gslb::stable_identity(pop.name));
     state->config = std::move(config);
     state->generation = generation;
     return state;

@@ -16,6 +16,7 @@
 #include "dns/gslb/latency_table.hpp"
 #include "dns/gslb/measurement_queue.hpp"
 #include "dns/gslb/observations.hpp"
+#include "dns/gslb/pop_slots.hpp"
 #include "dns/gslb/persistence_table.hpp"
 #include "dns/zone/zone_set.hpp"
 
@@ -34,7 +35,20 @@ struct ServingState {
     // The latency table's slot of each POP, by position in `config` (gslb::PopSlots; empty:
     // slot = position).
     std::vector<std::uint8_t> latency_slots;
+    // gslb::stable_identity of each POP's name, by position in `config`: how handed-over latency
+    // measurements name their POP.
+    std::vector<std::uint64_t> pop_identities;
     std::uint64_t generation = 0;
+
+    // The latency slot of the POP with this identity; no_latency_slot when it has none here.
+    std::size_t latency_slot_of(std::uint64_t pop_identity) const {
+        for (std::size_t position = 0; position < pop_identities.size(); ++position) {
+            if (pop_identities[position] != pop_identity) continue;
+            if (latency_slots.empty()) return position;
+            return position < latency_slots.size() ? latency_slots[position] : gslb::no_latency_slot;
+        }
+        return gslb::no_latency_slot;
+    }
 
     // Null with one message per mistake in `errors` when the configuration cannot be served.
     // `self` names this server, for the ring of servers sharing client state (empty: no ring).

@@ -195,9 +195,9 @@ void UdpWorker::serve_forwarded(int fd) {
         const auto source = net::IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&b.peers[i]));
         const auto envelope = cluster::parse_envelope({b.queries[i].data(), b.in[i].msg_len});
         // Only ring members may have their clients answered here (anyone else gets nothing);
-        // a member the last reload removed may still hand its persistence over for a while.
+        // a member the last reload removed may still hand its client state over for a while.
         const bool member = source && ring != nullptr && ring->member_at(*source);
-        const bool departed = source && envelope && envelope->kind == cluster::EnvelopeKind::persistence &&
+        const bool departed = source && envelope && cluster::is_handover(envelope->kind) &&
                               serving->previous_ring && now_ms < serving->previous_ring_until_ms &&
                               serving->previous_ring->member_at(*source);
         if (!envelope || !(member || departed)) {
@@ -214,6 +214,10 @@ void UdpWorker::serve_forwarded(int fd) {
                     persistence_adopted_.fetch_add(1, std::memory_order_relaxed);
             });
             if (!whole) rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (envelope->kind == cluster::EnvelopeKind::latency) {
+            adopt_latency(*serving, envelope->message, member ? ring->key() : serving->previous_ring->key(), now_ms);
             continue;
         }
         if (!cluster::is_query(envelope->kind)) {
@@ -234,6 +238,21 @@ void UdpWorker::serve_forwarded(int fd) {
         served_for_peers_.fetch_add(1, std::memory_order_relaxed);
     }
     b.send(fd, answers);
+}
+
+// Latency measurements another DNS server held for clients this one owns now. A measurement
+// stamped in the future (the sender's clock ahead) counts as taken now, so that it ages out.
+void UdpWorker::adopt_latency(const ServingState& serving, std::span<const std::uint8_t> message,
+                              const std::optional<report::Key>& key, std::int64_t now_ms) {
+    const auto now_s = static_cast<std::uint32_t>(now_ms / 1000);
+    const bool whole = key && cluster::read_latency_handover(message, *key, [&](const cluster::LatencyRecord& record) {
+        const auto slot = serving.latency_slot_of(record.pop);
+        if (slot == gslb::no_latency_slot) return;  // a POP this server does not know (or has no slot for)
+        if (shared_.latency.adopt(record.prefix_key, slot, record.latency_ms, std::min(record.measured_at_s, now_s),
+                                  record.loss_permille))
+            latency_adopted_.fetch_add(1, std::memory_order_relaxed);
+    });
+    if (!whole) rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void UdpWorker::answer_expired(std::int64_t now_ms) {

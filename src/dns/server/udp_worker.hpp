@@ -35,6 +35,8 @@ public:
     std::uint64_t rejected_envelopes() const { return rejected_envelopes_.load(std::memory_order_relaxed); }
     // Persistence entries other servers handed over that this one took (cluster/handover.hpp).
     std::uint64_t persistence_adopted() const { return persistence_adopted_.load(std::memory_order_relaxed); }
+    // Latency measurements other servers handed over that this one took.
+    std::uint64_t latency_adopted() const { return latency_adopted_.load(std::memory_order_relaxed); }
 
 private:
     void run();
@@ -42,6 +44,8 @@ private:
     std::size_t serve_batch(int fd, int flags);
     void serve_forwarded(int fd);
     void answer_expired(std::int64_t now_ms);
+    void adopt_latency(const ServingState& serving, std::span<const std::uint8_t> message,
+                       const std::optional<report::Key>& key, std::int64_t now_ms);
     int poll_timeout_ms(std::int64_t now_ms) const;
 
     struct Buffers;
@@ -56,6 +60,7 @@ private:
     std::atomic<std::uint64_t> served_for_peers_{0};
     std::atomic<std::uint64_t> rejected_envelopes_{0};
     std::atomic<std::uint64_t> persistence_adopted_{0};
+    std::atomic<std::uint64_t> latency_adopted_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

@@ -8,12 +8,14 @@
 
 #include <limits>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "dns/cluster/envelope.hpp"
 #include "dns/cluster/forwarder.hpp"
 #include "dns/cluster/handover.hpp"
 #include "dns/cluster/ring.hpp"
+#include "dns/gslb/candidates.hpp"
 #include "dns/gslb/latency_table.hpp"
 #include "dns/gslb/persistence_table.hpp"
 #include "dns/server/query_handler.hpp"
@@ -199,6 +201,91 @@ TEST(PersistenceHandover, RecordsRoundTripAndPartialOrForgedOnesAreRefused) {
     EXPECT_EQ(cluster::write_handover(datagram, too_many, key), 0u);
     std::vector<std::uint8_t> full(1300);
     EXPECT_LE(cluster::write_handover(full, std::span(too_many).first(cluster::max_handover_records), key), 1232u);
+}
+
+TEST(LatencyHandover, RecordsRoundTripAndPartialOrForgedOnesAreRefused) {
+    const std::vector<cluster::LatencyRecord> records{
+        {gslb::client_prefix_key(ip("198.51.100.7")), gslb::stable_identity("eu"), 1'800'000'000, 80, 250},
+        {0xFFFFFFFFFFFFFFFFULL, 0x0102030405060708ULL, 0xFFFFFFFF, 0xFFFE, gslb::loss_not_measured}};
+    const auto key = handover_key();
+    std::vector<std::uint8_t> datagram(1300);
+    const auto size = cluster::write_latency_handover(datagram, records, key);
+    ASSERT_GT(size, 0u);
+    datagram.resize(size);
+    const auto envelope = cluster::parse_envelope(datagram);
+    ASSERT_TRUE(envelope);
+    EXPECT_EQ(envelope->kind, cluster::EnvelopeKind::latency);
+    std::vector<cluster::LatencyRecord> read;
+    ASSERT_TRUE(cluster::read_latency_handover(envelope->message, key, [&](const auto& r) { read.push_back(r); }));
+    ASSERT_EQ(read.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(read[i].prefix_key, records[i].prefix_key);
+        EXPECT_EQ(read[i].pop, records[i].pop);
+        EXPECT_EQ(read[i].measured_at_s, records[i].measured_at_s);
+        EXPECT_EQ(read[i].latency_ms, records[i].latency_ms);
+        EXPECT_EQ(read[i].loss_permille, records[i].loss_permille);
+    }
+    int calls = 0;
+    const auto count = [&](const auto&) { ++calls; };
+    EXPECT_FALSE(cluster::read_latency_handover(envelope->message.first(30), key, count)) << "a partial record";
+    EXPECT_FALSE(cluster::read_latency_handover(envelope->message, handover_key('b'), count)) << "another key";
+    EXPECT_FALSE(cluster::read_handover(envelope->message, key, count)) << "latency records are no persistence records";
+    auto forged = datagram;
+    forged[forged.size() - report::mac_bytes - 1] ^= 1;  // the last record's loss
+    EXPECT_FALSE(cluster::read_latency_handover(cluster::parse_envelope(forged)->message, key, count));
+    EXPECT_EQ(calls, 0) << "nothing of a refused handover is read";
+    std::vector<cluster::LatencyRecord> too_many(cluster::max_latency_records + 1);
+    EXPECT_EQ(cluster::write_latency_handover(datagram, too_many, key), 0u);
+    std::vector<std::uint8_t> full(1300);
+    EXPECT_LE(cluster::write_latency_handover(full, std::span(too_many).first(cluster::max_latency_records), key), 1232u);
+}
+
+TEST(LatencyTableHandover, AdoptsOnlyMeasurementsNewerThanItsOwn) {
+    gslb::LatencyTable table(2, 1024);
+    const auto client = gslb::client_prefix_key(ip("198.51.100.0"));
+    table.record(client, 0, 40, 1000, 100);
+    EXPECT_FALSE(table.adopt(client, 0, 90, 999, 0)) << "its own newer measurement stands";
+    EXPECT_FALSE(table.adopt(client, 0, 90, 1000, 0)) << "and one as new";
+    EXPECT_TRUE(table.adopt(client, 0, 30, 1001, 0)) << "a newer one replaces it";
+    EXPECT_TRUE(table.adopt(client, 1, 70, 500, 200)) << "a POP it has no measurement from";
+    const auto other = gslb::client_prefix_key(ip("203.0.113.0"));
+    EXPECT_TRUE(table.adopt(other, 1, 20, 800, gslb::loss_not_measured)) << "a prefix it does not know";
+    EXPECT_FALSE(table.adopt(other, 2, 20, 800, 0)) << "no such slot";
+    std::uint32_t latency[2];
+    std::uint32_t at[2];
+    std::uint16_t loss[2];
+    ASSERT_TRUE(table.lookup(client, latency, at, loss));
+    EXPECT_EQ(latency[0], 30u);
+    EXPECT_EQ(at[0], 1001u);
+    EXPECT_EQ(loss[0], 0u);
+    EXPECT_EQ(latency[1], 70u);
+    EXPECT_EQ(loss[1], 200u);
+    ASSERT_TRUE(table.lookup(other, latency, at, loss));
+    EXPECT_EQ(latency[0], UINT32_MAX);
+    EXPECT_EQ(latency[1], 20u);
+    EXPECT_EQ(loss[1], gslb::loss_not_measured);
+    std::map<std::pair<std::uint64_t, std::size_t>, std::uint32_t> recent;
+    table.for_each_measured(800, [&](const gslb::LatencyTable::Measurement& m) {
+        recent[{m.prefix_key, m.pop_index}] = m.latency_ms;
+    });
+    EXPECT_EQ(recent, (std::map<std::pair<std::uint64_t, std::size_t>, std::uint32_t>{{{client, 0}, 30}, {{other, 1}, 20}}))
+        << "measurements before 800 are left out";
+}
+
+TEST(LatencyHandover, ReceiversFindEachPopsSlotByItsName) {
+    std::vector<std::string> errors;
+    const auto config = std::make_shared<const config::Config>(testing::make_config());
+    ASSERT_GE(config->pops.size(), 2u);
+    auto state = std::make_shared<server::ServingState>(*server::ServingState::build(config, 1, errors));
+    const auto first = gslb::stable_identity(config->pops[0].name);
+    const auto second = gslb::stable_identity(config->pops[1].name);
+    EXPECT_EQ(state->latency_slot_of(first), 0u) << "no slot map: the position";
+    EXPECT_EQ(state->latency_slot_of(second), 1u);
+    EXPECT_EQ(state->latency_slot_of(gslb::stable_identity("elsewhere")), gslb::no_latency_slot);
+    state->latency_slots.assign(config->pops.size(), gslb::no_latency_slot);
+    state->latency_slots[0] = 5;
+    EXPECT_EQ(state->latency_slot_of(first), 5u);
+    EXPECT_EQ(state->latency_slot_of(second), gslb::no_latency_slot) << "a POP left without a slot";
 }
 
 TEST(PersistenceHandover, DueOnlyWhenTheMembersChange) {
@@ -453,7 +540,7 @@ TEST_F(ForwarderTest, PersistenceOfClientsAnotherServerOwnsIsHandedToIt) {
     theirs.erase(prefix(owned_by_us_[0]));
     ASSERT_GT(theirs.size(), cluster::max_handover_records) << "more than one datagram's worth";
     ASSERT_GT(ours, 0u);
-    const auto result = cluster::hand_over(*ring_, table, now);
+    const auto result = cluster::hand_over(*ring_, {&table}, now);
     EXPECT_EQ(result.failed, 0u);
     std::map<std::uint64_t, std::uint64_t> received;
     while (true) {
@@ -471,8 +558,42 @@ TEST_F(ForwarderTest, PersistenceOfClientsAnotherServerOwnsIsHandedToIt) {
         }));
     }
     EXPECT_EQ(received, theirs);
-    EXPECT_GE(result.entries, theirs.size()) << "the third member's share was sent too";
-    EXPECT_LT(result.entries, 300u - ours + 1);
+    EXPECT_GE(result.persistence_entries, theirs.size()) << "the third member's share was sent too";
+    EXPECT_LT(result.persistence_entries, 300u - ours + 1);
+}
+
+TEST_F(ForwarderTest, LatencyOfClientsAnotherServerOwnsIsHandedToIt) {
+    gslb::LatencyTable table(3, 4096);
+    const std::uint32_t now_s = 5'000;
+    // Slot 0 holds "eu", slot 1 nobody (a POP removed), slot 2 "us".
+    cluster::HandoverSource source{nullptr, &table, {gslb::stable_identity("eu"), 0, gslb::stable_identity("us")}, now_s - 60};
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint32_t> theirs;
+    for (std::uint32_t n = 0; n < 300; ++n) {
+        const auto key = prefix(n);
+        table.record(key, 0, 10 + n % 50, now_s);
+        table.record(key, 1, 99, now_s);  // no POP in the slot: not sent
+        table.record(key, 2, 20 + n % 50, n % 10 == 0 ? now_s - 61 : now_s);  // stale: not sent
+        if (ring_->owner(key) != us_) continue;
+        theirs[{key, gslb::stable_identity("eu")}] = 10 + n % 50;
+        if (n % 10 != 0) theirs[{key, gslb::stable_identity("us")}] = 20 + n % 50;
+    }
+    ASSERT_GT(theirs.size(), cluster::max_latency_records) << "more than one datagram's worth";
+    const auto result = cluster::hand_over(*ring_, source, now_s * std::int64_t{1000});
+    EXPECT_EQ(result.failed, 0u);
+    EXPECT_EQ(result.persistence_entries, 0u);
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint32_t> received;
+    while (true) {
+        const auto datagram = receive(owner_fd_, nullptr, 200);
+        if (datagram.empty()) break;
+        const auto envelope = cluster::parse_envelope(datagram);
+        ASSERT_TRUE(envelope);
+        ASSERT_TRUE(cluster::read_latency_handover(envelope->message, *ring_->key(), [&](const cluster::LatencyRecord& r) {
+            EXPECT_EQ(r.measured_at_s, now_s);
+            received[{r.prefix_key, r.pop}] = r.latency_ms;
+        }));
+    }
+    EXPECT_EQ(received, theirs);
+    EXPECT_GE(result.latency_entries, theirs.size()) << "the third member's share was sent too";
 }
 
 TEST_F(ForwarderTest, ARemovedServerHandsEveryEntryOverFromItsOwnAddress) {
@@ -485,9 +606,9 @@ TEST_F(ForwarderTest, ARemovedServerHandsEveryEntryOverFromItsOwnAddress) {
     }
     // `ring_` stands for the remaining servers; the departing one is none of them.
     const auto departing = ip("127.0.9.9");
-    const auto result = cluster::hand_over_departing(*ring_, departing, table, now);
+    const auto result = cluster::hand_over_departing(*ring_, departing, {&table}, now);
     EXPECT_EQ(result.failed, 0u);
-    EXPECT_EQ(result.entries, 200u) << "every live entry, the ring's self's share included";
+    EXPECT_EQ(result.persistence_entries, 200u) << "every live entry, the ring's self's share included";
     std::map<std::uint64_t, std::uint64_t> received;
     while (true) {
         sockaddr_storage from{};
