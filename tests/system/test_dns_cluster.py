@@ -413,13 +413,16 @@ def test_latency_moves_with_its_clients_when_a_server_joins(procs, tmp_path):
             wait_until(lambda: "latency measurements over" in process.log(), timeout=10, what="the handover")
         handed = sum(int(re.search(r"and (\d+) latency measurements over", p.log()).group(1))
                      for p in cluster.servers.values())
-        wait_until(lambda: cluster.metric(3, "udn_dns_cluster_latency_adopted") == handed, timeout=5,
-                   what=f"the joining server adopting all {handed} measurements")
-        # Two measurements (eu, us) for each moved prefix.
-        assert PREFIXES / 6 < handed / 2 < PREFIXES * 2 / 3, f"{handed / 2} of {PREFIXES} prefixes moved"
+        # Two measurements (eu, us) for each moved prefix. (A server that answered a prefix itself
+        # after a forward timeout had it measured too and hands that over as well, so the new
+        # owner may take fewer than were sent.)
+        wait_until(lambda: cluster.metric(3, "udn_dns_latency_prefixes") > PREFIXES / 6, timeout=5,
+                   what="the joining server adopting the moved prefixes' measurements")
         assert cluster.choices(3, name=STATIC_NAME) == measured, "a moved client must keep its measured POP"
         assert cluster.choices(1, name=STATIC_NAME) == measured
-        assert cluster.metric(3, "udn_dns_latency_prefixes") == handed / 2
+        moved = cluster.metric(3, "udn_dns_latency_prefixes")
+        assert PREFIXES / 6 < moved < PREFIXES * 2 / 3, f"{moved} of {PREFIXES} prefixes moved"
+        assert 2 * moved <= cluster.metric(3, "udn_dns_cluster_latency_adopted") <= handed
         assert "handed" not in joined.log(), "the joining server had nothing to hand over"
 
 
@@ -448,6 +451,8 @@ def test_a_removed_server_hands_its_clients_latency_to_the_rest(procs, tmp_path)
         def adopted():
             return sum(cluster.metric(i, "udn_dns_cluster_latency_adopted") for i in (1, 2))
 
-        wait_until(lambda: adopted() == handed, timeout=5, what=f"the remaining servers adopting all {handed}")
+        wait_until(lambda: adopted() >= PREFIXES / 6 * 2, timeout=5, what="the remaining servers adopting them")
+        assert adopted() <= handed
         assert cluster.choices(1, name=STATIC_NAME) == measured, "a client of the removed server keeps its POP"
         assert cluster.choices(2, name=STATIC_NAME) == measured
+

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -16,14 +17,12 @@ namespace {
 
 constexpr std::size_t datagrams_per_pause = 32;
 
-void put_u64(std::uint8_t* out, std::uint64_t value) {
-    for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<std::uint8_t>(value >> (56 - 8 * i));
-}
 
 // Seals the `records_bytes` of records written after the header at `out[header]` with their MAC;
 // returns the envelope's size.
-std::size_t seal(std::span<std::uint8_t> out, std::size_t header, std::size_t records_bytes, const report::Key& key) {
-    const auto mac = key.mac(out.subspan(header, records_bytes));
+std::size_t seal(std::span<std::uint8_t> out, std::size_t header, std::size_t records_bytes, std::string_view context,
+                 const report::Key& key) {
+    const auto mac = detail::handover_mac(context, out.subspan(header, records_bytes), key);
     std::memcpy(out.data() + header + records_bytes, mac.data(), mac.size());
     return header + records_bytes + mac.size();
 }
@@ -32,12 +31,37 @@ std::size_t seal(std::span<std::uint8_t> out, std::size_t header, std::size_t re
 
 namespace detail {
 
+namespace {
+
+// A handover is one datagram: its context and records fit here.
+using MacInput = std::array<std::uint8_t, 2048>;
+
+// `context` followed by `records`, in `buffer` when there is a context; empty when too long.
+std::span<const std::uint8_t> mac_input(std::string_view context, std::span<const std::uint8_t> records,
+                                        MacInput& buffer) {
+    if (context.empty()) return records;
+    if (context.size() + records.size() > buffer.size()) return {};
+    std::memcpy(buffer.data(), context.data(), context.size());
+    std::memcpy(buffer.data() + context.size(), records.data(), records.size());
+    return std::span(buffer).first(context.size() + records.size());
+}
+
+}  // namespace
+
+report::Mac handover_mac(std::string_view context, std::span<const std::uint8_t> records, const report::Key& key) {
+    MacInput buffer;
+    return key.mac(mac_input(context, records, buffer));
+}
+
 std::optional<std::span<const std::uint8_t>> verified_records(std::span<const std::uint8_t> message,
-                                                              std::size_t record_bytes, const report::Key& key) {
+                                                              std::size_t record_bytes, std::string_view context,
+                                                              const report::Key& key) {
     if (message.size() < record_bytes + report::mac_bytes) return std::nullopt;
     const auto records = message.first(message.size() - report::mac_bytes);
     if (records.size() % record_bytes != 0) return std::nullopt;
-    if (!key.verify(records, message.last(report::mac_bytes))) return std::nullopt;
+    MacInput buffer;
+    const auto input = mac_input(context, records, buffer);
+    if (input.empty() || !key.verify(input, message.last(report::mac_bytes))) return std::nullopt;
     return records;
 }
 
@@ -52,13 +76,10 @@ std::size_t write_handover(std::span<std::uint8_t> out,
     if (header == 0 || out.size() < header + records_bytes + report::mac_bytes) return 0;
     auto* at = out.data() + header;
     for (const auto& record : records) {
-        put_u64(at, record.domain);
-        put_u64(at + 8, record.client_key);
-        put_u64(at + 16, record.candidate);
-        put_u64(at + 24, static_cast<std::uint64_t>(record.expires_at_ms));
+        put_record(at, record);
         at += handover_record_bytes;
     }
-    return seal(out, header, records_bytes, key);
+    return seal(out, header, records_bytes, detail::persistence_context, key);
 }
 
 std::size_t write_latency_handover(std::span<std::uint8_t> out, std::span<const LatencyRecord> records,
@@ -69,13 +90,10 @@ std::size_t write_latency_handover(std::span<std::uint8_t> out, std::span<const 
     if (header == 0 || out.size() < header + records_bytes + report::mac_bytes) return 0;
     auto* at = out.data() + header;
     for (const auto& record : records) {
-        put_u64(at, record.prefix_key);
-        put_u64(at + 8, record.pop);
-        put_u64(at + 16, (std::uint64_t{record.measured_at_s} << 32) | (std::uint64_t{record.latency_ms} << 16) |
-                             record.loss_permille);
+        put_record(at, record);
         at += latency_record_bytes;
     }
-    return seal(out, header, records_bytes, key);
+    return seal(out, header, records_bytes, detail::latency_context, key);
 }
 
 bool same_members(const Ring* before, const Ring* after) {
@@ -115,8 +133,8 @@ public:
     Sender(const Sender&) = delete;
     Sender& operator=(const Sender&) = delete;
 
-    bool usable() const { return fd_ >= 0; }
     bool send(const net::IpAddress& to, std::uint16_t port, std::span<const std::uint8_t> datagram) {
+        if (fd_ < 0) return false;
         sockaddr_storage destination{};
         const auto length = to.to_sockaddr(port, destination);
         const bool sent = ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&destination),
@@ -130,70 +148,86 @@ private:
     std::size_t count_ = 0;
 };
 
-// Sends each owner's records in datagrams of at most `per_datagram`, written by `write`.
-template <typename Record, typename Write>
-void send_by_owner(Sender& sender, const Ring& ring, const std::vector<std::vector<Record>>& by_owner,
-                   std::size_t per_datagram, const Write& write, std::size_t& entries, HandoverResult& result) {
-    std::array<std::uint8_t, 1232> datagram{};
-    for (std::size_t owner = 0; owner < by_owner.size(); ++owner) {
-        const auto& records = by_owner[owner];
-        for (std::size_t first = 0; first < records.size(); first += per_datagram) {
-            const auto count = std::min(per_datagram, records.size() - first);
-            const auto size = write(datagram, std::span(records).subspan(first, count), *ring.key());
-            if (size > 0 && sender.send(ring.member(owner).address, ring.port(), std::span(datagram).first(size))) {
-                entries += count;
-                ++result.datagrams;
-            } else {
-                ++result.failed;
+// Records waiting for their owner, sent a datagram's worth at a time as a table walk goes on,
+// so that memory holds one stretch of the table, never all of it (a departing server sends
+// everything it holds: for 1M prefixes and 16 POPs that would be ~400 MB at once).
+template <typename Record, std::size_t per_datagram, auto write>
+class OwnerQueues {
+public:
+    OwnerQueues(Sender& sender, const Ring& ring, std::size_t& entries, HandoverResult& result)
+        : sender_(sender), ring_(ring), entries_(entries), result_(result), queues_(ring.size()) {}
+
+    void add(std::size_t owner, const Record& record) { queues_[owner].push_back(record); }
+    // Sends every full datagram's worth, or everything with `all`.
+    void send(bool all) {
+        for (std::size_t owner = 0; owner < queues_.size(); ++owner) {
+            auto& queue = queues_[owner];
+            std::size_t first = 0;
+            for (; first < queue.size() && (all || queue.size() - first >= per_datagram); first += per_datagram) {
+                const auto count = std::min(per_datagram, queue.size() - first);
+                send_one(owner, std::span(queue).subspan(first, count));
             }
+            queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(std::min(first, queue.size())));
         }
     }
-}
+
+private:
+    void send_one(std::size_t owner, std::span<const Record> records) {
+        std::array<std::uint8_t, 1232> datagram{};
+        const auto size = ring_.key() ? write(datagram, records, *ring_.key()) : 0;
+        if (size > 0 && sender_.send(ring_.member(owner).address, ring_.port(), std::span(datagram).first(size))) {
+            entries_ += records.size();
+            ++result_.datagrams;
+        } else {
+            ++result_.failed;
+        }
+    }
+
+    Sender& sender_;
+    const Ring& ring_;
+    std::size_t& entries_;
+    HandoverResult& result_;
+    std::vector<std::vector<Record>> queues_;
+};
 
 // `keep_own`: what the ring's self owns stays (it is this server's own).
-HandoverResult send_to_owners(const Ring& ring, const net::IpAddress& local, const HandoverSource& source,
+HandoverResult send_to_owners(const Ring& ring, const net::IpAddress& local, const ClientStateView& source,
                               std::int64_t now_ms, bool keep_own) {
     HandoverResult result;
-    const auto to_send = [&](std::uint64_t prefix_key, std::size_t& owner) {
-        owner = ring.owner(prefix_key);
-        return !keep_own || owner != ring.self();
+    Sender sender(local);  // without a socket (or a key) every datagram counts as refused
+    OwnerQueues<gslb::PersistenceTable::Held, max_handover_records, write_handover> persistence(
+        sender, ring, result.persistence_entries, result);
+    OwnerQueues<LatencyRecord, max_latency_records, write_latency_handover> latency(sender, ring,
+                                                                                      result.latency_entries, result);
+    const auto owner_of = [&](std::uint64_t prefix_key) -> std::optional<std::size_t> {
+        const auto owner = ring.owner(prefix_key);
+        if (keep_own && owner == ring.self()) return std::nullopt;
+        return owner;
     };
-    std::vector<std::vector<gslb::PersistenceTable::Held>> persistence(ring.size());
-    if (source.persistence != nullptr) {
-        source.persistence->for_each_live(now_ms, [&](const gslb::PersistenceTable::Held& held) {
-            if (std::size_t owner = 0; to_send(held.client_key, owner)) persistence[owner].push_back(held);
+    source.walk(
+        now_ms,
+        [&](const gslb::PersistenceTable::Held& held) {
+            if (const auto owner = owner_of(held.client_key)) persistence.add(*owner, held);
+        },
+        [&](const LatencyRecord& record) {
+            if (const auto owner = owner_of(record.prefix_key)) latency.add(*owner, record);
+        },
+        [&] {
+            persistence.send(false);
+            latency.send(false);
         });
-    }
-    std::vector<std::vector<LatencyRecord>> latency(ring.size());
-    if (source.latency != nullptr) {
-        source.latency->for_each_measured(source.latency_since_s, [&](const gslb::LatencyTable::Measurement& m) {
-            const auto pop = m.pop_index < source.pop_of_slot.size() ? source.pop_of_slot[m.pop_index] : 0;
-            if (std::size_t owner = 0; pop != 0 && to_send(m.prefix_key, owner)) {
-                latency[owner].push_back({m.prefix_key, pop, m.measured_at_s, static_cast<std::uint16_t>(m.latency_ms),
-                                          m.loss_permille});
-            }
-        });
-    }
-    Sender sender(local);
-    if (!ring.key() || !sender.usable()) {  // nothing the owners would take
-        for (std::size_t owner = 0; owner < ring.size(); ++owner) {
-            result.failed += (persistence[owner].size() + max_handover_records - 1) / max_handover_records +
-                             (latency[owner].size() + max_latency_records - 1) / max_latency_records;
-        }
-        return result;
-    }
-    send_by_owner(sender, ring, persistence, max_handover_records, write_handover, result.persistence_entries, result);
-    send_by_owner(sender, ring, latency, max_latency_records, write_latency_handover, result.latency_entries, result);
+    persistence.send(true);
+    latency.send(true);
     return result;
 }
 
 }  // namespace
 
-HandoverResult hand_over(const Ring& ring, const HandoverSource& source, std::int64_t now_ms) {
+HandoverResult hand_over(const Ring& ring, const ClientStateView& source, std::int64_t now_ms) {
     return send_to_owners(ring, ring.member(ring.self()).address, source, now_ms, true);
 }
 
-HandoverResult hand_over_departing(const Ring& remaining, const net::IpAddress& from, const HandoverSource& source,
+HandoverResult hand_over_departing(const Ring& remaining, const net::IpAddress& from, const ClientStateView& source,
                                    std::int64_t now_ms) {
     return send_to_owners(remaining, from, source, now_ms, false);
 }

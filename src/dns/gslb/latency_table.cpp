@@ -49,7 +49,7 @@ std::size_t LatencyTable::bucket_start(std::uint64_t key) const { return (mix(ke
 
 // The entry of `prefix_key` in the bucket at `home`; when it has none, a free entry or else the
 // one whose newest measurement is oldest, emptied for it. The caller holds the bucket's stripe.
-std::size_t LatencyTable::entry_for(std::size_t home, std::uint64_t prefix_key) {
+std::size_t LatencyTable::entry_for(std::size_t home, std::uint64_t prefix_key, std::uint32_t now_s) {
     std::size_t target = home;
     std::uint32_t oldest = UINT32_MAX;
     for (std::size_t i = 0; i < bucket_slots; ++i) {
@@ -66,7 +66,12 @@ std::size_t LatencyTable::entry_for(std::size_t home, std::uint64_t prefix_key) 
         }
     }
     if (keys_[target] != prefix_key) {
-        (keys_[target] == 0 ? occupied_ : evictions_).fetch_add(1, std::memory_order_relaxed);
+        // Only a prefix with a measurement still in use is lost: stale ones would be measured again.
+        if (keys_[target] == 0) {
+            occupied_.fetch_add(1, std::memory_order_relaxed);
+        } else if (std::uint64_t{oldest} + staleness_s_.load(std::memory_order_relaxed) >= now_s) {
+            evictions_.fetch_add(1, std::memory_order_relaxed);
+        }
         keys_[target] = prefix_key;
         std::fill_n(&latency_ms_[target * pop_count_], pop_count_, no_sample);
         std::fill_n(&measured_at_s_[target * pop_count_], pop_count_, 0u);
@@ -77,7 +82,8 @@ std::size_t LatencyTable::entry_for(std::size_t home, std::uint64_t prefix_key) 
 
 void LatencyTable::store(std::size_t home, std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
                          std::uint32_t measured_at_s, std::uint16_t loss_permille) {
-    const auto at = entry_for(home, prefix_key) * pop_count_ + pop_index;
+    // The measurement's time stands for now: results and handovers arrive as they are taken.
+    const auto at = entry_for(home, prefix_key, measured_at_s) * pop_count_ + pop_index;
     latency_ms_[at] = static_cast<std::uint16_t>(std::min<std::uint32_t>(latency_ms, 0xFFFE));
     measured_at_s_[at] = measured_at_s;
     loss_quarters_[at] = loss_permille <= 1000 ? static_cast<std::uint8_t>((loss_permille + 2) / 4) : no_loss;
@@ -156,6 +162,6 @@ std::size_t LatencyTable::memory_bytes() const {
            sizeof(*this);
 }
 
-std::size_t LatencyTable::size() const { return occupied_.load(std::memory_order_relaxed); }
+std::size_t LatencyTable::size() const { return static_cast<std::size_t>(occupied_.load(std::memory_order_relaxed)); }
 
 }  // namespace udn::dns::gslb

@@ -5,6 +5,7 @@
 // reader that keeps something derived from a lookup can tell, with one atomic load and no
 // lock, that it may still use it.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -48,11 +49,13 @@ public:
         std::uint32_t measured_at_s = 0;
         std::uint16_t loss_permille = loss_not_measured;
     };
-    // Calls `visit(const Measurement&)` for every measurement taken at `since_s` or later, one
-    // bucket at a time under its stripe (a query waits for at most one bucket's walk).
+    // Calls `visit(const Measurement&)` for every measurement taken at `since_s` or later in
+    // buckets [first_bucket, end_bucket), one bucket at a time under its stripe (a query waits
+    // for at most one bucket's walk). A large table is walked a range at a time.
     template <typename Visit>
-    void for_each_measured(std::uint32_t since_s, const Visit& visit) const {
-        for (std::size_t bucket = 0; bucket < bucket_count_; ++bucket) {
+    void for_each_measured(std::uint32_t since_s, std::size_t first_bucket, std::size_t end_bucket,
+                           const Visit& visit) const {
+        for (std::size_t bucket = first_bucket; bucket < std::min(end_bucket, bucket_count_); ++bucket) {
             std::lock_guard lock(stripes_[bucket % stripe_count]);
             for (std::size_t entry = bucket * bucket_slots; entry < (bucket + 1) * bucket_slots; ++entry) {
                 if (keys_[entry] == 0) continue;
@@ -61,11 +64,16 @@ public:
                     if (latency_ms_[at] == no_sample || measured_at_s_[at] < since_s) continue;
                     visit(Measurement{keys_[entry], slot, latency_ms_[at], measured_at_s_[at],
                                       loss_quarters_[at] == no_loss ? loss_not_measured
-                                                                 : static_cast<std::uint16_t>(loss_quarters_[at] * 4)});
+                                                                    : static_cast<std::uint16_t>(loss_quarters_[at] * 4)});
                 }
             }
         }
     }
+    template <typename Visit>
+    void for_each_measured(std::uint32_t since_s, const Visit& visit) const {
+        for_each_measured(since_s, 0, bucket_count_, visit);
+    }
+    std::size_t bucket_count() const { return bucket_count_; }
 
     // Fills latency_ms/measured_at_s and, when given, loss_permille by POP position: entry p
     // from slot slots[p] (no_latency_slot: no sample), or from slot p when `slots` is empty
@@ -94,10 +102,13 @@ public:
     std::size_t memory_bytes() const;
     // Prefixes held (slots never emptied: only overwritten).
     std::size_t size() const;
-    // Prefixes whose measurements were overwritten to make room for another (their bucket was
-    // full): while this grows, `dns.latency_prefixes` is too small for the clients this server
-    // owns, and an evicted prefix gets the fallback until it is measured again.
+    // Prefixes whose measurements, still fresh, were overwritten to make room for another (their
+    // bucket was full): while this grows, `dns.latency_prefixes` is too small for the clients this
+    // server owns, and an evicted prefix gets the fallback until it is measured again.
     std::uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
+    // How long a measurement is used (probe.latency_staleness_s): an entry whose newest
+    // measurement is older is taken over without counting as an eviction.
+    void set_staleness_s(std::uint32_t staleness_s) { staleness_s_.store(staleness_s, std::memory_order_relaxed); }
 
 private:
     static constexpr std::uint16_t no_sample = 0xFFFF;
@@ -105,7 +116,7 @@ private:
     static constexpr std::size_t bucket_slots = 16;  // a prefix lives in one bucket of its hash
     static constexpr std::size_t stripe_count = 256;
     std::size_t bucket_start(std::uint64_t key) const;
-    std::size_t entry_for(std::size_t home, std::uint64_t prefix_key);
+    std::size_t entry_for(std::size_t home, std::uint64_t prefix_key, std::uint32_t now_s);
     void store(std::size_t home, std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
                std::uint32_t measured_at_s, std::uint16_t loss_permille);
 
@@ -120,8 +131,9 @@ private:
     std::vector<std::uint8_t> loss_quarters_;
     std::vector<std::atomic<std::uint32_t>> versions_;  // one per bucket
     mutable std::array<std::mutex, stripe_count> stripes_;
-    std::atomic<std::size_t> occupied_{0};
+    std::atomic<std::uint64_t> occupied_{0};
     std::atomic<std::uint64_t> evictions_{0};
+    std::atomic<std::uint32_t> staleness_s_{3600};
 };
 
 }  // namespace udn::dns::gslb

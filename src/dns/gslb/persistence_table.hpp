@@ -5,6 +5,7 @@
 // a reload (every configuration push) keeps each client on its server while that server stays
 // configured for the name; a candidate that is gone simply matches nothing any more.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -47,20 +48,25 @@ public:
         std::uint64_t candidate = 0;
         std::int64_t expires_at_ms = 0;
     };
-    // Calls `visit(const Held&)` for every entry whose window is still open, one stripe at a
-    // time (a query waits for at most one stripe's walk).
+    // Calls `visit(const Held&)` for every entry whose window is still open in probe windows
+    // [first_window, end_window), each under its stripe (a query waits for at most one probe
+    // window's walk). A large table is walked a range at a time.
     template <typename Visit>
-    void for_each_live(std::int64_t now_ms, const Visit& visit) const {
-        for (std::size_t stripe = 0; stripe < stripe_count; ++stripe) {
-            std::lock_guard lock(stripes_[stripe]);
-            for (std::size_t window = stripe; window * probe_window < capacity_; window += stripe_count) {
-                for (std::size_t i = 0; i < probe_window; ++i) {
-                    const auto& entry = entries_[window * probe_window + i];
-                    if (entry.expires_at_ms > now_ms) visit(entry);
-                }
+    void for_each_live(std::int64_t now_ms, std::size_t first_window, std::size_t end_window,
+                       const Visit& visit) const {
+        for (std::size_t window = first_window; window < std::min(end_window, window_count()); ++window) {
+            std::lock_guard lock(stripes_[window % stripe_count]);
+            for (std::size_t i = 0; i < probe_window; ++i) {
+                const auto& entry = entries_[window * probe_window + i];
+                if (entry.expires_at_ms > now_ms) visit(entry);
             }
         }
     }
+    template <typename Visit>
+    void for_each_live(std::int64_t now_ms, const Visit& visit) const {
+        for_each_live(now_ms, 0, window_count(), visit);
+    }
+    std::size_t window_count() const { return capacity_ / probe_window; }
 
 private:
     // The client key is kept whole (not only hashed with the name) so that a server can tell

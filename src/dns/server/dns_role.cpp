@@ -107,7 +107,8 @@ void register_client_state_metrics(runtime::Registry& registry, const SharedStat
     gauge("udn_dns_latency_prefixes_capacity", "Client prefixes the latency table has room for (dns.latency_prefixes)",
           [&latency] { return latency.capacity(); });
     gauge("udn_dns_latency_evictions",
-          "Client prefixes whose measurements were overwritten for lack of room (raise dns.latency_prefixes)",
+          "Client prefixes whose measurements, still in use, were overwritten for lack of room (raise "
+          "dns.latency_prefixes)",
           [&latency] { return latency.evictions(); });
     gauge("udn_dns_persistence_evictions",
           "Persistence windows cut short for lack of room (raise dns.persistence_entries)",
@@ -225,6 +226,7 @@ int run_dns_role(const RoleSettings& settings) {
                  shared.latency.capacity(), shared.latency.pop_count(), shared.latency.memory_bytes() >> 20,
                  shared.persistence.capacity(), shared.persistence.memory_bytes() >> 20);
     serving = with_latency_slots(serving, latency_slots, shared.latency);
+    shared.latency.set_staleness_s(initial.probe.latency_staleness_s);
     shared.serving.replace(serving);
 
     runtime::PidFile pid_file(state_dir, "dns");
@@ -321,7 +323,7 @@ int run_dns_role(const RoleSettings& settings) {
             handovers_due.erase(handovers_due.begin());
             const auto now_ms = static_cast<std::int64_t>(report::unix_time_ms());
             const auto serving_now = shared.serving.get();
-            cluster::HandoverSource source{&shared.persistence, &shared.latency, {}, 0};
+            cluster::ClientStateView source{&shared.persistence, &shared.latency, {}, 0};
             for (const auto& pop : latency_slots.holders())
                 source.pop_of_slot.push_back(pop.empty() ? 0 : gslb::stable_identity(pop));
             const auto staleness_s = std::int64_t{serving_now->config->probe.latency_staleness_s};
@@ -373,6 +375,7 @@ int run_dns_role(const RoleSettings& settings) {
             next = std::move(with);
         }
         departing_to = nullptr;
+        shared.latency.set_staleness_s(next->config->probe.latency_staleness_s);
         shared.serving.replace(std::move(next));
         spdlog::info("dns: now serving configuration version {}", config.current()->version);
         if (moved) {

@@ -506,6 +506,16 @@ TEST(LatencyTableMemory, CountsPrefixesOverwrittenForLackOfRoom) {
     for (std::uint32_t i = 64; i < 1064; ++i) table.record(prefix(i), 0, 10, 300 + i);
     EXPECT_EQ(table.size(), 64u) << "1,000 more prefixes fill every bucket";
     EXPECT_EQ(table.evictions(), evicted_before + 1000u - (64u - size_before)) << "every other new prefix overwrote one";
+    // Prefixes whose newest measurement is stale are room, not losses.
+    table.set_staleness_s(3600);
+    const auto evicted = table.evictions();
+    std::uint32_t now_s = 1363;
+    for (std::uint32_t i = 2000; i < 2100; ++i) table.record(prefix(i), 0, 10, now_s += 3601);  // all before: stale
+    EXPECT_EQ(table.evictions(), evicted);
+    EXPECT_EQ(table.size(), 64u);
+    ++now_s;
+    for (std::uint32_t i = 3000; i < 3100; ++i) table.record(prefix(i), 0, 10, now_s);  // 100 fresh for 64 entries
+    EXPECT_GE(table.evictions(), evicted + 36) << "but fresh ones overwritten are";
 }
 
 }  // namespace
