@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "common/config/loader.hpp"
-#include "configd/store/atomic_file.hpp"
+#include "common/runtime/atomic_file.hpp"
 
 namespace udn::configd::admin {
 
@@ -35,7 +35,7 @@ std::shared_ptr<const config::Config> current_network_config(const NetworkOption
 fs::path admin_key_path(const NetworkOptions& options) {
     if (!options.key_path.empty()) return options.key_path;
     if (!options.state_dir.empty()) {
-        if (const auto text = store::read_file(options.state_dir / "endpoints.json")) {
+        if (const auto text = runtime::read_file(options.state_dir / "endpoints.json")) {
             const auto json = nlohmann::json::parse(*text, nullptr, false);
             if (json.is_object() && json.contains("admin_key") && json["admin_key"].is_string()) {
                 fs::path key = json["admin_key"].get<std::string>();

@@ -16,7 +16,7 @@
 #include "configd/admin/report.hpp"
 #include "configd/push/coordinator.hpp"
 #include "configd/push/route.hpp"
-#include "configd/store/atomic_file.hpp"
+#include "common/runtime/atomic_file.hpp"
 #include "configd/transport/tls.hpp"
 
 namespace udn::configd::admin {
@@ -187,7 +187,7 @@ int push_verb(const PushOptions& options) {
         std::fprintf(stderr, "udn admin push: name the configuration FILE to push (or --resume)\n");
         return 2;
     }
-    const auto bytes = store::read_file(options.file);
+    const auto bytes = runtime::read_file(options.file);
     if (!bytes) throw std::runtime_error("cannot read " + options.file.string());
     const auto loaded = config::load_string(*bytes, options.file.string());
     if (!loaded.ok()) {

@@ -19,7 +19,6 @@
 #include "configd/daemon/local_roles.hpp"
 #include "configd/push/fanout.hpp"
 #include "configd/push/route.hpp"
-#include "configd/store/atomic_file.hpp"
 #include "configd/store/store.hpp"
 #include "configd/transport/tls.hpp"
 

@@ -7,7 +7,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "configd/store/atomic_file.hpp"
+#include "common/runtime/atomic_file.hpp"
 
 namespace udn::configd::daemon {
 
@@ -16,7 +16,7 @@ std::vector<std::string> signal_local_roles(const std::filesystem::path& run_dir
     std::error_code error;
     for (const auto& entry : std::filesystem::directory_iterator(run_directory, error)) {
         if (entry.path().extension() != ".pid") continue;
-        const auto text = store::read_file(entry.path()).value_or(std::string{});
+        const auto text = runtime::read_file(entry.path()).value_or(std::string{});
         long pid = 0;
         const auto* end = text.data() + text.size();
         const auto parsed = std::from_chars(text.data(), end, pid);

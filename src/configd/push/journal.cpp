@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "configd/store/atomic_file.hpp"
+#include "common/runtime/atomic_file.hpp"
 
 namespace udn::configd::push {
 
@@ -14,11 +14,11 @@ std::optional<std::string> write_journal(const std::filesystem::path& path, cons
                                  {"decision", journal.decision},
                                  {"route", transport::route_to_json(journal.route)},
                                  {"nodes", journal.nodes}};
-    return store::write_file_atomically(path, json.dump(2) + "\n");
+    return runtime::write_file_atomically(path, json.dump(2) + "\n");
 }
 
 std::optional<Journal> read_journal(const std::filesystem::path& path) {
-    const auto text = store::read_file(path);
+    const auto text = runtime::read_file(path);
     if (!text) return std::nullopt;
     const auto json = nlohmann::json::parse(*text, nullptr, false);
     const auto fail = [&] {

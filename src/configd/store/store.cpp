@@ -10,11 +10,15 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "configd/store/atomic_file.hpp"
+#include "common/runtime/atomic_file.hpp"
 
 namespace udn::configd::store {
 
 namespace fs = std::filesystem;
+using runtime::read_file;
+using runtime::sync_directory;
+using runtime::write_file_atomically;
+using runtime::write_files_atomically;
 
 namespace {
 

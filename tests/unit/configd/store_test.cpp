@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "configd/store/atomic_file.hpp"
+#include "common/runtime/atomic_file.hpp"
 #include "configd/store/store.hpp"
 
 namespace udn::configd::store {
@@ -117,13 +117,13 @@ TEST_F(StoreTest, PrepareAndCommitCostFewFsyncsAndCopyNothing) {
     Store store(directory_ / "configd", 5);
     store.open(initial_);
     const auto v2 = make(2);
-    const auto before_prepare = fsync_count();
+    const auto before_prepare = runtime::fsync_count();
     ASSERT_FALSE(store.prepare(v2));
     // The file, its meta, their directory: durable before PREPARE is acknowledged.
-    EXPECT_EQ(fsync_count() - before_prepare, 3u);
-    const auto before_commit = fsync_count();
+    EXPECT_EQ(runtime::fsync_count() - before_prepare, 3u);
+    const auto before_commit = runtime::fsync_count();
     ASSERT_FALSE(store.commit(v2.push_id));
-    EXPECT_EQ(fsync_count() - before_commit, 2u);  // versions/ and the store directory
+    EXPECT_EQ(runtime::fsync_count() - before_commit, 2u);  // versions/ and the store directory
     const auto configd = directory_ / "configd";
     EXPECT_TRUE(fs::equivalent(configd / "current.toml", configd / "versions" / "2.toml"));
     EXPECT_TRUE(fs::equivalent(configd / "current.meta.json", configd / "versions" / "2.meta.json"));

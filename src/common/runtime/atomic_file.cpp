@@ -1,4 +1,4 @@
-#include "configd/store/atomic_file.hpp"
+#include "common/runtime/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace udn::configd::store {
+namespace udn::runtime {
 
 namespace {
 
@@ -111,4 +111,4 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
 
 std::uint64_t fsync_count() { return fsyncs.load(std::memory_order_relaxed); }
 
-}  // namespace udn::configd::store
+}  // namespace udn::runtime

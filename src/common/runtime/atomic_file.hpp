@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace udn::configd::store {
+namespace udn::runtime {
 
 // Returns an error message, or nullopt on success.
 std::optional<std::string> write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
@@ -33,4 +33,4 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 // fsync() calls made by this process through this file (the store's I/O cost; tests and /metrics).
 std::uint64_t fsync_count();
 
-}  // namespace udn::configd::store
+}  // namespace udn::runtime
