@@ -456,3 +456,20 @@ def test_a_removed_server_hands_its_clients_latency_to_the_rest(procs, tmp_path)
         assert cluster.choices(1, name=STATIC_NAME) == measured, "a client of the removed server keeps its POP"
         assert cluster.choices(2, name=STATIC_NAME) == measured
 
+
+def test_persistence_survives_a_restart(cluster):
+    """A server stopped and started again (an upgrade) saves its persistence windows at the stop
+    and reads them at the start: each client keeps its answer."""
+    first = cluster.choices(1)
+    old = cluster.servers["eu-ns1"]
+    old.stop()
+    saved = re.search(r"saved (\d+) persistence windows", old.log_path.read_text())
+    assert saved and int(saved.group(1)) > 0, old.log_path.read_text()
+    restarted = cluster.procs.udn("dns", "--config", cluster.config_path, "--server", "eu-ns1",
+                                  "--state-dir", cluster.tmp_path / "eu-ns1")
+    cluster.servers["eu-ns1"] = restarted
+    # Readiness asked with a prefix outside the 40, so that it decides none of theirs afresh.
+    wait_until(lambda: cluster.answers(1, "192.0.2.0"), timeout=20, what="the restarted server answering")
+    assert f"restored {saved.group(1)} persistence windows" in restarted.log()
+    assert cluster.choices(1) == first, "a client of the restarted server must keep its persistent answer"
+    assert cluster.choices(2) == first

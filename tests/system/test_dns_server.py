@@ -316,6 +316,42 @@ def test_latency_requests_and_results_steer_static_names(server):
     assert "udn_dns_latency_evictions 0\n" in metrics and "udn_dns_persistence_evictions 0\n" in metrics
 
 
+def test_client_latency_survives_a_restart(server, procs):
+    """Measurements are saved at the stop and read at the start: the restarted server answers a
+    measured client with the nearer POP at once, with no probe to measure it again."""
+    key = bytes.fromhex(REPORT_KEY)
+    ecs = [dns.edns.ECSOption("198.51.100.0", 24)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((server.address, server.latency_port))
+        probe.settimeout(5)
+        server.ask("acme.cdn.example", use_edns=0, options=ecs)
+        _, sender = probe.recvfrom(65535)
+        sequence = int(time.time() * 1e6)
+        for i, (pop, rtt) in enumerate([("eu", 80), ("us", 5)]):
+            probe.sendto(probe_wire.seal(key, probe_wire.LATENCY_RESULT, "eu-ns1", sequence + i, probe_wire.now_ms(),
+                                         latency_result_body(pop, [("198.51.100.0", rtt)])), sender)
+    wait_until(lambda: addresses(server.ask("acme.cdn.example", use_edns=0, options=ecs)) == [f"{server.base}.12"],
+               timeout=5, what="the nearer POP's cache wins")
+    server.process.stop()
+    assert "saved 0 persistence windows and 2 latency measurements" in server.process.log_path.read_text()
+    server.process = procs.udn("dns", "--config", server.config_path, "--server", "eu-ns1",
+                               "--state-dir", server.tmp_path / "state")
+    wait_until(server.answers, timeout=20, what="the restarted server answering")
+    assert "restored 0 persistence windows and 2 latency measurements" in server.process.log()
+    assert addresses(server.ask("acme.cdn.example", use_edns=0, options=ecs)) == [f"{server.base}.12"]
+    # A damaged file is moved aside and the server starts without it.
+    server.process.stop()
+    state_file = server.tmp_path / "state" / "dns" / "client-state"
+    damaged = bytearray(state_file.read_bytes())
+    damaged[10] ^= 1
+    state_file.write_bytes(bytes(damaged))
+    server.process = procs.udn("dns", "--config", server.config_path, "--server", "eu-ns1",
+                               "--state-dir", server.tmp_path / "state")
+    wait_until(server.answers, timeout=20, what="the server answering without its client state")
+    assert "checksum does not match" in server.process.log() and "moved to" in server.process.log()
+    assert (server.tmp_path / "state" / "dns" / "client-state.bad").read_bytes() == bytes(damaged)
+
+
 def test_client_state_tables_are_sized_by_the_configuration(procs, tmp_path):
     server = Server(procs, tmp_path, dns_settings="[dns]\nlatency_prefixes = 5000\npersistence_entries = 2050\n")
     # Whole buckets of 16 prefixes and probe windows of 4 entries.

@@ -196,6 +196,7 @@ struct DnsSettings {
     std::uint32_t latency_spare_pops = 2;   // latency-table slots beyond the POPs at start
     std::uint32_t latency_prefixes = 1 << 20;     // client prefixes whose latency a server keeps
     std::uint32_t persistence_entries = 1 << 18;  // (client prefix, name) persistence windows kept
+    std::uint32_t client_state_save_s = 300;      // client state saved this often (and at stop); 0: at stop only
 };
 
 struct CoverageZone : SourceLine {

@@ -240,6 +240,11 @@ const Section<DnsSettings>& dns_section() {
                                        "Persistence windows (client prefix and name) a DNS server keeps: 32 bytes "
                                        "each, allocated at start. When `udn_dns_persistence_evictions` grows, "
                                        "windows are cut short: raise it."),
+            integer_field<DnsSettings>("client_state_save_s", &DnsSettings::client_state_save_s, 0, 86400, "s",
+                                       Reload::live,
+                                       "How often a DNS server saves its client state (persistence windows, client "
+                                       "latency) to its state directory, which it also does at stop and reads at "
+                                       "start; 0: at stop only. A crash loses what was learnt since the last save."),
         }};
     return section;
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace udn::runtime {
 
@@ -110,5 +111,34 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
 }
 
 std::uint64_t fsync_count() { return fsyncs.load(std::memory_order_relaxed); }
+
+AtomicFileWriter::AtomicFileWriter(std::filesystem::path path)
+    : path_(std::move(path)), temporary_(temporary_for(path_.parent_path(), path_.filename().string())) {
+    fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) error_ = describe("cannot create", temporary_);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        ::unlink(temporary_.c_str());
+    }
+}
+
+bool AtomicFileWriter::write(std::string_view bytes) {
+    if (error_) return false;
+    if (!write_all(fd_, bytes)) error_ = describe("cannot write", temporary_);
+    return !error_;
+}
+
+std::optional<std::string> AtomicFileWriter::commit() {
+    if (!error_ && !counted_fsync(fd_)) error_ = describe("cannot fsync", temporary_);
+    if (!error_ && ::rename(temporary_.c_str(), path_.c_str()) != 0) error_ = describe("cannot rename onto", path_);
+    if (fd_ >= 0) ::close(fd_);
+    if (error_) ::unlink(temporary_.c_str());
+    fd_ = -1;
+    if (error_) return error_;
+    return sync_directory(path_.parent_path());
+}
 
 }  // namespace udn::runtime

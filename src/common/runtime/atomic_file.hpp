@@ -30,6 +30,30 @@ std::optional<std::string> sync_directory(const std::filesystem::path& directory
 
 std::optional<std::string> read_file(const std::filesystem::path& path);
 
+// A file written in pieces (too large to build in memory first) and put in place by commit()
+// as write_file_atomically does: until then, and whenever something fails, the file at `path`
+// is untouched. A writer destroyed without a commit removes its temporary file.
+class AtomicFileWriter {
+public:
+    explicit AtomicFileWriter(std::filesystem::path path);
+    ~AtomicFileWriter();
+    AtomicFileWriter(const AtomicFileWriter&) = delete;
+    AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+    // Appends `bytes`; false once anything failed (error() says what).
+    bool write(std::string_view bytes);
+    // fsyncs the file, renames it onto `path` and fsyncs the directory. Returns an error message
+    // or nullopt.
+    std::optional<std::string> commit();
+    const std::optional<std::string>& error() const { return error_; }
+
+private:
+    std::filesystem::path path_;
+    std::filesystem::path temporary_;
+    int fd_ = -1;
+    std::optional<std::string> error_;
+};
+
 // fsync() calls made by this process through this file (the store's I/O cost; tests and /metrics).
 std::uint64_t fsync_count();
 

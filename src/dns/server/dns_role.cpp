@@ -1,7 +1,9 @@
 #include "dns/server/dns_role.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 
@@ -17,6 +19,7 @@
 #include "common/runtime/spool.hpp"
 #include "dns/cluster/handover.hpp"
 #include "dns/gslb/pop_slots.hpp"
+#include "dns/server/client_state_file.hpp"
 #include "dns/server/counting_sink.hpp"
 #include "dns/server/explain.hpp"
 #include "dns/server/probe_link.hpp"
@@ -182,6 +185,41 @@ std::shared_ptr<const ServingState> with_latency_slots(std::shared_ptr<const Ser
     return with;
 }
 
+// What handovers send and the client-state file keeps: POPs named by the slots they hold now,
+// measurements no older than probe.latency_staleness_s.
+std::uint32_t latency_fresh_since_s(const config::Config& config, std::int64_t now_ms) {
+    const auto staleness_s = std::int64_t{config.probe.latency_staleness_s};
+    return static_cast<std::uint32_t>(std::max<std::int64_t>(now_ms / 1000 - staleness_s, 1));
+}
+
+cluster::ClientStateView client_state_view(const SharedState& shared, const gslb::PopSlots& slots,
+                                           const config::Config& config, std::int64_t now_ms) {
+    cluster::ClientStateView view{&shared.persistence, &shared.latency, {}, latency_fresh_since_s(config, now_ms)};
+    for (const auto& pop : slots.holders()) view.pop_of_slot.push_back(pop.empty() ? 0 : gslb::stable_identity(pop));
+    return view;
+}
+
+// Takes what the last run saved. A damaged file is moved aside (kept for a look, never read
+// again) and the server starts without it.
+void restore_client_state(const std::filesystem::path& path, SharedState& shared) {
+    const auto now_ms = static_cast<std::int64_t>(report::unix_time_ms());
+    const auto serving = shared.serving.get();
+    const auto loaded = load_client_state(path, *serving, shared.persistence, shared.latency, now_ms,
+                                          latency_fresh_since_s(*serving->config, now_ms));
+    if (loaded.error) {
+        auto aside = path;
+        aside += ".bad";
+        std::error_code error;
+        std::filesystem::rename(path, aside, error);
+        spdlog::warn("dns: {}; starting without it ({})", *loaded.error,
+                     error ? "and it could not be moved aside: " + error.message() : "moved to " + aside.string());
+        return;
+    }
+    if (loaded.saved_at_ms == 0) return;  // no file: a first start
+    spdlog::info("dns: restored {} persistence windows and {} latency measurements from {} (saved {} s ago)",
+                 loaded.persistence, loaded.latency, path.string(), (now_ms - loaded.saved_at_ms) / 1000);
+}
+
 // When the new configuration no longer has `self` as a dns server: the ring of the dns servers
 // it has, to hand this server's client state to (null when there is none to hand to).
 std::shared_ptr<const cluster::Ring> ring_without(const config::Config& next, const std::string& self,
@@ -228,6 +266,8 @@ int run_dns_role(const RoleSettings& settings) {
     serving = with_latency_slots(serving, latency_slots, shared.latency);
     shared.latency.set_staleness_s(initial.probe.latency_staleness_s);
     shared.serving.replace(serving);
+    const auto state_file = client_state_path(state_dir);
+    restore_client_state(state_file, shared);
 
     runtime::PidFile pid_file(state_dir, "dns");
     runtime::Registry metrics;
@@ -314,20 +354,48 @@ int run_dns_role(const RoleSettings& settings) {
     // Set when a reload removed this server: its entries go to their owners in this ring.
     std::shared_ptr<const cluster::Ring> departing_to;
 
+    // The client state is saved every dns.client_state_save_s (0: only at stop) and at stop.
+    std::atomic<std::int64_t> client_state_saved_at_s{0};
+    std::atomic<std::uint64_t> client_state_save_errors{0};
+    metrics.gauge_callback("udn_dns_client_state_saved_at_seconds",
+                           "When the client state (persistence, latency) was last saved to the state directory "
+                           "(Unix time; 0: not yet)",
+                           {}, [&client_state_saved_at_s] { return static_cast<double>(client_state_saved_at_s.load()); });
+    metrics.gauge_callback("udn_dns_client_state_save_errors", "Saves of the client state that failed", {},
+                           [&client_state_save_errors] { return static_cast<double>(client_state_save_errors.load()); });
+    const auto save_state = [&] {
+        const auto now_ms = static_cast<std::int64_t>(report::unix_time_ms());
+        const auto started = std::chrono::steady_clock::now();
+        const auto view = client_state_view(shared, latency_slots, *shared.serving.get()->config, now_ms);
+        const auto saved = save_client_state(state_file, view, now_ms);
+        if (saved.error) {
+            ++client_state_save_errors;
+            spdlog::error("dns: {}: the client state was not saved (the previous file, if any, is kept)", *saved.error);
+            return;
+        }
+        client_state_saved_at_s = now_ms / 1000;
+        spdlog::info("dns: saved {} persistence windows and {} latency measurements to {} in {} ms", saved.persistence,
+                     saved.latency, state_file.string(),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                         .count());
+    };
+    auto last_save = std::chrono::steady_clock::now();
+
     while (true) {
         const auto event = signals.wait(std::chrono::seconds(1));
         spool.tick();
         if (event == runtime::SignalEvent::stop) break;
         const auto now = std::chrono::steady_clock::now();
+        if (const auto every_s = shared.serving.get()->config->dns.client_state_save_s;
+            every_s > 0 && now - last_save >= std::chrono::seconds(every_s)) {
+            last_save = now;
+            save_state();
+        }
         if (!handovers_due.empty() && handovers_due.front() <= now) {
             handovers_due.erase(handovers_due.begin());
             const auto now_ms = static_cast<std::int64_t>(report::unix_time_ms());
             const auto serving_now = shared.serving.get();
-            cluster::ClientStateView source{&shared.persistence, &shared.latency, {}, 0};
-            for (const auto& pop : latency_slots.holders())
-                source.pop_of_slot.push_back(pop.empty() ? 0 : gslb::stable_identity(pop));
-            const auto staleness_s = std::int64_t{serving_now->config->probe.latency_staleness_s};
-            source.latency_since_s = static_cast<std::uint32_t>(std::max<std::int64_t>(now_ms / 1000 - staleness_s, 1));
+            const auto source = client_state_view(shared, latency_slots, *serving_now->config, now_ms);
             std::optional<cluster::HandoverResult> result;
             if (const auto& ring = serving_now->ring; departing_to && ring) {
                 result = cluster::hand_over_departing(*departing_to, ring->member(ring->self()).address, source,
@@ -386,6 +454,7 @@ int run_dns_role(const RoleSettings& settings) {
     probes.stop();
     tcp.stop();
     for (auto& worker : workers) worker->stop();
+    save_state();  // after the workers: nothing changes it any more
     if (query_log) query_log->stop();
     admin.stop();
     spool.close_current();
