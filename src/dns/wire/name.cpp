@@ -65,13 +65,20 @@ Name Name::lowered() const {
     // label walk (length bytes are < 64, which lowering leaves alone).
     Name out;
     out.size_ = size_;
-    std::size_t i = 0;
-    for (; i + 8 <= size_; i += 8) {
+    const auto lower_word_at = [&](std::size_t i) {
         const auto x = load8(&bytes_[i]);
         const auto lower = x | (upper_case_bytes(x) >> 2);  // 0x80 >> 2 is the case bit 0x20
         std::memcpy(&out.bytes_[i], &lower, sizeof lower);
+    };
+    if (size_ < 8) {
+        for (std::size_t i = 0; i < size_; ++i) out.bytes_[i] = ascii_lower(bytes_[i]);
+        return out;
     }
-    for (; i < size_; ++i) out.bytes_[i] = ascii_lower(bytes_[i]);
+    std::size_t i = 0;
+    for (; i + 8 < size_; i += 8) lower_word_at(i);
+    // The last eight bytes, overlapping the word before when the size is not a multiple of 8:
+    // lowering a byte twice changes nothing, and a byte loop for the tail cost more than the rest.
+    lower_word_at(size_ - 8);
     return out;
 }
 

@@ -51,7 +51,8 @@ bool parse_opt_options(std::span<const std::uint8_t> rdata, Edns& edns) {
 // Skips one resource record; when it is an OPT, records it in `edns`.
 QueryStatus parse_additional(std::span<const std::uint8_t> message, Reader& reader, Query& out) {
     Name owner;
-    if (read_name(message, reader.offset_ref(), owner) != NameStatus::ok) return QueryStatus::formerr;
+    if (read_name(message, reader.offset_ref(), owner) != NameStatus::ok)
+        return QueryStatus::formerr;
     std::uint16_t type = 0;
     std::uint16_t rr_class = 0;
     std::uint32_t ttl = 0;
@@ -74,7 +75,7 @@ QueryStatus parse_additional(std::span<const std::uint8_t> message, Reader& read
 }  // namespace
 
 QueryStatus parse_query(std::span<const std::uint8_t> message, Query& out) {
-    out = Query{};
+    out.reset();
     Reader reader(message);
     std::uint16_t counts[4] = {};
     if (!reader.u16(out.id) || !reader.u16(out.flags)) return QueryStatus::drop;
@@ -83,7 +84,8 @@ QueryStatus parse_query(std::span<const std::uint8_t> message, Query& out) {
     }
     if ((out.flags & flag::qr) != 0) return QueryStatus::drop;
     out.opcode = static_cast<std::uint8_t>((out.flags >> 11) & 0x0F);
-    if (counts[0] != 1) return out.opcode != opcode_query ? QueryStatus::notimp : QueryStatus::formerr;
+    if (counts[0] != 1)
+        return out.opcode != opcode_query ? QueryStatus::notimp : QueryStatus::formerr;
     if (read_name(message, reader.offset_ref(), out.qname) != NameStatus::ok ||
         !reader.u16(out.qtype) || !reader.u16(out.qclass)) {
         return QueryStatus::formerr;

@@ -290,6 +290,38 @@ TEST(ParseQuery, EdnsAndClientSubnet) {
     EXPECT_EQ(query.edns.client_subnet.address[2], 2);
 }
 
+TEST(ParseQuery, AQueryParsedIntoAUsedOneKeepsNothingOfIt) {
+    // A worker parses every query into the same Query: nothing of the one before may stay.
+    Query used;
+    ASSERT_EQ(parse_query(make_query("Long.Name.Of.A.Query.example", rr_type::aaaa, true,
+                                     ecs_option(2, 48, {0x20, 1, 0xd, 0xb8, 0, 1})),
+                          used),
+              QueryStatus::ok);
+    ASSERT_TRUE(used.edns.client_subnet.present);
+    const auto plain = make_query("a.example", rr_type::a);
+    Query fresh;
+    ASSERT_EQ(parse_query(plain, fresh), QueryStatus::ok);
+    ASSERT_EQ(parse_query(plain, used), QueryStatus::ok);
+    EXPECT_EQ(used.id, fresh.id);
+    EXPECT_EQ(used.flags, fresh.flags);
+    EXPECT_EQ(used.opcode, fresh.opcode);
+    EXPECT_EQ(used.has_question, fresh.has_question);
+    EXPECT_EQ(used.qname.to_text(), "a.example.");
+    EXPECT_EQ(used.qtype, rr_type::a);
+    EXPECT_EQ(used.qclass, fresh.qclass);
+    EXPECT_FALSE(used.edns.present);
+    EXPECT_EQ(used.edns.udp_size_bytes, 0);
+    EXPECT_FALSE(used.edns.client_subnet.present);
+    EXPECT_EQ(used.edns.client_subnet.address, (std::array<std::uint8_t, 16>{}))
+        << "no address bytes of the last one";
+    // And a query that stops early (no question) leaves no question of the one before.
+    auto headless = plain;
+    headless[5] = 0;  // QDCOUNT 0
+    EXPECT_EQ(parse_query(headless, used), QueryStatus::formerr);
+    EXPECT_FALSE(used.has_question);
+    EXPECT_TRUE(used.qname.is_root());
+}
+
 TEST(ParseQuery, MalformedClientSubnetIsFormerr) {
     Query query;
     // Host bits set beyond /20.
