@@ -41,16 +41,14 @@ void ResponseBuilder::start(const Query& query) {
     size_ = header_size_bytes;
     counts_ = {};
     compression_count_ = 0;
+    question_entries_ = 0;
     question_size_bytes_ = 0;
     flags_ = static_cast<std::uint16_t>(flag::qr | (query.flags & (0x7800 | flag::rd | flag::cd)));
     put_u16(0, query.id);
     if (query.has_question && fits(query.qname.size_bytes() + 4)) {
-        const auto wire = query.qname.wire();
-        for (std::size_t at = 0; wire[at] != 0 && compression_count_ < max_compression_entries;
-             at += wire[at] + 1) {
-            compression_offsets_[compression_count_++] = static_cast<std::uint16_t>(size_ + at);
-        }
-        // The root has no label to point to: the general path writes it as its one byte.
+        // The question's labels become compression targets only when a name is written the
+        // general way (write_name): most answers are records at the question's name, which
+        // point to offset 12 without any search. The root has no label to point to.
         if (!query.qname.is_root()) question_size_bytes_ = query.qname.size_bytes();
         append_bytes(query.qname.wire());
         append_u16(query.qtype);
@@ -99,7 +97,19 @@ bool ResponseBuilder::matches_at(std::size_t offset, std::span<const std::uint8_
     return false;
 }
 
+void ResponseBuilder::index_question() {
+    // The question's name is the first thing after the header, so its labels are the first
+    // entries (a rollback to a mark from before this keeps them: see rollback()).
+    compression_count_ = 0;
+    for (std::size_t at = header_size_bytes; buffer_[at] != 0 && compression_count_ < max_compression_entries;
+         at += buffer_[at] + 1) {
+        compression_offsets_[compression_count_++] = static_cast<std::uint16_t>(at);
+    }
+    question_entries_ = compression_count_;
+}
+
 bool ResponseBuilder::write_name(const Name& name) {
+    if (question_size_bytes_ != 0 && question_entries_ == 0) index_question();
     const auto wire = name.wire();
     // Find the longest suffix already in the message.
     std::size_t label_at = 0;
@@ -180,7 +190,8 @@ bool ResponseBuilder::add_record(Section section, const Name& owner, std::uint16
 void ResponseBuilder::rollback(const Mark& mark) {
     size_ = mark.size_bytes;
     counts_ = mark.counts;
-    compression_count_ = mark.compression_entries;
+    // A mark taken before the question was indexed holds none of its entries; they stay.
+    compression_count_ = std::max(mark.compression_entries, question_entries_);
 }
 
 std::size_t ResponseBuilder::finish() {

@@ -59,6 +59,7 @@ public:
 
 private:
     bool write_name(const Name& name);
+    void index_question();
     bool fits(std::size_t bytes) const { return size_ + bytes <= limit_; }
     void put_u16(std::size_t at, std::uint16_t value);
     void append_u16(std::uint16_t value);
@@ -77,6 +78,7 @@ private:
     std::array<std::uint16_t, max_compression_entries> compression_offsets_{};
     std::size_t compression_count_ = 0;
     std::size_t question_size_bytes_ = 0;  // the echoed question's name (not the root) at offset 12; 0: none
+    std::size_t question_entries_ = 0;     // compression entries of the question's labels; 0: not yet made
     bool opt_reserved_ = false;
     Edns opt_;
 };

@@ -437,6 +437,31 @@ TEST(Builder, RecordsAtTheQuestionAreTheGeneralPathsBytes) {
     EXPECT_EQ(builder.finish(), 12u + 5u + 1u + 10u + 4u);
 }
 
+// The question's labels become compression targets when the first name is written the general
+// way; a rollback to a mark from before that must not lose them.
+TEST(Builder, ARollbackKeepsTheQuestionAsACompressionTarget) {
+    Query query;
+    ASSERT_EQ(parse_query(make_query("www.acme.example", rr_type::a), query), QueryStatus::ok);
+    std::array<std::uint8_t, 512> buffer{};
+    ResponseBuilder builder(buffer, 512);
+    builder.start(query);
+    const auto before = builder.mark();
+    const std::array<std::uint8_t, 4> address = {192, 0, 2, 1};
+    ASSERT_TRUE(builder.add_record(Section::answer, name("origin.acme.example"), rr_type::a, 60,
+                                   {address}));
+    builder.rollback(before);
+    ASSERT_TRUE(
+        builder.add_record(Section::answer, name("mail.acme.example"), rr_type::a, 60, {address}));
+    // 12 header + 22 question + ("mail" 5 + pointer 2 + 10 + 4) = 55: acme.example points into
+    // the question.
+    const auto size = builder.finish();
+    EXPECT_EQ(size, 55u);
+    const auto message = parse_message({buffer.data(), size});
+    ASSERT_TRUE(message);
+    ASSERT_EQ(message->answer.size(), 1u);
+    EXPECT_EQ(message->answer[0].owner.to_text(), "mail.acme.example.");
+}
+
 TEST(Builder, RecordThatDoesNotFitLeavesMessageIntact) {
     Query query;
     ASSERT_EQ(parse_query(make_query("t.example", rr_type::txt, true), query), QueryStatus::ok);
