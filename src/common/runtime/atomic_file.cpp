@@ -13,6 +13,7 @@ namespace udn::runtime {
 namespace {
 
 std::atomic<std::uint64_t> fsyncs{0};
+std::atomic<std::uint64_t> writers{0};  // AtomicFileWriter temporary names: one per writer
 
 std::string describe(const std::string& what, const std::filesystem::path& path) {
     return what + " " + path.string() + ": " + std::strerror(errno);
@@ -112,17 +113,25 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
 
 std::uint64_t fsync_count() { return fsyncs.load(std::memory_order_relaxed); }
 
+// The file is made unnamed (O_TMPFILE) and gets a name only at the commit, just before the
+// rename: a process killed while writing leaves nothing behind, and two writers never share a
+// temporary file. Where the file system cannot make unnamed files, a temporary name of this
+// process is used instead.
 AtomicFileWriter::AtomicFileWriter(std::filesystem::path path)
-    : path_(std::move(path)), temporary_(temporary_for(path_.parent_path(), path_.filename().string())) {
+    : path_(std::move(path)),
+      temporary_(path_.parent_path() / ("." + path_.filename().string() + "." + std::to_string(::getpid()) + "." +
+                                        std::to_string(writers.fetch_add(1, std::memory_order_relaxed)) + ".tmp")) {
+    fd_ = ::open(path_.parent_path().c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd_ >= 0) return;
+    named_ = true;
     fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) error_ = describe("cannot create", temporary_);
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-        ::unlink(temporary_.c_str());
-    }
+    if (fd_ < 0) return;
+    ::close(fd_);
+    if (named_) ::unlink(temporary_.c_str());
 }
 
 bool AtomicFileWriter::write(std::string_view bytes) {
@@ -133,12 +142,25 @@ bool AtomicFileWriter::write(std::string_view bytes) {
 
 std::optional<std::string> AtomicFileWriter::commit() {
     if (!error_ && !counted_fsync(fd_)) error_ = describe("cannot fsync", temporary_);
+    if (!error_ && !named_) {
+        // A name for the unnamed file, then the rename (link cannot replace an existing file).
+        ::unlink(temporary_.c_str());  // left by an earlier process with this pid and count
+        const auto self = "/proc/self/fd/" + std::to_string(fd_);
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, temporary_.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+            named_ = true;
+        } else {
+            error_ = describe("cannot link", temporary_);
+        }
+    }
     if (!error_ && ::rename(temporary_.c_str(), path_.c_str()) != 0) error_ = describe("cannot rename onto", path_);
-    if (fd_ >= 0) ::close(fd_);
-    if (error_) ::unlink(temporary_.c_str());
+    ::close(fd_);
+    if (error_ && named_) ::unlink(temporary_.c_str());
     fd_ = -1;
     if (error_) return error_;
-    return sync_directory(path_.parent_path());
+    if (auto failure = sync_directory(path_.parent_path())) {
+        return "replaced " + path_.string() + ", but it may not survive a crash: " + *failure;
+    }
+    return std::nullopt;
 }
 
 }  // namespace udn::runtime

@@ -32,7 +32,8 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 
 // A file written in pieces (too large to build in memory first) and put in place by commit()
 // as write_file_atomically does: until then, and whenever something fails, the file at `path`
-// is untouched. A writer destroyed without a commit removes its temporary file.
+// is untouched. A writer destroyed without a commit, or a process that dies while writing,
+// leaves no temporary file behind.
 class AtomicFileWriter {
 public:
     explicit AtomicFileWriter(std::filesystem::path path);
@@ -43,14 +44,16 @@ public:
     // Appends `bytes`; false once anything failed (error() says what).
     bool write(std::string_view bytes);
     // fsyncs the file, renames it onto `path` and fsyncs the directory. Returns an error message
-    // or nullopt.
+    // or nullopt (when only the directory's fsync failed, the new file is in place and the
+    // message says so).
     std::optional<std::string> commit();
     const std::optional<std::string>& error() const { return error_; }
 
 private:
     std::filesystem::path path_;
-    std::filesystem::path temporary_;
+    std::filesystem::path temporary_;  // the file's name until the rename, when it has one
     int fd_ = -1;
+    bool named_ = false;  // false: an unnamed O_TMPFILE file, which vanishes if the process dies
     std::optional<std::string> error_;
 };
 

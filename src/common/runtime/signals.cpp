@@ -1,7 +1,9 @@
 // signalfd-based signal delivery and pid files; see signals.hpp.
 #include "common/runtime/signals.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -105,14 +107,25 @@ PidFile::PidFile(const std::filesystem::path& state_dir, std::string_view role)
     std::error_code error;
     std::filesystem::create_directories(path_.parent_path(), error);
     if (error) throw std::runtime_error("cannot create " + path_.parent_path().string() + ": " + error.message());
-    const auto temporary = path_.string() + ".tmp";
-    {
-        std::ofstream out(temporary, std::ios::trunc);
-        out << ::getpid() << '\n';
-        if (!out.flush()) throw std::runtime_error("cannot write pid file " + temporary);
+    // The file stays open and locked while the role runs (the kernel drops the lock when the
+    // process ends, however it ends): a second process of the role on the same state directory
+    // would share its spool and saved state, and would overwrite them.
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error("cannot open pid file " + path_.string() + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const auto holder = read_pid_file(path_);
+        ::close(fd_);
+        throw std::runtime_error("another udn " + std::string{role} + " (" +
+                                 (holder ? "pid " + std::to_string(*holder) : std::string{"pid unknown"}) +
+                                 ") is running with the state directory " + state_dir.string() +
+                                 ": stop it, or give this one another --state-dir");
     }
-    std::filesystem::rename(temporary, path_, error);
-    if (error) throw std::runtime_error("cannot write pid file " + path_.string() + ": " + error.message());
+    const auto text = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+        const auto message = std::string(std::strerror(errno));
+        ::close(fd_);
+        throw std::runtime_error("cannot write pid file " + path_.string() + ": " + message);
+    }
 }
 
 PidFile::~PidFile() {
@@ -120,6 +133,7 @@ PidFile::~PidFile() {
         std::error_code ignored;
         std::filesystem::remove(path_, ignored);
     }
+    ::close(fd_);
 }
 
 std::optional<int> read_pid_file(const std::filesystem::path& path) {

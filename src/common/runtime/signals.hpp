@@ -45,7 +45,9 @@ private:
 void watch_signals(boost::asio::io_context& io, SignalWatcher& watcher, std::function<void(SignalEvent)> on_signal);
 
 // <state-dir>/run/<role>.pid, written at construction (directories created) and removed by
-// the destructor if it still holds our pid. Throws std::runtime_error with the path on failure.
+// the destructor if it still holds our pid. Held locked (flock) while it exists: a second
+// process of the role on the same state directory is refused. Throws std::runtime_error with
+// the path, or naming the running process, on failure.
 class PidFile {
 public:
     PidFile(const std::filesystem::path& state_dir, std::string_view role);
@@ -57,6 +59,7 @@ public:
 
 private:
     std::filesystem::path path_;
+    int fd_ = -1;
 };
 
 // Reads a pid file; nullopt if missing or malformed.

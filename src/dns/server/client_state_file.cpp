@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -51,16 +52,14 @@ std::string_view as_text(const std::uint8_t* bytes, std::size_t size) {
     return {reinterpret_cast<const char*>(bytes), size};
 }
 
-// Writes and hashes what it is given, a piece at a time.
+// Hashes and writes what it is given when flushed. The table walks add to it under a table
+// lock and flush it between stretches, outside the lock: a query never waits for the disk.
 class HashedWriter {
 public:
     explicit HashedWriter(runtime::AtomicFileWriter& file) : file_(file) {
         buffer_.reserve(piece_bytes);
     }
-    void add(std::string_view bytes) {
-        buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
-        if (buffer_.size() >= piece_bytes) flush();
-    }
+    void add(std::string_view bytes) { buffer_.insert(buffer_.end(), bytes.begin(), bytes.end()); }
     void flush() {
         hash_.add(as_text(buffer_.data(), buffer_.size()));
         file_.write(as_text(buffer_.data(), buffer_.size()));
@@ -92,17 +91,19 @@ public:
     Reader(const Reader&) = delete;
     Reader& operator=(const Reader&) = delete;
     int fd() const { return fd_; }
-    // Exactly `size` bytes at `offset` into `out`.
-    bool read_at(std::uint64_t offset, std::uint8_t* out, std::size_t size) const {
+    // Exactly `size` bytes at `offset` into `out`; else why not.
+    std::optional<std::string> read_at(std::uint64_t offset, std::uint8_t* out,
+                                       std::size_t size) const {
         while (size > 0) {
             const auto got = ::pread(fd_, out, size, static_cast<off_t>(offset));
             if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) return false;
+            if (got < 0) return std::string("cannot read: ") + std::strerror(errno);
+            if (got == 0) return std::string("it ended early (was it written to meanwhile?)");
             out += got;
             size -= static_cast<std::size_t>(got);
             offset += static_cast<std::uint64_t>(got);
         }
-        return true;
+        return std::nullopt;
     }
 
 private:
@@ -126,6 +127,10 @@ ClientStateFileResult save_client_state(const std::filesystem::path& path,
         return result;
     }
     runtime::AtomicFileWriter file(path);
+    if (file.error()) {  // no walk of the tables for a file that cannot be written
+        result.error = describe(path, *file.error());
+        return result;
+    }
     HashedWriter out(file);
     out.add(magic);
     // Persistence records come first in the walk and so in the file, then latency records.
@@ -142,7 +147,7 @@ ClientStateFileResult save_client_state(const std::filesystem::path& path,
             out.add(as_text(record.data(), cluster::latency_record_bytes));
             ++result.latency;
         },
-        [] {});
+        [&] { out.flush(); });
     std::array<std::uint8_t, trailer_bytes> trailer{};
     cluster::detail::put_u64(trailer.data(), static_cast<std::uint64_t>(now_ms));
     cluster::detail::put_u64(trailer.data() + 8, result.persistence);
@@ -175,14 +180,23 @@ ClientStateFileResult load_client_state(const std::filesystem::path& path,
     const auto fixed = magic.size() + trailer_bytes + digest_bytes;
     std::array<std::uint8_t, trailer_bytes + digest_bytes> end{};
     std::array<std::uint8_t, magic.size()> start{};
-    if (size < fixed || !file.read_at(0, start.data(), start.size()) ||
-        !file.read_at(size - end.size(), end.data(), end.size())) {
+    if (size < fixed) {
         result.error = describe(path, "too short to be one (" + std::to_string(size) + " bytes)");
+        result.damaged = true;
+        return result;
+    }
+    if (auto failure = file.read_at(0, start.data(), start.size())) {
+        result.error = describe(path, *failure);
+        return result;
+    }
+    if (auto failure = file.read_at(size - end.size(), end.data(), end.size())) {
+        result.error = describe(path, *failure);
         return result;
     }
     if (as_text(start.data(), start.size()) != magic) {
         result.error = describe(
             path, "not a udn client state file of this version (no " + std::string(magic) + ")");
+        result.damaged = true;
         return result;
     }
     result.saved_at_ms = static_cast<std::int64_t>(cluster::detail::get_u64(end.data()));
@@ -201,6 +215,7 @@ ClientStateFileResult load_client_state(const std::filesystem::path& path,
             describe(path, "its size (" + std::to_string(size) + " bytes) does not match the " +
                                std::to_string(persistence_count) + " persistence and " +
                                std::to_string(latency_count) + " latency records it says it holds");
+        result.damaged = true;
         return result;
     }
     // First the checksum over everything, then the records: nothing is taken from a damaged file.
@@ -209,8 +224,8 @@ ClientStateFileResult load_client_state(const std::filesystem::path& path,
     for (std::uint64_t at = 0; at < size - digest_bytes;) {
         const auto length = static_cast<std::size_t>(
             std::min<std::uint64_t>(piece.size(), size - digest_bytes - at));
-        if (!file.read_at(at, piece.data(), length)) {
-            result.error = describe(path, std::string("cannot read: ") + std::strerror(errno));
+        if (auto failure = file.read_at(at, piece.data(), length)) {
+            result.error = describe(path, *failure);
             return result;
         }
         hash.add(as_text(piece.data(), length));
@@ -219,16 +234,21 @@ ClientStateFileResult load_client_state(const std::filesystem::path& path,
     if (const auto digest = hash.finish();
         !std::equal(digest.begin(), digest.end(), end.begin() + trailer_bytes)) {
         result.error = describe(path, "its checksum does not match: the file is damaged");
+        result.damaged = true;
         return result;
     }
+    // The file was read whole a moment ago, so this second pass fails only if the file changed
+    // or the disk failed in between; what was taken before such a failure stays taken.
     const auto now_s = static_cast<std::uint32_t>(now_ms / 1000);
+    std::optional<std::string> failure;
     const auto each_record = [&](std::uint64_t first, std::uint64_t count, std::size_t record_bytes,
                                  const auto& take) {
         for (std::uint64_t done = 0; done < count;) {
             const auto in_piece =
                 std::min<std::uint64_t>(count - done, piece.size() / record_bytes);
-            if (!file.read_at(first + done * record_bytes, piece.data(), in_piece * record_bytes))
-                return false;
+            failure =
+                file.read_at(first + done * record_bytes, piece.data(), in_piece * record_bytes);
+            if (failure) return false;
             for (std::uint64_t i = 0; i < in_piece; ++i) take(piece.data() + i * record_bytes);
             done += in_piece;
         }
@@ -253,7 +273,7 @@ ClientStateFileResult load_client_state(const std::filesystem::path& path,
                                   std::min(record.measured_at_s, now_s), record.loss_permille))
                     ++result.latency;
             });
-    if (!read) result.error = describe(path, std::string("cannot read: ") + std::strerror(errno));
+    if (!read) result.error = describe(path, failure.value_or("cannot read"));
     return result;
 }
 

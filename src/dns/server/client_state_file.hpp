@@ -31,6 +31,8 @@ struct ClientStateFileResult {
     std::size_t latency = 0;      // measurements written, or taken when loading
     std::int64_t saved_at_ms = 0;
     std::optional<std::string> error;  // what went wrong, with the file's path
+    // Loading: the file itself is bad (size, magic, checksum), not only unreadable now.
+    bool damaged = false;
 };
 
 // Writes everything `view` holds (live windows, fresh measurements) to `path`, replacing it

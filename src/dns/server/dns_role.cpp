@@ -206,6 +206,10 @@ void restore_client_state(const std::filesystem::path& path, SharedState& shared
     const auto serving = shared.serving.get();
     const auto loaded = load_client_state(path, *serving, shared.persistence, shared.latency, now_ms,
                                           latency_fresh_since_s(*serving->config, now_ms));
+    if (loaded.error && !loaded.damaged) {  // unreadable now (permissions, I/O): left where it is
+        spdlog::warn("dns: {}; starting without it", *loaded.error);
+        return;
+    }
     if (loaded.error) {
         auto aside = path;
         aside += ".bad";
@@ -252,6 +256,8 @@ int run_dns_role(const RoleSettings& settings) {
     if (serving->geo) spdlog::info("dns: GeoIP fallback from {} ({})", serving->geo->path(), serving->geo->database().description());
     const auto& initial = *serving->config;
     const auto* server = initial.find_server(role.server);
+    // First of what touches the state directory: a second `udn dns` on it stops here.
+    runtime::PidFile pid_file(state_dir, "dns");
 
     SharedStateSettings shared_settings;
     shared_settings.latency_prefixes = initial.dns.latency_prefixes;
@@ -269,7 +275,6 @@ int run_dns_role(const RoleSettings& settings) {
     const auto state_file = client_state_path(state_dir);
     restore_client_state(state_file, shared);
 
-    runtime::PidFile pid_file(state_dir, "dns");
     runtime::Registry metrics;
     runtime::SpoolWriter spool({runtime::spool_directory(state_dir, "dns"), initial.logs.spool_max_bytes,
                                 initial.logs.spool_max_age_s});
@@ -370,7 +375,7 @@ int run_dns_role(const RoleSettings& settings) {
         const auto saved = save_client_state(state_file, view, now_ms);
         if (saved.error) {
             ++client_state_save_errors;
-            spdlog::error("dns: {}: the client state was not saved (the previous file, if any, is kept)", *saved.error);
+            spdlog::error("dns: saving the client state failed: {}", *saved.error);
             return;
         }
         client_state_saved_at_s = now_ms / 1000;

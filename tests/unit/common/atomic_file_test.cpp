@@ -51,13 +51,32 @@ TEST_F(AtomicFileWriterTest, AWriterDroppedWithoutACommitLeavesNothingBehind) {
     EXPECT_EQ(files(), 1u);
 }
 
-TEST_F(AtomicFileWriterTest, AFailureIsReportedAndTheOldFileStands) {
-    AtomicFileWriter writer(directory_ / "missing-directory" / "state");
-    ASSERT_TRUE(writer.error());
-    EXPECT_NE(writer.error()->find("cannot create"), std::string::npos);
-    EXPECT_FALSE(writer.write("x"));
-    EXPECT_TRUE(writer.commit());
-    EXPECT_EQ(read_file(path_), "old");
+TEST_F(AtomicFileWriterTest, AFailedCommitSaysWhyAndLeavesNothingBehind) {
+    const auto busy = directory_ / "busy";  // a directory with a file in it: no file can replace it
+    std::filesystem::create_directories(busy);
+    ASSERT_FALSE(write_file_atomically(busy / "inside", "kept"));
+    AtomicFileWriter writer(busy);
+    EXPECT_TRUE(writer.write("x"));
+    const auto error = writer.commit();
+    ASSERT_TRUE(error);
+    EXPECT_NE(error->find(busy.string()), std::string::npos) << *error;
+    EXPECT_EQ(read_file(busy / "inside"), "kept");
+    EXPECT_EQ(files(), 2u) << "state and busy only: no temporary file";
+}
+
+TEST_F(AtomicFileWriterTest, TwoWritersOfOneFileDoNotMixTheirBytes) {
+    AtomicFileWriter first(path_);
+    AtomicFileWriter second(path_);
+    for (int i = 0; i < 1000; ++i) {
+        EXPECT_TRUE(first.write("first "));
+        EXPECT_TRUE(second.write("second "));
+    }
+    EXPECT_FALSE(first.commit());
+    EXPECT_FALSE(second.commit());
+    std::string expected;
+    for (int i = 0; i < 1000; ++i) expected += "second ";
+    EXPECT_EQ(read_file(path_), expected) << "the last commit, whole";
+    EXPECT_EQ(files(), 1u);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <fstream>
+#include <stdexcept>
+#include <string>
 
 #include "common/runtime/signals.hpp"
 
@@ -52,6 +54,27 @@ TEST(RuntimeSignals, PidFileIsWrittenAndRemoved) {
     std::ofstream(state / "run" / "bad.pid") << "not a pid";
     EXPECT_FALSE(read_pid_file(state / "run" / "bad.pid"));
     EXPECT_FALSE(read_pid_file(state / "run" / "missing.pid"));
+    fs::remove_all(state);
+}
+
+TEST(RuntimeSignals, ASecondProcessOfARoleOnTheSameStateDirectoryIsRefused) {
+    const auto state = fs::temp_directory_path() / ("udn-pid-lock-" + std::to_string(::getpid()));
+    fs::remove_all(state);
+    {
+        PidFile running(state, "dns");
+        try {
+            PidFile second(state, "dns");  // its own open of the file: the lock refuses it as another process's
+            FAIL() << "a second pid file for the same role and state directory was granted";
+        } catch (const std::runtime_error& error) {
+            const std::string message = error.what();
+            EXPECT_NE(message.find("another udn dns (pid " + std::to_string(::getpid()) + ")"), std::string::npos)
+                << message;
+            EXPECT_NE(message.find(state.string()), std::string::npos) << message;
+        }
+        EXPECT_EQ(read_pid_file(running.path()), ::getpid()) << "the running one's file is left alone";
+        PidFile other_role(state, "probe");  // another role on the same directory is fine
+    }
+    PidFile after(state, "dns");  // the lock went with the first
     fs::remove_all(state);
 }
 

@@ -140,6 +140,7 @@ TEST_F(ClientStateFileTest, ADamagedFileGivesNothingAndSaysWhy) {
         gslb::LatencyTable l(3, 4096);
         const auto loaded = load_into(p, l, *serving_);
         EXPECT_TRUE(loaded.error) << why;
+        EXPECT_TRUE(loaded.damaged) << why;
         EXPECT_EQ(loaded.persistence + loaded.latency, 0u) << why;
         EXPECT_EQ(l.size(), 0u) << why;
         std::size_t live = 0;
@@ -174,23 +175,29 @@ TEST_F(ClientStateFileTest, NoFileIsAFirstStart) {
     EXPECT_EQ(loaded.persistence + loaded.latency, 0u);
 }
 
-TEST_F(ClientStateFileTest, AFailedSaveKeepsThePreviousFile) {
+TEST_F(ClientStateFileTest, AFailedSaveSaysWhyAndLeavesNothingBehind) {
     gslb::PersistenceTable persistence(4096);
     gslb::LatencyTable latency(3, 4096);
     fill(persistence, latency);
-    ASSERT_FALSE(save_client_state(path_, view_of(persistence, latency), now_ms_).error);
-    const auto before = std::filesystem::file_size(path_);
-    // A directory where the temporary file goes: the save cannot create it.
-    std::filesystem::create_directories(path_.parent_path() /
-                                        ("." + path_.filename().string() + ".tmp"));
-    const auto saved = save_client_state(path_, view_of(persistence, latency), now_ms_ + 1);
+    // A directory with a file in it where the file should go: the rename onto it fails.
+    std::filesystem::create_directories(path_);
+    std::ofstream(path_ / "keep") << "kept";
+    const auto saved = save_client_state(path_, view_of(persistence, latency), now_ms_);
     ASSERT_TRUE(saved.error);
     EXPECT_NE(saved.error->find(path_.string()), std::string::npos);
-    EXPECT_EQ(std::filesystem::file_size(path_), before);
-    gslb::PersistenceTable restored(4096);
-    gslb::LatencyTable restored_latency(3, 4096);
-    EXPECT_EQ(load_into(restored, restored_latency, *serving_).saved_at_ms, now_ms_)
-        << "the previous save";
+    EXPECT_NE(saved.error->find("cannot rename"), std::string::npos) << *saved.error;
+    EXPECT_TRUE(std::filesystem::exists(path_ / "keep"));
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(path_.parent_path()), {}), 1)
+        << "no temporary file is left";
+}
+
+TEST_F(ClientStateFileTest, AFileThatCannotBeReadIsNotCalledDamaged) {
+    std::filesystem::create_directories(path_);  // opens, but reading it fails (EISDIR)
+    gslb::PersistenceTable persistence(4096);
+    gslb::LatencyTable latency(3, 4096);
+    const auto loaded = load_into(persistence, latency, *serving_);
+    ASSERT_TRUE(loaded.error);
+    EXPECT_FALSE(loaded.damaged) << *loaded.error << ": it may be fine once it can be read";
 }
 
 TEST_F(ClientStateFileTest, MeasurementsFromTheFutureCountAsTakenNow) {
