@@ -316,9 +316,9 @@ def test_latency_requests_and_results_steer_static_names(server):
     assert "udn_dns_latency_evictions 0\n" in metrics and "udn_dns_persistence_evictions 0\n" in metrics
 
 
-def test_client_latency_survives_a_restart(server, procs):
-    """Measurements are saved at the stop and read at the start: the restarted server answers a
-    measured client with the nearer POP at once, with no probe to measure it again."""
+def measure_a_client(server):
+    """Has 198.51.100.0/24 measured (eu 80 ms, us 5 ms) through the server's latency request, until
+    the server answers it with us's cache; returns the ECS option that names the client."""
     key = bytes.fromhex(REPORT_KEY)
     ecs = [dns.edns.ECSOption("198.51.100.0", 24)]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -332,6 +332,13 @@ def test_client_latency_survives_a_restart(server, procs):
                                          latency_result_body(pop, [("198.51.100.0", rtt)])), sender)
     wait_until(lambda: addresses(server.ask("acme.cdn.example", use_edns=0, options=ecs)) == [f"{server.base}.12"],
                timeout=5, what="the nearer POP's cache wins")
+    return ecs
+
+
+def test_client_latency_survives_a_restart(server, procs):
+    """Measurements are saved at the stop and read at the start: the restarted server answers a
+    measured client with the nearer POP at once, with no probe to measure it again."""
+    ecs = measure_a_client(server)
     server.process.stop()
     assert "saved 0 persistence windows and 2 latency measurements" in server.process.log_path.read_text()
     server.process = procs.udn("dns", "--config", server.config_path, "--server", "eu-ns1",
@@ -350,6 +357,23 @@ def test_client_latency_survives_a_restart(server, procs):
     wait_until(server.answers, timeout=20, what="the server answering without its client state")
     assert "checksum does not match" in server.process.log() and "moved to" in server.process.log()
     assert (server.tmp_path / "state" / "dns" / "client-state.bad").read_bytes() == bytes(damaged)
+
+
+def test_client_latency_saved_while_running_survives_a_crash(procs, tmp_path):
+    """With dns.client_state_save_s the state is saved while the server runs, so a server killed
+    (no save at stop) still finds it at its next start; a kill leaves no temporary file."""
+    server = Server(procs, tmp_path, dns_settings="[dns]\nclient_state_save_s = 1\n")
+    ecs = measure_a_client(server)
+    wait_until(lambda: "saved 0 persistence windows and 2 latency measurements" in server.process.log(), timeout=5,
+               what="a periodic save")
+    server.process.signal(signal.SIGKILL)
+    server.process.popen.wait(timeout=10)
+    assert sorted(p.name for p in (tmp_path / "state" / "dns").iterdir()) == ["client-state"]
+    server.process = procs.udn("dns", "--config", server.config_path, "--server", "eu-ns1",
+                               "--state-dir", tmp_path / "state")
+    wait_until(server.answers, timeout=20, what="the restarted server answering")
+    assert "restored 0 persistence windows and 2 latency measurements" in server.process.log()
+    assert addresses(server.ask("acme.cdn.example", use_edns=0, options=ecs)) == [f"{server.base}.12"]
 
 
 def test_client_state_tables_are_sized_by_the_configuration(procs, tmp_path):
