@@ -1,7 +1,6 @@
 #include "dns/server/client_state_file.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,12 +8,11 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string_view>
 #include <vector>
 
+#include "common/crypto/sha256.hpp"
 #include "common/runtime/atomic_file.hpp"
 
 namespace udn::dns::server {
@@ -22,31 +20,11 @@ namespace {
 
 constexpr std::string_view magic = "UDNCST01";
 constexpr std::size_t trailer_bytes = 3 * 8;
-constexpr std::size_t digest_bytes = 32;
+constexpr std::size_t digest_bytes = crypto::sha256_bytes;
 // Records are gathered and read in pieces of this many bytes: a multiple of both record sizes.
 constexpr std::size_t piece_bytes = 96 * 10'000;
 static_assert(piece_bytes % cluster::handover_record_bytes == 0 &&
               piece_bytes % cluster::latency_record_bytes == 0);
-
-class Sha256 {
-public:
-    Sha256() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-        if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1)
-            throw std::runtime_error("SHA-256 is not available from OpenSSL");
-    }
-    void add(std::string_view bytes) {
-        EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size());
-    }
-    std::array<std::uint8_t, digest_bytes> finish() {
-        std::array<std::uint8_t, digest_bytes> digest{};
-        unsigned length = 0;
-        EVP_DigestFinal_ex(context_.get(), digest.data(), &length);
-        return digest;
-    }
-
-private:
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context_;
-};
 
 std::string_view as_text(const std::uint8_t* bytes, std::size_t size) {
     return {reinterpret_cast<const char*>(bytes), size};
@@ -72,7 +50,7 @@ public:
 
 private:
     runtime::AtomicFileWriter& file_;
-    Sha256 hash_;
+    crypto::Sha256 hash_;
     std::vector<std::uint8_t> buffer_;
 };
 
@@ -220,7 +198,7 @@ ClientStateFileResult load_client_state(const std::filesystem::path& path,
     }
     // First the checksum over everything, then the records: nothing is taken from a damaged file.
     std::vector<std::uint8_t> piece(piece_bytes);
-    Sha256 hash;
+    crypto::Sha256 hash;
     for (std::uint64_t at = 0; at < size - digest_bytes;) {
         const auto length = static_cast<std::size_t>(
             std::min<std::uint64_t>(piece.size(), size - digest_bytes - at));

@@ -2,12 +2,12 @@
 // TLS times are a new visitor's), the response time broken down from curl's *_TIME_T values,
 // then status and content checks. TLS peers are not verified: origins are addressed by IP and
 // the check is about availability and content, not identity (docs/probes.md).
-#include <openssl/evp.h>
 #include <sys/epoll.h>
 
 #include <memory>
 #include <stdexcept>
 
+#include "common/crypto/sha256.hpp"
 #include "probe/service/content_match.hpp"
 #include "probe/service/http_checks.hpp"
 
@@ -18,29 +18,16 @@ constexpr std::size_t max_kept_body_bytes = 1 << 20;
 
 struct BodySink {
     std::string kept;  // the first max_kept_body_bytes, for substring and regex checks
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> digest{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+    crypto::Sha256 digest;
 
     static std::size_t write(char* data, std::size_t size, std::size_t count, void* user) {
         auto* sink = static_cast<BodySink*>(user);
         const auto bytes = size * count;
-        EVP_DigestUpdate(sink->digest.get(), data, bytes);
+        sink->digest.add({data, bytes});
         if (sink->kept.size() < max_kept_body_bytes) {
             sink->kept.append(data, std::min(bytes, max_kept_body_bytes - sink->kept.size()));
         }
         return bytes;
-    }
-
-    std::string hex_digest() {
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned length = 0;
-        EVP_DigestFinal_ex(this->digest.get(), digest, &length);
-        static constexpr char digits[] = "0123456789abcdef";
-        std::string hex;
-        for (unsigned i = 0; i < length; ++i) {
-            hex += digits[digest[i] >> 4];
-            hex += digits[digest[i] & 15];
-        }
-        return hex;
     }
 };
 
@@ -87,7 +74,7 @@ public:
             error = "curl_easy_init failed";
             return false;
         }
-        EVP_DigestInit_ex(sink_.digest.get(), EVP_sha256(), nullptr);
+        sink_.digest = crypto::Sha256{};
         CURL* handle = curl_.get();
         curl_easy_setopt(handle, CURLOPT_URL, url_.c_str());
         curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers_.get());
@@ -158,7 +145,7 @@ private:
             return outcome;
         }
         const ContentMatcher matcher(target_.check);
-        if (auto mismatch = matcher.mismatch(sink_.kept, sink_.hex_digest())) {
+        if (auto mismatch = matcher.mismatch(sink_.kept, sink_.digest.finish_hex())) {
             outcome.result = report::CheckResult::content_mismatch;
             outcome.detail = std::move(*mismatch);
             return outcome;

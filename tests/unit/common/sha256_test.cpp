@@ -1,0 +1,28 @@
+// Streaming SHA-256: pieces give the digest of the whole (FIPS 180-2 test vectors).
+#include "common/crypto/sha256.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace udn::crypto {
+namespace {
+
+TEST(Sha256, PiecesGiveTheDigestOfTheWhole) {
+    Sha256 whole;
+    whole.add("abc");
+    EXPECT_EQ(whole.finish_hex(),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    Sha256 pieces;
+    for (const char* piece : {"abcdbcdecdefdefgefghfghighijhi", "", "jkijkljklmklmnlmnomnopnopq"})
+        pieces.add(piece);
+    const auto digest = pieces.finish();
+    EXPECT_EQ(digest[0], 0x24);
+    EXPECT_EQ(digest[31], 0xc1);
+    Sha256 empty;
+    EXPECT_EQ(empty.finish_hex(),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+}  // namespace
+}  // namespace udn::crypto
