@@ -245,11 +245,7 @@ ClientStateFileResult load_client_state(const std::filesystem::path& path,
             cluster::latency_record_bytes, [&](const std::uint8_t* at) {
                 const auto record = cluster::get_latency_record(at);
                 if (record.measured_at_s < latency_since_s) return;
-                const auto slot = serving.latency_slot_of(record.pop);
-                if (slot == gslb::no_latency_slot) return;
-                if (latency.adopt(record.prefix_key, slot, record.latency_ms,
-                                  std::min(record.measured_at_s, now_s), record.loss_permille))
-                    ++result.latency;
+                if (serving.adopt_latency(latency, record, now_s)) ++result.latency;
             });
     if (!read) result.error = describe(path, failure.value_or("cannot read"));
     return result;

@@ -1,5 +1,7 @@
 #include "dns/server/serving_state.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace udn::dns::server {
@@ -25,6 +27,14 @@ std::shared_ptr<const ServingState> ServingState::build(std::shared_ptr<const co
     state->config = std::move(config);
     state->generation = generation;
     return state;
+}
+
+bool ServingState::adopt_latency(gslb::LatencyTable& latency, const cluster::LatencyRecord& record,
+                                 std::uint32_t now_s) const {
+    const auto slot = latency_slot_of(record.pop);
+    if (slot == gslb::no_latency_slot) return false;  // a POP this server does not know, or has no slot for
+    return latency.adopt(record.prefix_key, slot, record.latency_ms, std::min(record.measured_at_s, now_s),
+                         record.loss_permille);
 }
 
 }  // namespace udn::dns::server

@@ -10,6 +10,7 @@
 
 #include "common/config/config.hpp"
 #include "common/config/snapshot.hpp"
+#include "dns/cluster/handover.hpp"
 #include "dns/cluster/ring.hpp"
 #include "dns/geo/locator.hpp"
 #include "dns/gslb/candidates.hpp"
@@ -49,6 +50,12 @@ struct ServingState {
         }
         return gslb::no_latency_slot;
     }
+
+    // Takes a measurement another DNS server handed over, or the last run saved, into `latency`
+    // under this configuration's slot for its POP; one stamped in the future (the sender's clock
+    // ahead) counts as taken at `now_s`, so that it ages out. False when the POP has no slot here
+    // or the table holds a measurement as recent (LatencyTable::adopt).
+    bool adopt_latency(gslb::LatencyTable& latency, const cluster::LatencyRecord& record, std::uint32_t now_s) const;
 
     // Null with one message per mistake in `errors` when the configuration cannot be served.
     // `self` names this server, for the ring of servers sharing client state (empty: no ring).

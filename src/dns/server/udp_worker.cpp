@@ -240,17 +240,12 @@ void UdpWorker::serve_forwarded(int fd) {
     b.send(fd, answers);
 }
 
-// Latency measurements another DNS server held for clients this one owns now. A measurement
-// stamped in the future (the sender's clock ahead) counts as taken now, so that it ages out.
+// Latency measurements another DNS server held for clients this one owns now.
 void UdpWorker::adopt_latency(const ServingState& serving, std::span<const std::uint8_t> message,
                               const std::optional<report::Key>& key, std::int64_t now_ms) {
     const auto now_s = static_cast<std::uint32_t>(now_ms / 1000);
     const bool whole = key && cluster::read_latency_handover(message, *key, [&](const cluster::LatencyRecord& record) {
-        const auto slot = serving.latency_slot_of(record.pop);
-        if (slot == gslb::no_latency_slot) return;  // a POP this server does not know (or has no slot for)
-        if (shared_.latency.adopt(record.prefix_key, slot, record.latency_ms, std::min(record.measured_at_s, now_s),
-                                  record.loss_permille))
-            latency_adopted_.fetch_add(1, std::memory_order_relaxed);
+        if (serving.adopt_latency(shared_.latency, record, now_s)) latency_adopted_.fetch_add(1, std::memory_order_relaxed);
     });
     if (!whole) rejected_envelopes_.fetch_add(1, std::memory_order_relaxed);
 }
