@@ -16,7 +16,10 @@ namespace udn::dns::cluster {
 namespace {
 
 constexpr std::size_t datagrams_per_pause = 32;
-
+// The largest handover: 36 persistence or 48 latency records (1,152 bytes), header and MAC.
+constexpr std::size_t max_handover_datagram_bytes =
+    max_envelope_header_bytes + max_handover_records * handover_record_bytes + report::mac_bytes;
+static_assert(max_latency_records * latency_record_bytes <= max_handover_records * handover_record_bytes);
 
 // Seals the `records_bytes` of records written after the header at `out[header]` with their MAC;
 // returns the envelope's size.
@@ -173,7 +176,7 @@ public:
 
 private:
     void send_one(std::size_t owner, std::span<const Record> records) {
-        std::array<std::uint8_t, 1232> datagram{};
+        std::array<std::uint8_t, max_handover_datagram_bytes> datagram{};
         const auto size = ring_.key() ? write(datagram, records, *ring_.key()) : 0;
         if (size > 0 && sender_.send(ring_.member(owner).address, ring_.port(), std::span(datagram).first(size))) {
             entries_ += records.size();
