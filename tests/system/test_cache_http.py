@@ -259,6 +259,20 @@ def test_disk_tier_survives_restart(net):
     assert net.count("/d.bin") == 1
 
 
+def test_a_second_cache_on_the_same_state_directory_is_refused(net):
+    # It would write the same disk tier and spool as the running one.
+    path = "/www.acme.test/second.bin?cc=max-age%3D600&size=1000"
+    assert net.get(path)[0] == 200
+    second = run_udn("cache", "--config", net.config, "--server", "cache1", "--state-dir", net.state,
+                     "--memory-mb", "64", "--disk-mb", "64", timeout=30)
+    assert second.returncode == 1, second.stdout + second.stderr
+    said = second.stdout + second.stderr
+    assert f"another udn cache (pid {net.cache.pid}) is running with the state directory {net.state}" in said, said
+    status, headers, _ = net.get(path)
+    assert status == 200 and "hit" in headers["cache-status"], "the running cache serves on, its store intact"
+    assert (net.state / "run" / "cache.pid").read_text().strip() == str(net.cache.pid)
+
+
 def test_disk_tier_after_kill_9_never_serves_truncated(net):
     path = "/www.acme.test/k.bin?cc=max-age%3D600&size=200000"
     _, _, body = net.get(path)

@@ -10,16 +10,22 @@ from configd_net import Network, replay_prepare, states
 
 
 def fake_role(procs, tmp_path, state_dir):
-    """A stand-in for a local role: counts the SIGHUPs configd sends after a commit."""
+    """A stand-in for a local role: holds its pid file locked as a running role does (configd
+    signals no other), and counts the SIGHUPs configd sends after a commit."""
     counter = tmp_path / "hups"
-    script = ("import signal, sys, time\n"
+    pid_file = state_dir / "run" / "cache.pid"
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    script = ("import fcntl, os, signal, sys, time\n"
               "def hup(*_):\n"
               f"    open({str(counter)!r}, 'a').write('hup\\n')\n"
               "signal.signal(signal.SIGHUP, hup)\n"
+              f"held = open({str(pid_file)!r}, 'a+')\n"
+              "fcntl.flock(held, fcntl.LOCK_EX)\n"
+              "held.truncate(0); held.write(f'{os.getpid()}\\n'); held.flush()\n"
               "while True: time.sleep(1)\n")
     process = procs.start([sys.executable, "-c", script], name="fake-role")
-    (state_dir / "run").mkdir(parents=True, exist_ok=True)
-    (state_dir / "run" / "cache.pid").write_text(f"{process.pid}\n")
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip() == str(process.pid),
+               what="the stand-in role's pid file")
     return counter
 
 

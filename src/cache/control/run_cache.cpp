@@ -7,12 +7,13 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 
 #include "cache/server/cache_server.hpp"
 #include "cache/tiers/chain.hpp"
 #include "cache/tls/certificates.hpp"
 #include "common/config/reloadable.hpp"
+#include "common/runtime/signals.hpp"
 
 namespace udn::cache::control {
 
@@ -147,6 +148,15 @@ int run_cache(const RunOptions& options) {
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    // Before the disk tier opens: two caches on one state directory would overwrite each other's
+    // stored objects and spool.
+    std::optional<runtime::PidFile> pid_file;
+    try {
+        pid_file.emplace(state_dir, role_name);
+    } catch (const std::exception& e) {
+        say(options, "error", e.what());
+        return 1;
+    }
     std::unique_ptr<server::CacheServer> cache;
     try {
         cache = std::make_unique<server::CacheServer>(settings,
@@ -157,10 +167,6 @@ int run_cache(const RunOptions& options) {
         say(options, "error", e.what());
         return 1;
     }
-    const auto run_dir = state_dir / "run";
-    std::filesystem::create_directories(run_dir);
-    const auto pid_file = run_dir / (role_name + ".pid");
-    std::ofstream(pid_file) << ::getpid() << "\n";
     const std::string form = front ? "memory front of the disk back " + cache->context().backend->name() + ", "
                              : back ? "disk back, "
                                     : "";
@@ -202,8 +208,6 @@ int run_cache(const RunOptions& options) {
         }
     }
     cache->stop();
-    std::error_code ignored;
-    std::filesystem::remove(pid_file, ignored);
     say(options, "info", "stopped");
     return 0;
 }

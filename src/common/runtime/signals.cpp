@@ -102,6 +102,22 @@ void watch_signals(boost::asio::io_context& io, SignalWatcher& watcher, std::fun
     std::make_shared<AsioSignalReader>(io, watcher, std::move(on_signal))->arm();
 }
 
+namespace {
+
+// A running role holds its lock for good; pid_file_is_held takes it shared for a moment. So a
+// refusal is retried for a little while before it counts as another process of the role.
+// 0, or the errno of the last refusal (EWOULDBLOCK: someone holds it).
+int lock_exclusively(int fd) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
+        if (errno != EWOULDBLOCK) return errno;
+        ::usleep(5'000);
+    }
+    return EWOULDBLOCK;
+}
+
+}  // namespace
+
 PidFile::PidFile(const std::filesystem::path& state_dir, std::string_view role)
     : path_(state_dir / "run" / (std::string{role} + ".pid")) {
     std::error_code error;
@@ -112,7 +128,11 @@ PidFile::PidFile(const std::filesystem::path& state_dir, std::string_view role)
     // would share its spool and saved state, and would overwrite them.
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw std::runtime_error("cannot open pid file " + path_.string() + ": " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (const int refused = lock_exclusively(fd_); refused != 0) {
+        if (refused != EWOULDBLOCK) {
+            ::close(fd_);
+            throw std::runtime_error("cannot lock pid file " + path_.string() + ": " + std::strerror(refused));
+        }
         const auto holder = read_pid_file(path_);
         ::close(fd_);
         throw std::runtime_error("another udn " + std::string{role} + " (" +
@@ -141,6 +161,16 @@ std::optional<int> read_pid_file(const std::filesystem::path& path) {
     long pid = 0;
     if (!(in >> pid) || pid <= 0 || pid > 0x3fffffff) return std::nullopt;
     return static_cast<int>(pid);
+}
+
+bool pid_file_is_held(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    // A shared lock is granted unless someone holds the exclusive one a PidFile takes. A PidFile
+    // starting at this instant waits for it to go (lock_exclusively).
+    const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+    ::close(fd);
+    return !free;
 }
 
 }  // namespace udn::runtime

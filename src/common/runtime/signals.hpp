@@ -65,4 +65,9 @@ private:
 // Reads a pid file; nullopt if missing or malformed.
 std::optional<int> read_pid_file(const std::filesystem::path& path);
 
+// Whether a live process holds the pid file's lock (a running PidFile). A file nobody holds was
+// left by a process that died without removing it, and its pid may belong to another program
+// by now: signalling that pid would hit a stranger (SIGHUP's default action ends a process).
+bool pid_file_is_held(const std::filesystem::path& path);
+
 }  // namespace udn::runtime

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/runtime/atomic_file.hpp"
+#include "common/runtime/signals.hpp"
 
 namespace udn::configd::daemon {
 
@@ -25,6 +26,13 @@ std::vector<std::string> signal_local_roles(const std::filesystem::path& run_dir
             continue;
         }
         if (pid == ::getpid()) continue;
+        // Every role holds its pid file locked while it runs (runtime::PidFile). A file nobody
+        // holds is a leftover of a process that was killed; its pid may be another program's now.
+        if (!runtime::pid_file_is_held(entry.path())) {
+            lines.push_back(entry.path().string() + ": no running process holds it (pid " + std::to_string(pid) +
+                            " ended without removing it), skipped");
+            continue;
+        }
         if (::kill(static_cast<pid_t>(pid), SIGHUP) == 0) {
             lines.push_back("reload sent to " + entry.path().stem().string() + " (pid " + std::to_string(pid) + ")");
         } else {

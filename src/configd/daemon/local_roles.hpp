@@ -1,5 +1,6 @@
 // Tells the udn processes of this server that a new configuration is committed: SIGHUP to
-// every pid in <state-dir>/run/*.pid except our own (the role convention of docs/configd.md).
+// every pid in <state-dir>/run/*.pid except our own (the role convention of docs/configd.md)
+// whose file a running process holds locked; leftovers of killed processes are skipped.
 #pragma once
 #include <filesystem>
 #include <string>

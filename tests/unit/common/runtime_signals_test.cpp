@@ -1,12 +1,15 @@
 // Signal delivery through SignalWatcher (plain loop and io_context) and pid files.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "common/runtime/signals.hpp"
 
@@ -75,6 +78,45 @@ TEST(RuntimeSignals, ASecondProcessOfARoleOnTheSameStateDirectoryIsRefused) {
         PidFile other_role(state, "probe");  // another role on the same directory is fine
     }
     PidFile after(state, "dns");  // the lock went with the first
+    fs::remove_all(state);
+}
+
+TEST(RuntimeSignals, APidFileIsHeldOnlyWhileItsRoleRuns) {
+    const auto state = fs::temp_directory_path() / ("udn-pid-held-" + std::to_string(::getpid()));
+    fs::remove_all(state);
+    fs::create_directories(state / "run");
+    EXPECT_FALSE(pid_file_is_held(state / "run" / "dns.pid")) << "no file";
+    {
+        PidFile running(state, "dns");
+        EXPECT_TRUE(pid_file_is_held(running.path()));
+        EXPECT_TRUE(pid_file_is_held(running.path())) << "looking does not take it";
+    }
+    std::ofstream(state / "run" / "cache.pid") << ::getpid() << "\n";  // as a killed role leaves it
+    EXPECT_FALSE(pid_file_is_held(state / "run" / "cache.pid"));
+    fs::remove_all(state);
+}
+
+TEST(RuntimeSignals, ARoleStartingWhileConfigdLooksAtItsPidFileStillStarts) {
+    const auto state = fs::temp_directory_path() / ("udn-pid-look-" + std::to_string(::getpid()));
+    fs::remove_all(state);
+    fs::create_directories(state / "run");
+    const auto path = state / "run" / "dns.pid";
+    std::ofstream(path) << "12345\n";
+    // pid_file_is_held's shared lock, held a little longer than it ever is.
+    const int looking = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(looking, 0);
+    ASSERT_EQ(::flock(looking, LOCK_SH | LOCK_NB), 0);
+    std::thread release([looking] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        ::close(looking);
+    });
+    try {
+        PidFile starting(state, "dns");
+        EXPECT_EQ(read_pid_file(starting.path()), ::getpid());
+    } catch (const std::runtime_error& error) {
+        ADD_FAILURE() << "refused while another process only looked: " << error.what();
+    }
+    release.join();
     fs::remove_all(state);
 }
 
