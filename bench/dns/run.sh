@@ -12,6 +12,7 @@
 #              UDN_BIN (a udn binary to measure instead of building build/release/udn),
 #              UDN_BASELINE (a second udn binary, e.g. main's, measured in the same loop as
 #              udn-base / udn-base-nolog on PORT_UDN + 40 / + 50),
+#              PAIRED_WITH (gdnsd: the peer every target's CPU per query is paired with, per repetition),
 #              SAMPLE_QPS (2000: sampler rate), SKIP_PEERS_PASS=1 / SKIP_P99=1 / SKIP_MEMORY=1,
 #              KEEP_SPOOL=1 (do not emulate the log shipper: every query-log file stays on disk).
 set -euo pipefail
@@ -39,15 +40,20 @@ if [[ -z "$udn" ]]; then
     make -C "$repo" build >/dev/null
     udn="$repo/build/release/udn"
 fi
-duration=10 reps=3 mixes=mixed,gslb
+duration=10 reps=3 mixes=mixed,gslb peers_out=""
 args=("$@")
 for ((i = 0; i < ${#args[@]} - 1; ++i)); do
     case "${args[i]}" in
         -d) duration="${args[i + 1]}" ;;
         -r) reps="${args[i + 1]}" ;;
         -m) mixes="${args[i + 1]}" ;;
+        -o) peers_out="${args[i + 1]}" ;;
     esac
 done
+if [[ -z "$peers_out" ]]; then  # where dns-peers.sh would put it, named here so paired.py finds it
+    peers_out="$peers_dir/results/dns-$(date +%Y%m%d-%H%M%S)"
+    args+=(-o "$peers_out")
+fi
 
 start_udn() {  # name port query-log [binary]
     local binary="${4:-$udn}"
@@ -93,7 +99,15 @@ ship_spool "$run/udn" "$run/udn-base"
 echo "bench/dns: udn $udn on 127.0.0.1:$port_log (query log on) and :$port_nolog (off); run dir $run" \
      "${KEEP_SPOOL:+(query-log files kept)}"
 if [[ -z "${SKIP_PEERS_PASS:-}" ]]; then
-    "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" -x "$extra_targets" -z example.test -n "$extra_names" "$@"
+    "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" -x "$extra_targets" -z example.test -n "$extra_names" "${args[@]}"
+    # The medians above drift with the machine by more than the differences asked about; the
+    # ratio to one peer within each repetition does not (bench/dns/paired.py).
+    IFS=, read -r -a peer_list <<< "${PEERS:-nsd,knot,gdnsd}"
+    reference="${PAIRED_WITH:-gdnsd}"
+    [[ ",${PEERS:-nsd,knot,gdnsd}," == *",$reference,"* ]] || reference="${peer_list[0]}"
+    if [[ "$reference" != none ]]; then
+        /usr/bin/python3 "$repo/bench/dns/paired.py" "$peers_out" "$reference" | tee "$peers_out/paired.md"
+    fi
 fi
 
 # Pass 2: latency percentiles. The peers harness keeps its servers up (--hold) on its default
@@ -171,6 +185,9 @@ for (name, mix), runs in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0]
           f"{sum(r[3] for r in runs)} / {sum(r[5] for r in runs)} |")
 print(f"\n(medians over {max(len(r) for r in rows.values())} reps)")
 PY
+    if [[ ",${PEERS:-nsd,knot,gdnsd}," == *",${PAIRED_WITH:-gdnsd},"* ]]; then
+        /usr/bin/python3 "$repo/bench/dns/paired.py" --p99 "$run/p99" "${PAIRED_WITH:-gdnsd}"
+    fi
 fi
 
 [[ -n "${SKIP_MEMORY:-}" ]] && exit 0
