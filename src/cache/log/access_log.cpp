@@ -160,11 +160,16 @@ void AccessLog::flush(std::int64_t now_s) {
     try {
         spool_.append_lines(lines);
         spool_.tick();
-    } catch (const std::exception& error) {
-        // The spool directory is unwritable (disk full, removed): keep serving; this batch is
-        // lost and counted.
-        dropped_lines_.fetch_add(static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n')),
+    } catch (const runtime::SpoolError& error) {
+        // The spool directory is unwritable (disk full, removed): keep serving; the lines of this
+        // batch the spool did not take are lost and counted.
+        const auto appended = std::min<std::size_t>(error.appended_bytes(), lines.size());
+        dropped_lines_.fetch_add(static_cast<std::uint64_t>(std::count(lines.begin() + static_cast<long>(appended),
+                                                                       lines.end(), '\n')),
                                  std::memory_order_relaxed);
+        why = std::string("the spool cannot be written: ") + error.what();
+    } catch (const std::exception& error) {
+        // tick() closing an old file: its lines stay in `current` and are published later.
         why = std::string("the spool cannot be written: ") + error.what();
     }
     // Said at most once a minute, when lines were lost since the last time.

@@ -110,6 +110,9 @@ SpoolWriter::~SpoolWriter() {
 }
 
 void SpoolWriter::open_locked() {
+    // A `current` is here only if closing it failed (fsync, rename): publish it before the
+    // truncating open below would throw its lines away. If that fails again, nothing is lost.
+    next_seq_ = recover(current_path(), ready_directory(), timestamp_name(clock_()), next_seq_);
     fd_ = ::open(current_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) fail("cannot create", current_path());
     size_bytes_ = 0;
@@ -167,19 +170,25 @@ void SpoolWriter::append_lines(std::string_view lines) {
         lines = fixed;
     }
     const std::lock_guard lock(mutex_);
-    if (too_old_locked()) close_locked();
-    std::string_view rest = lines;
-    while (!rest.empty()) {
-        if (fd_ < 0) open_locked();
-        // Whole lines up to the first one that makes the file reach max_bytes: the line whose
-        // newline is at or after the byte that fills the file (rest ends with a newline).
-        std::size_t take = rest.size();
-        if (size_bytes_ + rest.size() >= options_.max_bytes) {
-            take = rest.find('\n', static_cast<std::size_t>(options_.max_bytes - size_bytes_ - 1)) + 1;
+    std::size_t appended = 0;
+    try {
+        if (too_old_locked()) close_locked();
+        std::string_view rest = lines;
+        while (!rest.empty()) {
+            if (fd_ < 0) open_locked();
+            // Whole lines up to the first one that makes the file reach max_bytes: the line whose
+            // newline is at or after the byte that fills the file (rest ends with a newline).
+            std::size_t take = rest.size();
+            if (size_bytes_ + rest.size() >= options_.max_bytes) {
+                take = rest.find('\n', static_cast<std::size_t>(options_.max_bytes - size_bytes_ - 1)) + 1;
+            }
+            write_locked(rest.substr(0, take));
+            appended += take;
+            rest.remove_prefix(take);
+            if (size_bytes_ >= options_.max_bytes) close_locked();
         }
-        write_locked(rest.substr(0, take));
-        rest.remove_prefix(take);
-        if (size_bytes_ >= options_.max_bytes) close_locked();
+    } catch (const std::runtime_error& error) {
+        throw SpoolError(error.what(), appended);
     }
 }
 
@@ -190,7 +199,12 @@ void SpoolWriter::tick() {
 
 void SpoolWriter::close_current() {
     const std::lock_guard lock(mutex_);
-    close_locked();
+    if (fd_ >= 0) {
+        close_locked();
+    } else {
+        // A `current` whose close failed earlier: publish it now rather than at the next start.
+        next_seq_ = recover(current_path(), ready_directory(), timestamp_name(clock_()), next_seq_);
+    }
 }
 
 std::uint64_t SpoolWriter::files_closed() const {

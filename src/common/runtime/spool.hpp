@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -24,9 +25,24 @@ using WallClock = std::function<std::chrono::system_clock::time_point()>;
 // "<dir>/spool/<role>" for a role's state directory.
 std::filesystem::path spool_directory(const std::filesystem::path& state_dir, std::string_view role);
 
+// What append_lines throws: the message names the path, and `appended_bytes` says how much of
+// the batch (whole lines, from its start) is in the spool anyway, so that a caller counts as lost
+// only the lines that are. Those bytes may sit in a `current` the writer could not close; it is
+// published before the next file is opened, or at the next start.
+class SpoolError : public std::runtime_error {
+public:
+    SpoolError(const std::string& message, std::size_t appended_bytes)
+        : std::runtime_error(message), appended_bytes_(appended_bytes) {}
+    std::size_t appended_bytes() const { return appended_bytes_; }
+
+private:
+    std::size_t appended_bytes_;
+};
+
 // Thread-safe (one mutex; each append is one write(2), and so is each append_lines batch unless
 // it crosses max_bytes). Throws std::runtime_error naming the
 // path when the directory cannot be created or a file cannot be written, renamed or synced.
+// A `current` that could not be closed keeps its lines: the next open publishes it first.
 class SpoolWriter {
 public:
     // Creates directory/ and directory/ready/; a `current` left by a crash is closed into
@@ -44,11 +60,12 @@ public:
     // like append(); a batch that crosses max_bytes is split at a line boundary, so files
     // still close near max_bytes. A failed write is cut back to the last whole line before
     // the exception, so `current` never holds a partial line the process could later extend.
+    // Failures throw SpoolError, which says how much of the batch was appended before.
     void append_lines(std::string_view lines);
     // Closes current if it is older than max_age_s; call it about once a second, so that a
     // quiet role still ships its lines.
     void tick();
-    // Closes current now if it holds anything (SIGTERM, tests).
+    // Closes current now if it holds anything (SIGTERM, tests), also one whose close failed.
     void close_current();
 
     std::filesystem::path ready_directory() const { return options_.directory / "ready"; }

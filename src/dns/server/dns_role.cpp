@@ -92,7 +92,7 @@ void register_probe_metrics(runtime::Registry& registry, const ProbeLink& probes
     gauge("udn_dns_latency_requests_sent", "Latency request datagrams sent to POP probes", c.latency_requests_sent);
     gauge("udn_dns_latency_clients_requested", "Client addresses asked to be measured", c.latency_clients_requested);
     if (log != nullptr) {
-        registry.gauge_callback("udn_dns_query_log_dropped", "Query log lines dropped because the writer fell behind", {},
+        registry.gauge_callback("udn_dns_query_log_dropped", "Query log lines dropped: the writer fell behind, or the spool could not be written", {},
                                 [log] { return static_cast<double>(log->dropped()); });
     }
 }

@@ -253,18 +253,26 @@ void QueryLog::drain() {
             ring.text.data() + (RingPosition::bytes(head) & (ring_bytes - 1)),
             RingPosition::bytes_between(head, tail));
         const auto lines = RingPosition::lines_between(head, tail);
+        std::uint64_t taken = lines;
+        std::string failure;
         try {
             spool_.append_lines(text);
-            written_.fetch_add(lines, std::memory_order_relaxed);
-            failing_ = false;
+        } catch (const runtime::SpoolError& error) {
+            // Lines the spool took before it failed are written, not lost (the text is counted
+            // only here, when writing fails).
+            const auto appended = std::min<std::size_t>(error.appended_bytes(), text.size());
+            taken = static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + static_cast<long>(appended), '\n'));
+            failure = error.what();
         } catch (const std::exception& error) {
-            failed_.fetch_add(lines, std::memory_order_relaxed);
-            if (!failing_)
-                spdlog::error(
-                    "dns: query log: {} (lines are dropped and counted until it works again)",
-                    error.what());
-            failing_ = true;
+            taken = 0;
+            failure = error.what();
         }
+        written_.fetch_add(taken, std::memory_order_relaxed);
+        if (taken != lines) failed_.fetch_add(lines - taken, std::memory_order_relaxed);
+        if (!failure.empty() && !failing_) {
+            spdlog::error("dns: query log: {} (lines are dropped and counted until it works again)", failure);
+        }
+        failing_ = !failure.empty();
         // The bytes are free once shipped (or given up).
         ring.head.store(tail, std::memory_order_release);
     }

@@ -116,5 +116,35 @@ TEST(AccessLog, BufferIsBoundedAndDropsAreCounted) {
     fs::remove_all(directory);
 }
 
+// A spool that fails after taking part of a flush: only the lines it did not take are lost.
+TEST(AccessLog, LinesTheSpoolTookBeforeFailingAreNotCountedAsDropped) {
+    const auto directory = fs::temp_directory_path() / ("udn-access-log-" + std::to_string(std::random_device{}()));
+    AccessRecord record;
+    record.pop = "ams";
+    record.url = "/x";
+    {
+        AccessLog measure(directory / "measure", 1 << 20, 60);
+        measure.append(record);
+        measure.close();
+    }
+    const auto line_bytes = read_ready(directory / "measure").size();
+    {
+        AccessLog log(directory / "log", 2 * line_bytes, 60);  // files of two lines
+        for (int i = 0; i < 3; ++i) log.append(record);
+        const auto ready = directory / "log" / "ready";
+        fs::remove_all(ready);
+        std::ofstream(ready) << "in the way";  // closing the first file fails after two lines
+        log.flush(0);
+        EXPECT_EQ(log.dropped_lines(), 1u);
+        fs::remove(ready);
+        fs::create_directories(ready);
+        log.close();
+        EXPECT_EQ(log.dropped_lines(), 1u);
+    }
+    const auto text = read_ready(directory / "log");
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << "the two lines the spool took were published";
+    fs::remove_all(directory);
+}
+
 }  // namespace
 }  // namespace udn::cache::log

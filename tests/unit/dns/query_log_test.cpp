@@ -179,6 +179,30 @@ TEST_F(QueryLogRings, AFullRingDropsAndCountsInsteadOfBlocking) {
     EXPECT_NE(current().find("\tafter.example\t"), std::string::npos);
 }
 
+TEST_F(QueryLogRings, LinesTheSpoolTookBeforeFailingCountAsWrittenNotDropped) {
+    // Files of two lines: the third line of a drain opens a new file after closing the first,
+    // and that close fails while ready/ is not a directory.
+    const auto size = line(1, "x.example").size();
+    runtime::SpoolWriter small({directory_ / "small", 2 * size, 3600});
+    QueryLog log(1, "ns1", small);
+    for (int i = 0; i < 3; ++i) add(log, 0, 1, "x.example");
+    fs::remove_all(small.ready_directory());
+    std::ofstream(small.ready_directory()) << "in the way";
+    log.drain();
+    EXPECT_EQ(log.written(), 2u) << "both lines are in the spool's current file";
+    EXPECT_EQ(log.dropped(), 1u);
+    fs::remove(small.ready_directory());
+    fs::create_directories(small.ready_directory());
+    add(log, 0, 2, "y.example");
+    log.drain();
+    EXPECT_EQ(log.written(), 3u);
+    EXPECT_EQ(log.dropped(), 1u);
+    std::ifstream published(fs::directory_iterator(small.ready_directory())->path());
+    std::stringstream text;
+    text << published.rdbuf();
+    EXPECT_EQ(text.str(), line(1, "x.example") + line(1, "x.example"));
+}
+
 TEST_F(QueryLogRings, TheWriterThreadShipsLinesAndStopDrainsTheRest) {
     QueryLog log(1, "ns1", spool_);
     log.start();
