@@ -157,8 +157,10 @@ void AccessLog::flush(std::int64_t now_s) {
         lines.swap(pending_);
     }
     std::string why;
+    bool appended = false;
     try {
         spool_.append_lines(lines);
+        appended = true;
         spool_.tick();
     } catch (const runtime::SpoolError& error) {
         // The spool directory is unwritable (disk full, removed): keep serving; the lines of this
@@ -169,7 +171,12 @@ void AccessLog::flush(std::int64_t now_s) {
                                  std::memory_order_relaxed);
         why = std::string("the spool cannot be written: ") + error.what();
     } catch (const std::exception& error) {
-        // tick() closing an old file: its lines stay in `current` and are published later.
+        // From tick() closing an old file, its lines stay in `current` and are published later;
+        // from anywhere else in append_lines (out of memory), the batch is lost.
+        if (!appended) {
+            dropped_lines_.fetch_add(static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n')),
+                                     std::memory_order_relaxed);
+        }
         why = std::string("the spool cannot be written: ") + error.what();
     }
     // Said at most once a minute, when lines were lost since the last time.
