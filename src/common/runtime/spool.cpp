@@ -98,7 +98,7 @@ SpoolWriter::SpoolWriter(SpoolOptions options, WallClock clock) : options_(std::
     if (error) {
         throw std::runtime_error("spool: cannot create " + ready_directory().string() + ": " + error.message());
     }
-    next_seq_ = recover(current_path(), ready_directory(), timestamp_name(clock_()), next_seq_);
+    publish_leftover_locked();
 }
 
 SpoolWriter::~SpoolWriter() {
@@ -109,10 +109,14 @@ SpoolWriter::~SpoolWriter() {
     }
 }
 
+void SpoolWriter::publish_leftover_locked() {
+    next_seq_ = recover(current_path(), ready_directory(), timestamp_name(clock_()), next_seq_);
+}
+
 void SpoolWriter::open_locked() {
     // A `current` is here only if closing it failed (fsync, rename): publish it before the
     // truncating open below would throw its lines away. If that fails again, nothing is lost.
-    next_seq_ = recover(current_path(), ready_directory(), timestamp_name(clock_()), next_seq_);
+    publish_leftover_locked();
     fd_ = ::open(current_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) fail("cannot create", current_path());
     size_bytes_ = 0;
@@ -203,7 +207,7 @@ void SpoolWriter::close_current() {
         close_locked();
     } else {
         // A `current` whose close failed earlier: publish it now rather than at the next start.
-        next_seq_ = recover(current_path(), ready_directory(), timestamp_name(clock_()), next_seq_);
+        publish_leftover_locked();
     }
 }
 

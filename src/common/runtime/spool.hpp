@@ -73,6 +73,9 @@ public:
     std::uint64_t files_closed() const;
 
 private:
+    // A `current` no open file stands for (a crash, or a close that failed): cut a torn last
+    // line and publish it into ready/, or remove it if nothing is left.
+    void publish_leftover_locked();
     void open_locked();
     void write_locked(std::string_view whole_lines);
     void close_locked();
