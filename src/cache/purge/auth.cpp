@@ -2,46 +2,21 @@
 #include "cache/purge/auth.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <charconv>
+#include <span>
 
 #include "cache/http/syntax.hpp"
+#include "common/crypto/hex.hpp"
+#include "common/report/key.hpp"
 
 namespace udn::cache::purge {
 
-namespace {
-
-std::optional<std::string> from_hex(std::string_view hex) {
-    if (hex.empty() || hex.size() % 2 != 0) return std::nullopt;
-    std::string bytes;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-        unsigned value = 0;
-        const auto [end, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
-        if (ec != std::errc{} || end != hex.data() + i + 2) return std::nullopt;
-        bytes += static_cast<char>(value);
-    }
-    return bytes;
-}
-
-}  // namespace
-
 std::string sign(std::string_view key_hex, std::string_view method, std::string_view target, std::int64_t unix_s) {
-    const auto key = from_hex(key_hex);
+    const auto key = report::Key::from_hex(key_hex);
     if (!key) return {};
     const std::string message = std::string(method) + "\n" + std::string(target) + "\n" + std::to_string(unix_s);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()), reinterpret_cast<const unsigned char*>(message.data()),
-         message.size(), digest, &length);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string result;
-    for (unsigned int i = 0; i < length; ++i) {
-        result += hex[digest[i] >> 4];
-        result += hex[digest[i] & 15];
-    }
-    return result;
+    return crypto::to_hex(key->mac(std::span(reinterpret_cast<const std::uint8_t*>(message.data()), message.size())));
 }
 
 std::string authorization_header(std::string_view key_hex, std::string_view method, std::string_view target,
@@ -71,7 +46,7 @@ std::string verify(std::string_view key_hex, std::string_view method, std::strin
     if (time_text.empty() || ec != std::errc{} || end != time_text.data() + time_text.size()) return "bad t= timestamp";
     if (unix_s > now_s + max_clock_skew_s || unix_s < now_s - max_clock_skew_s) return "timestamp outside the allowed clock skew";
     const auto expected = sign(key_hex, method, target, unix_s);
-    if (expected.empty()) return "admin key is not valid hex";
+    if (expected.empty()) return "admin key is not 32 or more bytes written as hex (network.report_key)";
     if (signature.size() != expected.size() || CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0) {
         return "bad signature";
     }

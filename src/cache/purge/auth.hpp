@@ -13,7 +13,7 @@ namespace udn::cache::purge {
 
 constexpr std::int64_t max_clock_skew_s = 300;
 
-// Empty when `key_hex` is not valid hex.
+// Empty when `key_hex` is not a report key (32 or more bytes written as hex).
 std::string sign(std::string_view key_hex, std::string_view method, std::string_view target, std::int64_t unix_s);
 std::string authorization_header(std::string_view key_hex, std::string_view method, std::string_view target,
                                  std::int64_t unix_s);

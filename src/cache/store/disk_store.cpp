@@ -3,8 +3,6 @@
 //   u32 key_bytes | u32 meta_bytes | u64 body_bytes | key | meta (JSON) | body
 #include "cache/store/disk_store.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -12,6 +10,7 @@
 #include <optional>
 #include <system_error>
 
+#include "common/crypto/sha256.hpp"
 #include "common/runtime/thread_name.hpp"
 
 namespace udn::cache::store {
@@ -21,14 +20,7 @@ namespace {
 constexpr std::string_view magic = "UDNCACHE";
 constexpr std::uint32_t format_version = 1;
 constexpr std::size_t digest_offset = 12;
-constexpr std::size_t header_bytes = digest_offset + 32 + 16;
-
-std::string sha256(std::string_view data) {
-    unsigned char digest[32];
-    unsigned int length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-    return std::string(reinterpret_cast<const char*>(digest), 32);
-}
+constexpr std::size_t header_bytes = digest_offset + crypto::sha256_bytes + 16;
 
 template <class T>
 void put(std::string& out, T value) {
@@ -92,16 +84,7 @@ std::optional<ObjectMeta> meta_from_json(std::string_view text) {
 
 }  // namespace
 
-std::string DiskStore::file_name_of(std::string_view key) {
-    static constexpr char hex[] = "0123456789abcdef";
-    const auto digest = sha256(key);
-    std::string name;
-    for (const unsigned char c : digest) {
-        name += hex[c >> 4];
-        name += hex[c & 15];
-    }
-    return name;
-}
+std::string DiskStore::file_name_of(std::string_view key) { return crypto::sha256_hex(key); }
 
 std::string DiskStore::encode(std::string_view key, const ObjectMeta& meta, const Body& body) {
     const auto meta_text = meta_to_json(meta).dump();
@@ -120,7 +103,8 @@ std::string DiskStore::encode(std::string_view key, const ObjectMeta& meta, cons
     }
     std::string file(magic);
     put<std::uint32_t>(file, format_version);
-    file += sha256(payload);
+    const auto digest = crypto::sha256(payload);
+    file.append(reinterpret_cast<const char*>(digest.data()), digest.size());
     file += payload;
     return file;
 }
@@ -128,8 +112,9 @@ std::string DiskStore::encode(std::string_view key, const ObjectMeta& meta, cons
 ObjectPtr DiskStore::decode(std::string_view key, std::string_view file) {
     if (file.size() < header_bytes || file.substr(0, magic.size()) != magic) return nullptr;
     if (get<std::uint32_t>(file, magic.size()) != format_version) return nullptr;
-    const auto payload = file.substr(digest_offset + 32);
-    if (sha256(payload) != file.substr(digest_offset, 32)) return nullptr;
+    const auto payload = file.substr(digest_offset + crypto::sha256_bytes);
+    const auto digest = crypto::sha256(payload);
+    if (std::memcmp(digest.data(), file.data() + digest_offset, digest.size()) != 0) return nullptr;
     const auto key_bytes = get<std::uint32_t>(payload, 0);
     const auto meta_bytes = get<std::uint32_t>(payload, 4);
     const auto body_bytes = get<std::uint64_t>(payload, 8);

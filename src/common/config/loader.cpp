@@ -1,6 +1,5 @@
 #include "common/config/loader.hpp"
 
-#include <openssl/evp.h>
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -8,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/config/schema.hpp"
+#include "common/crypto/sha256.hpp"
 #include "common/config/validate.hpp"
 
 namespace udn::config {
@@ -16,19 +16,6 @@ namespace {
 // Files larger than this are not configurations; refusing them keeps a typo'd path (a disk image,
 // a log) from eating memory.
 constexpr std::size_t max_config_bytes = 64 * 1024 * 1024;
-
-std::string sha256_hex(std::string_view bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -69,7 +56,7 @@ LoadResult load_string(std::string_view text, std::string source_name) {
     for (auto& pop : config->pops) {
         for (auto& server : pop.servers) server.pop = pop.name;
     }
-    config->content_hash = sha256_hex(text);
+    config->content_hash = crypto::sha256_hex(text);
     config->source_path = source_name;
     // Cross-reference checks only make sense on a tree whose keys parsed; they still run when
     // some keys failed, so one run reports as much as possible.

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/crypto/hex.hpp"
+
 namespace udn::crypto {
 
 Sha256::Sha256() : context_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
@@ -13,21 +15,21 @@ void Sha256::add(std::string_view bytes) {
     EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size());
 }
 
-std::array<std::uint8_t, sha256_bytes> Sha256::finish() {
-    std::array<std::uint8_t, sha256_bytes> digest{};
+Sha256Digest Sha256::finish() {
+    Sha256Digest digest{};
     unsigned length = 0;
     EVP_DigestFinal_ex(context_.get(), digest.data(), &length);
     return digest;
 }
 
-std::string Sha256::finish_hex() {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string hex;
-    for (const auto byte : finish()) {
-        hex += digits[byte >> 4];
-        hex += digits[byte & 15];
-    }
-    return hex;
+std::string Sha256::finish_hex() { return to_hex(finish()); }
+
+Sha256Digest sha256(std::string_view bytes) {
+    Sha256 digest;
+    digest.add(bytes);
+    return digest.finish();
 }
+
+std::string sha256_hex(std::string_view bytes) { return to_hex(sha256(bytes)); }
 
 }  // namespace udn::crypto

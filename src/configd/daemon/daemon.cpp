@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/config/loader.hpp"
+#include "common/crypto/sha256.hpp"
 #include "common/runtime/http_server.hpp"
 #include "common/runtime/metrics.hpp"
 #include "common/runtime/signals.hpp"
@@ -251,7 +252,7 @@ struct Daemon::Impl {
         transport::StatusReply reply;
         reply.node = options.server;
         reply.committed_version = current->version;
-        reply.sha256 = sha256_hex(store.committed_file());
+        reply.sha256 = crypto::sha256_hex(store.committed_file());
         reply.is_signed = store.committed_signed().has_value();
         reply.kept_versions = store.kept_versions();
         std::error_code ignored;

@@ -1,12 +1,14 @@
 #include "configd/signing/envelope.hpp"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <fmt/format.h>
 
 #include <array>
 #include <stdexcept>
+
+#include "common/crypto/hex.hpp"
+#include "common/crypto/sha256.hpp"
 
 namespace udn::configd {
 
@@ -14,23 +16,6 @@ namespace {
 
 void append_big_endian(std::string& out, std::uint64_t value, int size_bytes) {
     for (int shift = (size_bytes - 1) * 8; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xff);
-}
-
-std::string sha256_raw(std::string_view bytes) {
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
-    return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
-}
-
-std::string to_hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const char c : bytes) {
-        out += digits[(static_cast<unsigned char>(c) >> 4) & 0xf];
-        out += digits[static_cast<unsigned char>(c) & 0xf];
-    }
-    return out;
 }
 
 }  // namespace
@@ -42,7 +27,8 @@ std::string signed_message(const SignedConfig& config) {
     message += config.key_name.substr(0, 0xffff);
     append_big_endian(message, config.push_id.size() & 0xffff, 2);
     message += config.push_id.substr(0, 0xffff);
-    message += sha256_raw(config.file_bytes);
+    const auto digest = crypto::sha256(config.file_bytes);
+    message.append(reinterpret_cast<const char*>(digest.data()), digest.size());
     return message;
 }
 
@@ -58,10 +44,8 @@ std::string random_push_id() {
     if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
         throw std::runtime_error("OpenSSL could not produce random bytes for a push id");
     }
-    return to_hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    return crypto::to_hex(bytes);
 }
-
-std::string sha256_hex(std::string_view bytes) { return to_hex(sha256_raw(bytes)); }
 
 Verdict verify_signed_config(const SignedConfig& incoming, const config::Config& current,
                              std::uint64_t committed_version) {

@@ -27,7 +27,6 @@ SignedConfig sign_config(std::string file_bytes, std::uint64_t version, std::str
                          const signing::PrivateKey& key);
 
 std::string random_push_id();
-std::string sha256_hex(std::string_view bytes);
 
 // Why a node refuses a configuration (empty reason = accepted).
 struct Verdict {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "common/crypto/sha256.hpp"
 #include "common/runtime/atomic_file.hpp"
 
 namespace udn::configd::store {
@@ -78,7 +79,7 @@ std::optional<SignedConfig> Store::read_pair(const fs::path& toml) const {
     config.signature = signing::base64_decode(meta.value("signature", std::string{})).value_or(std::string{});
     config.file_bytes = *bytes;
     // A crash between the two renames of a commit leaves a meta file describing other bytes.
-    if (meta.value("sha256", std::string{}) != sha256_hex(config.file_bytes)) return std::nullopt;
+    if (meta.value("sha256", std::string{}) != crypto::sha256_hex(config.file_bytes)) return std::nullopt;
     return config;
 }
 
@@ -88,7 +89,7 @@ std::optional<std::string> Store::write_pair(const fs::path& toml, const SignedC
                                  {"key_name", config.key_name},
                                  {"push_id", config.push_id},
                                  {"signature", signing::base64_encode(config.signature)},
-                                 {"sha256", sha256.empty() ? sha256_hex(config.file_bytes) : sha256}};
+                                 {"sha256", sha256.empty() ? crypto::sha256_hex(config.file_bytes) : sha256}};
     const auto meta_text = meta.dump(2) + "\n";
     // The file before its meta: a meta file always describes bytes already in place.
     return write_files_atomically(toml.parent_path(), {{toml.filename().string(), config.file_bytes},
@@ -99,10 +100,10 @@ std::optional<SignedConfig> Store::committed_signed() const {
     if (auto config = read_pair(current_path())) return config;
     // current.toml was replaced but its meta not yet: the same bytes are kept under versions/.
     const auto bytes = committed_file();
-    const auto digest = sha256_hex(bytes);
+    const auto digest = crypto::sha256_hex(bytes);
     for (const auto version : kept_versions()) {
         auto kept = kept_version(version);
-        if (kept && sha256_hex(kept->file_bytes) == digest) return kept;
+        if (kept && crypto::sha256_hex(kept->file_bytes) == digest) return kept;
     }
     return std::nullopt;
 }
