@@ -12,7 +12,8 @@
 #              UDN_BIN (a udn binary to measure instead of building build/release/udn),
 #              UDN_BASELINE (a second udn binary, e.g. main's, measured in the same loop as
 #              udn-base / udn-base-nolog on PORT_UDN + 40 / + 50),
-#              PAIRED_WITH (gdnsd: the peer every target's CPU per query is paired with, per repetition),
+#              PAIRED_WITH (gdnsd: the peer every target's CPU per query and p99 are paired with, per
+#              repetition; the first of PEERS when it is not among them; none: no pairing),
 #              SAMPLE_QPS (2000: sampler rate), SKIP_PEERS_PASS=1 / SKIP_P99=1 / SKIP_MEMORY=1,
 #              KEEP_SPOOL=1 (do not emulate the log shipper: every query-log file stays on disk).
 set -euo pipefail
@@ -50,6 +51,14 @@ for ((i = 0; i < ${#args[@]} - 1; ++i)); do
         -o) peers_out="${args[i + 1]}" ;;
     esac
 done
+# The peer both passes pair every target with (one choice, so that their ratios are comparable):
+# PAIRED_WITH when it is measured, else the first of PEERS; "none" pairs with nothing.
+IFS=, read -r -a peer_list <<< "${PEERS:-nsd,knot,gdnsd}"
+pairing_peer="${PAIRED_WITH:-gdnsd}"
+if [[ "$pairing_peer" != none && ",${PEERS:-nsd,knot,gdnsd}," != *",$pairing_peer,"* ]]; then
+    echo "bench/dns: PAIRED_WITH=$pairing_peer is not among PEERS=${PEERS:-nsd,knot,gdnsd}; pairing with ${peer_list[0]}" >&2
+    pairing_peer="${peer_list[0]}"
+fi
 if [[ -z "$peers_out" ]]; then  # where dns-peers.sh would put it, named here so paired.py finds it
     peers_out="$peers_dir/results/dns-$(date +%Y%m%d-%H%M%S)"
     args+=(-o "$peers_out")
@@ -102,11 +111,8 @@ if [[ -z "${SKIP_PEERS_PASS:-}" ]]; then
     "$peers_dir/dns-peers.sh" -s "${PEERS:-nsd,knot,gdnsd}" -x "$extra_targets" -z example.test -n "$extra_names" "${args[@]}"
     # The medians above drift with the machine by more than the differences asked about; the
     # ratio to one peer within each repetition does not (bench/dns/paired.py).
-    IFS=, read -r -a peer_list <<< "${PEERS:-nsd,knot,gdnsd}"
-    reference="${PAIRED_WITH:-gdnsd}"
-    [[ ",${PEERS:-nsd,knot,gdnsd}," == *",$reference,"* ]] || reference="${peer_list[0]}"
-    if [[ "$reference" != none ]]; then
-        /usr/bin/python3 "$repo/bench/dns/paired.py" "$peers_out" "$reference" | tee "$peers_out/paired.md"
+    if [[ "$pairing_peer" != none ]]; then
+        /usr/bin/python3 "$repo/bench/dns/paired.py" "$peers_out" "$pairing_peer" | tee "$peers_out/paired.md"
     fi
 fi
 
@@ -185,8 +191,8 @@ for (name, mix), runs in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0]
           f"{sum(r[3] for r in runs)} / {sum(r[5] for r in runs)} |")
 print(f"\n(medians over {max(len(r) for r in rows.values())} reps)")
 PY
-    if [[ ",${PEERS:-nsd,knot,gdnsd}," == *",${PAIRED_WITH:-gdnsd},"* ]]; then
-        /usr/bin/python3 "$repo/bench/dns/paired.py" --p99 "$run/p99" "${PAIRED_WITH:-gdnsd}"
+    if [[ "$pairing_peer" != none ]]; then
+        /usr/bin/python3 "$repo/bench/dns/paired.py" --p99 "$run/p99" "$pairing_peer"
     fi
 fi
 
