@@ -23,6 +23,31 @@ inline constexpr std::uint16_t opt = 41;
 inline constexpr std::uint16_t ixfr = 251;
 inline constexpr std::uint16_t axfr = 252;
 inline constexpr std::uint16_t any = 255;
+
+// The mnemonic of a type as the IANA registry and dig spell it ("" for a type without one, which
+// RFC 3597 writes as TYPE<n>). All the types that resolvers ask for in numbers (HTTPS, SVCB,
+// PTR, SRV, CAA, DNSSEC's) have one, so a query log reads like a zone file.
+struct Mnemonic {
+    std::uint16_t type;
+    std::string_view text;
+};
+inline constexpr Mnemonic mnemonics[] = {
+    {1, "A"},           {2, "NS"},      {5, "CNAME"},   {6, "SOA"},       {12, "PTR"},
+    {13, "HINFO"},      {15, "MX"},     {16, "TXT"},    {17, "RP"},       {18, "AFSDB"},
+    {24, "SIG"},        {25, "KEY"},    {28, "AAAA"},   {29, "LOC"},      {33, "SRV"},
+    {35, "NAPTR"},      {36, "KX"},     {37, "CERT"},   {39, "DNAME"},    {41, "OPT"},
+    {42, "APL"},        {43, "DS"},     {44, "SSHFP"},  {45, "IPSECKEY"}, {46, "RRSIG"},
+    {47, "NSEC"},       {48, "DNSKEY"}, {49, "DHCID"},  {50, "NSEC3"},    {51, "NSEC3PARAM"},
+    {52, "TLSA"},       {53, "SMIMEA"}, {55, "HIP"},    {59, "CDS"},      {60, "CDNSKEY"},
+    {61, "OPENPGPKEY"}, {62, "CSYNC"},  {63, "ZONEMD"}, {64, "SVCB"},     {65, "HTTPS"},
+    {99, "SPF"},        {108, "EUI48"}, {109, "EUI64"}, {249, "TKEY"},    {250, "TSIG"},
+    {251, "IXFR"},      {252, "AXFR"},  {255, "ANY"},   {256, "URI"},     {257, "CAA"}};
+
+constexpr std::string_view mnemonic(std::uint16_t type) {
+    for (const auto& entry : mnemonics)
+        if (entry.type == type) return entry.text;
+    return {};
+}
 }  // namespace rr_type
 
 inline constexpr std::uint16_t class_in = 1;

@@ -68,19 +68,6 @@ std::optional<std::uint16_t> type_from_text(std::string_view text) {
     return std::nullopt;
 }
 
-std::string type_to_text(std::uint16_t type) {
-    switch (type) {
-        case wire::rr_type::a: return "A";
-        case wire::rr_type::aaaa: return "AAAA";
-        case wire::rr_type::txt: return "TXT";
-        case wire::rr_type::cname: return "CNAME";
-        case wire::rr_type::mx: return "MX";
-        case wire::rr_type::ns: return "NS";
-        case wire::rr_type::soa: return "SOA";
-        default: return "TYPE" + std::to_string(type);
-    }
-}
-
 StoredRecord make_address_record(const net::IpAddress& address, std::uint32_t ttl_s) {
     StoredRecord record;
     record.type = address.is_v4() ? wire::rr_type::a : wire::rr_type::aaaa;

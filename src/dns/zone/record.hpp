@@ -29,9 +29,9 @@ struct StoredRecord {
     }
 };
 
-// Type mnemonic ("A", "AAAA", "TXT", "CNAME", "MX", "NS", "SOA") to its number; nullopt if unknown.
+// A type a zone may configure ("A", "AAAA", "TXT", "CNAME", "MX", "NS", "SOA") to its number;
+// nullopt for the others (their text is wire::rr_type::mnemonic).
 std::optional<std::uint16_t> type_from_text(std::string_view text);
-std::string type_to_text(std::uint16_t type);
 
 // Parses a record's value in presentation format. On failure returns nullopt and sets `error`
 // to a message that says what was expected.

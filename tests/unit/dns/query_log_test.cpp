@@ -152,6 +152,29 @@ TEST(QueryLogLineName, AKnownTextIsCopiedAndOtherwiseTheNameIsFormatted) {
     EXPECT_EQ(format_query_log_line(entry, "s"), "0\ts\t192.0.2.1\tudp\tfrom.the.zone\tA\tNOERROR\t-\t-\t-");
 }
 
+TEST(QueryLogLineType, MnemonicsAsDigWritesThemAndTypeNumbersForTheRest) {
+    const auto qname = *wire::Name::from_text("x.example");
+    QueryLogEntry entry;
+    entry.client = testing::ip("192.0.2.1");
+    entry.qname = &qname;
+    const auto type_field = [&](std::uint16_t type) {
+        entry.qtype = type;
+        const auto line = format_query_log_line(entry, "s");
+        const auto start = line.find("x.example\t") + 10;
+        return line.substr(start, line.find('\t', start) - start);
+    };
+    EXPECT_EQ(type_field(wire::rr_type::a), "A");
+    EXPECT_EQ(type_field(wire::rr_type::aaaa), "AAAA");
+    EXPECT_EQ(type_field(65), "HTTPS");
+    EXPECT_EQ(type_field(64), "SVCB");
+    EXPECT_EQ(type_field(12), "PTR");
+    EXPECT_EQ(type_field(wire::rr_type::any), "ANY");
+    EXPECT_EQ(type_field(257), "CAA");
+    EXPECT_EQ(type_field(0), "TYPE0");
+    EXPECT_EQ(type_field(65280), "TYPE65280");  // private use
+    EXPECT_EQ(type_field(65535), "TYPE65535");  // the longest
+}
+
 TEST_F(QueryLogRings, AFullRingDropsAndCountsInsteadOfBlocking) {
     QueryLog log(1, "ns1", spool_);
     // Fill the ring: nobody drains it, so it takes lines until the room left is less than a
