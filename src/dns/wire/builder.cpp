@@ -103,7 +103,9 @@ void ResponseBuilder::index_question() {
     compression_count_ = 0;
     for (std::size_t at = header_size_bytes; buffer_[at] != 0 && compression_count_ < max_compression_entries;
          at += buffer_[at] + 1) {
-        compression_offsets_[compression_count_++] = static_cast<std::uint16_t>(at);
+        compression_targets_[compression_count_++] = {
+            static_cast<std::uint16_t>(at),
+            static_cast<std::uint8_t>(question_size_bytes_ - (at - header_size_bytes))};
     }
     question_entries_ = compression_count_;
 }
@@ -117,7 +119,8 @@ bool ResponseBuilder::write_name(const Name& name) {
     while (wire[label_at] != 0) {
         const auto suffix = wire.subspan(label_at);
         for (std::size_t e = 0; e < compression_count_ && pointer_to == 0; ++e) {
-            if (matches_at(compression_offsets_[e], suffix)) pointer_to = compression_offsets_[e];
+            const auto& target = compression_targets_[e];
+            if (target.name_bytes == suffix.size() && matches_at(target.offset, suffix)) pointer_to = target.offset;
         }
         if (pointer_to != 0) break;
         label_at += wire[label_at] + 1;
@@ -127,7 +130,8 @@ bool ResponseBuilder::write_name(const Name& name) {
     // Remember where each newly written label starts (only offsets a pointer can reach).
     for (std::size_t at = 0; at < label_at; at += wire[at] + 1) {
         if (compression_count_ < max_compression_entries && size_ + at < 0x3FFF) {
-            compression_offsets_[compression_count_++] = static_cast<std::uint16_t>(size_ + at);
+            compression_targets_[compression_count_++] = {static_cast<std::uint16_t>(size_ + at),
+                                                           static_cast<std::uint8_t>(wire.size() - at)};
         }
     }
     if (pointer_to != 0) {

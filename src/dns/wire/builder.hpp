@@ -69,13 +69,24 @@ private:
     bool add_record_at_question(Section section, std::uint16_t type, std::uint32_t ttl_s, const RdataParts& rdata);
 
     static constexpr std::size_t max_compression_entries = 48;
+    // A label in the message that a later name may point to.
+    struct CompressionTarget {
+        std::uint16_t offset;
+        // The length of the name from there, uncompressed: only a suffix of exactly this length
+        // can match it, so one compare skips the byte comparison for nearly every target. (An
+        // NXDOMAIN's SOA searched ~15 of them; the search was a fifth of udn's instructions on
+        // a mix with 20 % NXDOMAIN.)
+        std::uint8_t name_bytes;
+    };
     std::span<std::uint8_t> buffer_;
     std::size_t limit_;
     std::size_t size_ = 0;
     std::uint16_t flags_ = 0;
     std::uint16_t extended_rcode_ = 0;
     std::array<std::uint16_t, 3> counts_{};
-    std::array<std::uint16_t, max_compression_entries> compression_offsets_{};
+    // Not cleared: only the first compression_count_ are ever read, and a builder per query
+    // zeroing 192 bytes it rarely uses showed in profiles.
+    std::array<CompressionTarget, max_compression_entries> compression_targets_;
     std::size_t compression_count_ = 0;
     std::size_t question_size_bytes_ = 0;  // the echoed question's name (not the root) at offset 12; 0: none
     std::size_t question_entries_ = 0;     // compression entries of the question's labels; 0: not yet made

@@ -2,6 +2,7 @@
 // compression and truncation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <string>
@@ -460,6 +461,65 @@ TEST(Builder, ARollbackKeepsTheQuestionAsACompressionTarget) {
     ASSERT_TRUE(message);
     ASSERT_EQ(message->answer.size(), 1u);
     EXPECT_EQ(message->answer[0].owner.to_text(), "mail.acme.example.");
+}
+
+// Compression takes, for every name, the longest suffix written before it (in any case), as a
+// plain search over every suffix would: random names from a few labels, against a reference
+// that keeps the text of every suffix written so far.
+TEST(Builder, CompressionFindsTheLongestSuffixWrittenBefore) {
+    const std::array<std::string_view, 6> labels = {"a", "B", "ab", "example", "Example", "xy"};
+    std::uint32_t seed = 7;
+    const auto next = [&seed](std::uint32_t bound) {
+        seed = seed * 1103515245u + 12345u;
+        return (seed >> 16) % bound;
+    };
+    const auto random_name = [&] {
+        std::string text;
+        for (std::uint32_t n = 1 + next(4); n-- > 0;) text += std::string(labels[next(labels.size())]) + ".";
+        return name(text);
+    };
+    // Every label-aligned suffix of `written`, lower case, as text.
+    const auto suffixes = [](const Name& written) {
+        std::vector<std::string> out;
+        const auto text = written.lowered().to_text();
+        for (std::size_t at = 0; at < text.size() - 1; at = text.find('.', at) + 1) out.push_back(text.substr(at));
+        return out;
+    };
+    for (int round = 0; round < 300; ++round) {
+        const auto question_name = random_name();
+        Query query;
+        ASSERT_EQ(parse_query(make_query(question_name.to_text(), rr_type::cname), query), QueryStatus::ok);
+        std::array<std::uint8_t, 1024> buffer{};
+        ResponseBuilder builder(buffer, buffer.size());
+        builder.start(query);
+        std::vector<std::string> known = suffixes(question_name);
+        std::size_t expected = header_size_bytes + question_name.size_bytes() + 4;
+        const auto reference_bytes = [&](const Name& written) {
+            const auto text = written.lowered().to_text();
+            std::size_t bytes = written.size_bytes();  // uncompressed
+            for (std::size_t at = 0; at < text.size() - 1; at = text.find('.', at) + 1) {
+                if (std::find(known.begin(), known.end(), text.substr(at)) != known.end()) {
+                    bytes = at + 2;  // the labels before it, then a pointer
+                    break;
+                }
+            }
+            for (auto& suffix : suffixes(written)) known.push_back(std::move(suffix));
+            return bytes;
+        };
+        // Five records of two names of at most four labels: fewer new labels than the builder
+        // keeps targets for (48), so none is left out and the reference holds exactly.
+        for (int record = 0; record < 5; ++record) {
+            const auto owner = next(3) == 0 ? query.qname : random_name();
+            const auto target = random_name();
+            ASSERT_TRUE(builder.add_record(Section::answer, owner, rr_type::cname, 60, {{}, &target}));
+            expected += reference_bytes(owner) + 10;  // then the data's name, written after it
+            expected += reference_bytes(target);
+        }
+        const auto size = builder.finish();
+        EXPECT_EQ(size, expected) << "round " << round << ", question " << question_name.to_text();
+        std::string error;
+        ASSERT_TRUE(parse_message({buffer.data(), size}, &error)) << error;
+    }
 }
 
 TEST(Builder, RecordThatDoesNotFitLeavesMessageIntact) {
