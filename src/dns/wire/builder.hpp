@@ -66,6 +66,8 @@ private:
     void append_u32(std::uint32_t value);
     void append_bytes(std::span<const std::uint8_t> bytes);
     bool matches_at(std::size_t offset, std::span<const std::uint8_t> suffix) const;
+    // `owner` is the echoed question's name (call only when question_size_bytes_ != 0).
+    bool is_question(const Name& owner) const;
     bool add_record_at_question(Section section, std::uint16_t type, std::uint32_t ttl_s, const RdataParts& rdata);
 
     static constexpr std::size_t max_compression_entries = 48;
@@ -88,6 +90,7 @@ private:
     // zeroing 192 bytes it rarely uses showed in profiles.
     std::array<CompressionTarget, max_compression_entries> compression_targets_;
     std::size_t compression_count_ = 0;
+    const Name* question_ = nullptr;       // the query's name object, while start()'s query lives
     std::size_t question_size_bytes_ = 0;  // the echoed question's name (not the root) at offset 12; 0: none
     std::size_t question_entries_ = 0;     // compression entries of the question's labels; 0: not yet made
     bool opt_reserved_ = false;
