@@ -241,7 +241,7 @@ std::uint64_t fresh_handler_seed(std::size_t worker_index) {
 std::size_t QueryHandler::handle(std::span<const std::uint8_t> query_bytes, const net::IpAddress& source,
                                  Transport transport, std::span<std::uint8_t> out, std::int64_t now_ms,
                                  QueryInfo& info, const cluster::Forwarder* forwarder) {
-    info = QueryInfo{};
+    static_cast<QueryOutcome&>(info) = QueryOutcome{};
     auto& query = info.query;
     const auto status = wire::parse_query(query_bytes, query);
     if (status == wire::QueryStatus::drop) return 0;

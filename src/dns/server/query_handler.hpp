@@ -22,9 +22,10 @@ enum class Transport : std::uint8_t { udp, tcp };
 inline constexpr std::uint16_t our_udp_size_bytes = 1232;  // DNS flag day 2020 recommendation
 inline constexpr std::size_t response_buffer_bytes = 65535;
 
-// What happened, for counters and the query log.
-struct QueryInfo {
-    wire::Query query;
+// What answering a query found, besides the query itself: reset for every query on its own,
+// since resetting a whole QueryInfo built and copied a Query (its name's 255-byte buffer) that
+// parse_query resets anyway.
+struct QueryOutcome {
     bool parsed = false;
     std::uint16_t rcode = 0;
     bool truncated = false;
@@ -36,6 +37,11 @@ struct QueryInfo {
     std::uint8_t scope_prefix_length = 0;
     int forward_to = -1;  // ring member owning the client: the query goes there, unanswered here
     const cluster::Ring* forward_ring = nullptr;  // the ring of forward_to, valid until the next query
+};
+
+// What happened, for counters and the query log.
+struct QueryInfo : QueryOutcome {
+    wire::Query query;
 };
 
 // A seed for a handler's weighted picks, from the OS's entropy: the DNS servers of a network

@@ -76,12 +76,15 @@ QueryStatus parse_additional(std::span<const std::uint8_t> message, Reader& read
 
 QueryStatus parse_query(std::span<const std::uint8_t> message, Query& out) {
     out.reset();
-    Reader reader(message);
-    std::uint16_t counts[4] = {};
-    if (!reader.u16(out.id) || !reader.u16(out.flags)) return QueryStatus::drop;
-    for (auto& count : counts) {
-        if (!reader.u16(count)) return QueryStatus::drop;
-    }
+    if (message.size() < header_size_bytes) return QueryStatus::drop;
+    // The header at once, behind the one length check above (the Reader checks each field).
+    const auto header_u16 = [&](std::size_t at) {
+        return static_cast<std::uint16_t>((message[at] << 8) | message[at + 1]);
+    };
+    out.id = header_u16(0);
+    out.flags = header_u16(2);
+    const std::uint16_t counts[4] = {header_u16(4), header_u16(6), header_u16(8), header_u16(10)};
+    Reader reader(message, header_size_bytes);
     if ((out.flags & flag::qr) != 0) return QueryStatus::drop;
     out.opcode = static_cast<std::uint8_t>((out.flags >> 11) & 0x0F);
     if (counts[0] != 1)
