@@ -67,11 +67,20 @@ char* write_address(char* out, const net::IpAddress& address) {
             return write_text(out, "?");
         return out + std::strlen(out);
     }
-    for (std::size_t i = 0; i < 4; ++i) {
-        const auto& octet = octet_texts[address.bytes()[i]];
+    // The octets in a local first (read through the address, they were reloaded after every
+    // store into the line, which may alias them), and the four steps written out: the loop was
+    // half of this function's instructions.
+    std::array<std::uint8_t, 4> octets;
+    std::memcpy(octets.data(), address.bytes().data(), octets.size());
+    const auto put = [&out](std::uint8_t value) {
+        const auto& octet = octet_texts[value];
         std::memcpy(out, octet.text.data(), 4);  // the buffer always has room for the 4 bytes
         out += octet.size;
-    }
+    };
+    put(octets[0]);
+    put(octets[1]);
+    put(octets[2]);
+    put(octets[3]);
     return out - 1;  // the last '.'
 }
 
