@@ -11,9 +11,10 @@
 namespace udn::runtime {
 namespace detail {
 
-std::size_t this_thread_shard() {
+std::size_t assign_this_thread_shard() {
     static std::atomic<std::size_t> next{0};
-    thread_local const std::size_t shard = next.fetch_add(1, std::memory_order_relaxed) % metric_shards;
+    const std::size_t shard = next.fetch_add(1, std::memory_order_relaxed) % metric_shards;
+    this_thread_shard_plus_one = shard + 1;
     return shard;
 }
 
