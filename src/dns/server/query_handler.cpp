@@ -29,7 +29,7 @@ public:
         if (query_.qtype == rr_type::axfr || query_.qtype == rr_type::ixfr) return finish_rcode(rcode::refused);
         if (query_.qtype == rr_type::opt) return finish_rcode(rcode::formerr);
         if (query_.qtype >= 128 && query_.qtype < 255) return finish_rcode(rcode::notimp);
-        const auto lowered = query_.qname.lowered();
+        const auto& lowered = query_.qname_lowered;
         // Most questions name a node: one hash of the whole name finds it and its zone; only
         // the others search for the longest apex (NXDOMAIN or REFUSED).
         const auto* node = zones_.find_node(lowered);

@@ -60,25 +60,38 @@ std::size_t Name::label_count() const {
     return count;
 }
 
-Name Name::lowered() const {
-    // Every query's name is lowered for the zone lookup: one flat pass over the wire bytes, no
-    // label walk (length bytes are < 64, which lowering leaves alone).
-    Name out;
-    out.size_ = size_;
-    const auto lower_word_at = [&](std::size_t i) {
-        const auto x = load8(&bytes_[i]);
+namespace {
+
+// Copies a wire name of `size` bytes from `from` to `exact` as it is and to `lowered` lower-cased,
+// in one flat pass (no label walk: length bytes are < 64, which lowering leaves alone); either
+// output may be null.
+void copy_and_lower(const std::uint8_t* from, std::size_t size, std::uint8_t* exact, std::uint8_t* lowered) {
+    const auto word_at = [&](std::size_t i) {
+        const auto x = load8(from + i);
+        if (exact != nullptr) std::memcpy(exact + i, &x, sizeof x);
         const auto lower = x | (upper_case_bytes(x) >> 2);  // 0x80 >> 2 is the case bit 0x20
-        std::memcpy(&out.bytes_[i], &lower, sizeof lower);
+        std::memcpy(lowered + i, &lower, sizeof lower);
     };
-    if (size_ < 8) {
-        for (std::size_t i = 0; i < size_; ++i) out.bytes_[i] = ascii_lower(bytes_[i]);
-        return out;
+    if (size < 8) {
+        for (std::size_t i = 0; i < size; ++i) {
+            if (exact != nullptr) exact[i] = from[i];
+            lowered[i] = ascii_lower(from[i]);
+        }
+        return;
     }
     std::size_t i = 0;
-    for (; i + 8 < size_; i += 8) lower_word_at(i);
+    for (; i + 8 < size; i += 8) word_at(i);
     // The last eight bytes, overlapping the word before when the size is not a multiple of 8:
     // lowering a byte twice changes nothing, and a byte loop for the tail cost more than the rest.
-    lower_word_at(size_ - 8);
+    word_at(size - 8);
+}
+
+}  // namespace
+
+Name Name::lowered() const {
+    Name out;
+    out.size_ = size_;
+    copy_and_lower(bytes_.data(), size_, nullptr, out.bytes_.data());
     return out;
 }
 
@@ -175,21 +188,31 @@ char* Name::write_lowered_text(char* out) const {
     return is_root() ? end : end - 1;  // no trailing dot, except for the root
 }
 
-NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
-    // Questions are (almost) never compressed: find the end of a plain name and copy it once
-    // instead of label by label. Anything unusual (a pointer, a bad label type, an overrun, a
-    // name over 255 bytes) goes through the general loop below, which gives it its status.
+namespace {
+
+// The size of the uncompressed name at `offset` (its terminating zero included), or 0 when it is
+// anything else: a pointer, a bad label type, an overrun, a name over 255 bytes.
+std::size_t plain_name_size(std::span<const std::uint8_t> message, std::size_t offset) {
     for (std::size_t at = offset; at < message.size() && at - offset < max_name_size_bytes;) {
         const std::uint8_t length = message[at];
-        if (length == 0) {
-            const std::size_t size = at + 1 - offset;
-            std::memcpy(out.bytes_.data(), &message[offset], size);
-            out.size_ = static_cast<std::uint16_t>(size);
-            offset = at + 1;
-            return NameStatus::ok;
-        }
-        if (length > max_label_size_bytes) break;
+        if (length == 0) return at + 1 - offset;
+        if (length > max_label_size_bytes) return 0;
         at += 1 + length;
+    }
+    return 0;
+}
+
+}  // namespace
+
+NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
+    // Questions are (almost) never compressed: find the end of a plain name and copy it once
+    // instead of label by label. Anything unusual goes through the general loop below, which
+    // gives it its status.
+    if (const auto size = plain_name_size(message, offset); size != 0) {
+        std::memcpy(out.bytes_.data(), &message[offset], size);
+        out.size_ = static_cast<std::uint16_t>(size);
+        offset += size;
+        return NameStatus::ok;
     }
     out = Name{};
     std::size_t at = offset;
@@ -216,6 +239,24 @@ NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset,
         if (!out.append_label(message.subspan(at + 1, length))) return NameStatus::too_long;
         at += 1 + length;
     }
+}
+
+NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::size_t& offset, Name& out,
+                                 Name& lowered) {
+    if (const auto size = plain_name_size(message, offset); size != 0) {
+        copy_and_lower(&message[offset], size, out.bytes_.data(), lowered.bytes_.data());
+        out.size_ = lowered.size_ = static_cast<std::uint16_t>(size);
+        offset += size;
+        return NameStatus::ok;
+    }
+    const auto status = read_name(message, offset, out);
+    if (status == NameStatus::ok) {
+        copy_and_lower(out.bytes_.data(), out.size_, nullptr, lowered.bytes_.data());
+        lowered.size_ = out.size_;
+    } else {
+        lowered = Name{};
+    }
+    return status;
 }
 
 }  // namespace udn::dns::wire

@@ -32,6 +32,7 @@ struct Query {
     std::uint8_t opcode = 0;
     bool has_question = false;  // the question parsed, so an error response can echo it
     Name qname;                 // case preserved, as received
+    Name qname_lowered;         // the same, lower-cased: the key the zones are looked up by
     std::uint16_t qtype = 0;
     std::uint16_t qclass = 0;
     Edns edns;
@@ -44,6 +45,7 @@ struct Query {
         opcode = 0;
         has_question = false;
         qname.assign(Name{});
+        qname_lowered.assign(Name{});
         qtype = 0;
         qclass = 0;
         edns = Edns{};

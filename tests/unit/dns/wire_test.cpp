@@ -270,12 +270,54 @@ TEST(ReadName, PlainNamesKeepTheLimits) {
     EXPECT_EQ(out.lowered().size_bytes(), 1u);
 }
 
+// The question's reader: the same name and status as read_name, and the name lowered as
+// lowered() does, whether the name is copied and lowered in one pass (plain, short or long) or
+// decoded label by label (a pointer), and the root when it fails.
+TEST(ReadName, AndLoweredAgreesWithReadNameAndLowered) {
+    Bytes pointed = {0xFF, 0xFF, 3, 'W', 'w', 'w', 7, 'E', 'x', 'a', 'm',  'p',
+                     'l',  'e',  3, 'C', 'O', 'M', 0, 2,   'N', 's', 0xC0, 6};
+    std::vector<std::pair<Bytes, std::size_t>> cases = {
+        {pointed, 2}, {pointed, 19}, {{0}, 0}, {{1, 'Q', 0}, 0}, {{6, 'A', 'b', 'C', 'd', 'E', 'f', 0}, 0},
+        {{3, 'A', 'b', 'C', 3, 'd', 'E', 'f', 0}, 0}, {{5, 'a', 'b'}, 0}, {{0xC0, 0x02, 0}, 0}, {{0x41, 0}, 0}};
+    Bytes longest;
+    for (int i = 0; i < 3; ++i) {
+        longest.push_back(63);
+        longest.insert(longest.end(), 63, static_cast<std::uint8_t>(i % 2 == 0 ? 'X' : 'y'));
+    }
+    longest.push_back(61);
+    longest.insert(longest.end(), 61, 'Z');
+    longest.push_back(0);
+    cases.emplace_back(longest, 0);
+    for (const auto& [bytes, start] : cases) {
+        std::size_t offset = start;
+        Name expected;
+        const auto expected_status = read_name(bytes, offset, expected);
+        const auto expected_offset = offset;
+        offset = start;
+        Name out;
+        Name lowered;
+        ASSERT_TRUE(lowered.append_label(std::array<std::uint8_t, 3>{'o', 'l', 'd'}));  // a used one
+        EXPECT_EQ(read_name_and_lowered(bytes, offset, out, lowered), expected_status);
+        if (expected_status != NameStatus::ok) {
+            EXPECT_TRUE(lowered.is_root());
+            continue;
+        }
+        EXPECT_EQ(offset, expected_offset);
+        EXPECT_EQ(out.to_text(), expected.to_text());
+        const auto expected_lowered = expected.lowered();
+        EXPECT_EQ(Bytes(lowered.wire().begin(), lowered.wire().end()),
+                  Bytes(expected_lowered.wire().begin(), expected_lowered.wire().end()))
+            << expected.to_text();
+    }
+}
+
 TEST(ParseQuery, PlainQuestionKeepsCase) {
     Query query;
     const auto bytes = make_query("WWW.acme.example", rr_type::a);
     ASSERT_EQ(parse_query(bytes, query), QueryStatus::ok);
     EXPECT_EQ(query.id, 0x1234);
     EXPECT_EQ(query.qname.to_text(), "WWW.acme.example.");
+    EXPECT_EQ(query.qname_lowered.to_text(), "www.acme.example.");
     EXPECT_EQ(query.qtype, rr_type::a);
     EXPECT_FALSE(query.edns.present);
 }
@@ -416,11 +458,16 @@ TEST(Builder, RecordsAtTheQuestionAreTheGeneralPathsBytes) {
             return added;
         };
         std::vector<std::uint8_t> fast;
+        std::vector<std::uint8_t> same_bytes;
         std::vector<std::uint8_t> general;
-        const auto fast_added = build(query.qname, fast);
+        const auto fast_added = build(query.qname, fast);  // the query's own Name: no compare
+        const Name copy = query.qname;                     // equal bytes, found by comparing
+        const auto same_bytes_added = build(copy, same_bytes);
         const auto general_added = build(other_case, general);
         EXPECT_EQ(fast_added, general_added) << "limit " << limit;
         EXPECT_EQ(fast, general) << "limit " << limit;
+        EXPECT_EQ(same_bytes_added, general_added) << "limit " << limit;
+        EXPECT_EQ(same_bytes, general) << "limit " << limit;
         std::string error;
         const auto message = parse_message(fast, &error);
         ASSERT_TRUE(message) << error;
