@@ -24,7 +24,8 @@ namespace detail {
 inline constexpr std::size_t metric_shards = 16;
 // The shard a thread writes to: threads are spread round-robin as they first touch a metric.
 // Inline, behind a constant-initialised thread_local (no guard): a DNS worker adds to three
-// counters per query, and an out-of-line call with a guarded thread_local was ~12 instructions each.
+// counters per query, and an out-of-line call with a guarded thread_local was ~12 instructions
+// each.
 std::size_t assign_this_thread_shard();
 inline thread_local std::size_t this_thread_shard_plus_one = 0;  // 0: not assigned yet
 inline std::size_t this_thread_shard() {

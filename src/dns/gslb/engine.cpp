@@ -431,8 +431,9 @@ public:
             // The usual policy, one answer and no persistence: the general loop below would copy
             // the ties aside and then take exactly the one weighted_pick draws from them (or the
             // best, when no tie is left to draw from).
-            const std::size_t k =
-                policy.use_weights && ranking_.ties > 1 ? weighted_pick(ranking_.order, ranking_.ties) : 0;
+            const std::size_t k = policy.use_weights && ranking_.ties > 1
+                                      ? weighted_pick(ranking_.order, ranking_.ties)
+                                      : 0;
             take(decision, ranking_.order[k]);
             return decision;
         }

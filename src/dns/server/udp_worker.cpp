@@ -59,7 +59,8 @@ struct UdpWorker::Buffers {
     // only the name lengths the last batch used are reset: rebuilding whole headers cost ~10
     // instructions a datagram, and rebuilding all 64 per call more than parsing the queries.
     int receive(int fd, int flags) {
-        for (std::size_t i = 0; i < last_received; ++i) in[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        for (std::size_t i = 0; i < last_received; ++i)
+            in[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
         const int received = ::recvmmsg(fd, in.data(), batch_size, flags, nullptr);
         last_received = received > 0 ? static_cast<std::size_t>(received) : 0;
         return received;

@@ -31,7 +31,9 @@ std::size_t client_subnet_option_size(const ClientSubnet& subnet) {
 ResponseBuilder::ResponseBuilder(std::span<std::uint8_t> buffer, std::size_t limit_bytes)
     : buffer_(buffer), limit_(std::min(limit_bytes, buffer.size())) {}
 
-void ResponseBuilder::put_u16(std::size_t at, std::uint16_t value) { store_u16(&buffer_[at], value); }
+void ResponseBuilder::put_u16(std::size_t at, std::uint16_t value) {
+    store_u16(&buffer_[at], value);
+}
 
 void ResponseBuilder::append_u16(std::uint16_t value) {
     store_u16(&buffer_[size_], value);

@@ -63,9 +63,10 @@ std::size_t Name::label_count() const {
 namespace {
 
 // Copies a wire name of `size` bytes from `from` to `exact` as it is and to `lowered` lower-cased,
-// in one flat pass (no label walk: length bytes are < 64, which lowering leaves alone); either
-// output may be null.
-void copy_and_lower(const std::uint8_t* from, std::size_t size, std::uint8_t* exact, std::uint8_t* lowered) {
+// in one flat pass (no label walk: length bytes are < 64, which lowering leaves alone); `exact`
+// may be null.
+void copy_and_lower(const std::uint8_t* from, std::size_t size, std::uint8_t* exact,
+                    std::uint8_t* lowered) {
     const auto word_at = [&](std::size_t i) {
         const auto x = load8(from + i);
         if (exact != nullptr) std::memcpy(exact + i, &x, sizeof x);
@@ -241,8 +242,8 @@ NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset,
     }
 }
 
-NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::size_t& offset, Name& out,
-                                 Name& lowered) {
+NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::size_t& offset,
+                                 Name& out, Name& lowered) {
     if (const auto size = plain_name_size(message, offset); size != 0) {
         copy_and_lower(&message[offset], size, out.bytes_.data(), lowered.bytes_.data());
         out.size_ = lowered.size_ = static_cast<std::uint16_t>(size);

@@ -73,8 +73,8 @@ private:
     std::array<std::uint8_t, max_name_size_bytes> bytes_;  // bytes past size_ are unspecified
 
     friend NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out);
-    friend NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::size_t& offset, Name& out,
-                                            Name& lowered);
+    friend NameStatus read_name_and_lowered(std::span<const std::uint8_t> message,
+                                            std::size_t& offset, Name& out, Name& lowered);
 };
 
 // Decodes the name starting at `offset` in `message`, following compression pointers (each must
@@ -85,7 +85,7 @@ NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset,
 // read_name, and the name lower-cased into `lowered` (the root on failure): a question's name is
 // looked up lower-cased, and an uncompressed one (nearly every question) is copied and lowered in
 // one pass over its bytes instead of a copy and then a second pass.
-NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::size_t& offset, Name& out,
-                                 Name& lowered);
+NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::size_t& offset,
+                                 Name& out, Name& lowered);
 
 }  // namespace udn::dns::wire

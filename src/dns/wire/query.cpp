@@ -89,7 +89,8 @@ QueryStatus parse_query(std::span<const std::uint8_t> message, Query& out) {
     out.opcode = static_cast<std::uint8_t>((out.flags >> 11) & 0x0F);
     if (counts[0] != 1)
         return out.opcode != opcode_query ? QueryStatus::notimp : QueryStatus::formerr;
-    if (read_name_and_lowered(message, reader.offset_ref(), out.qname, out.qname_lowered) != NameStatus::ok ||
+    if (read_name_and_lowered(message, reader.offset_ref(), out.qname, out.qname_lowered) !=
+            NameStatus::ok ||
         !reader.u16(out.qtype) || !reader.u16(out.qclass)) {
         return QueryStatus::formerr;
     }

@@ -277,8 +277,15 @@ TEST(ReadName, AndLoweredAgreesWithReadNameAndLowered) {
     Bytes pointed = {0xFF, 0xFF, 3, 'W', 'w', 'w', 7, 'E', 'x', 'a', 'm',  'p',
                      'l',  'e',  3, 'C', 'O', 'M', 0, 2,   'N', 's', 0xC0, 6};
     std::vector<std::pair<Bytes, std::size_t>> cases = {
-        {pointed, 2}, {pointed, 19}, {{0}, 0}, {{1, 'Q', 0}, 0}, {{6, 'A', 'b', 'C', 'd', 'E', 'f', 0}, 0},
-        {{3, 'A', 'b', 'C', 3, 'd', 'E', 'f', 0}, 0}, {{5, 'a', 'b'}, 0}, {{0xC0, 0x02, 0}, 0}, {{0x41, 0}, 0}};
+        {pointed, 2},
+        {pointed, 19},
+        {{0}, 0},
+        {{1, 'Q', 0}, 0},
+        {{6, 'A', 'b', 'C', 'd', 'E', 'f', 0}, 0},
+        {{3, 'A', 'b', 'C', 3, 'd', 'E', 'f', 0}, 0},
+        {{5, 'a', 'b'}, 0},
+        {{0xC0, 0x02, 0}, 0},
+        {{0x41, 0}, 0}};
     Bytes longest;
     for (int i = 0; i < 3; ++i) {
         longest.push_back(63);
@@ -296,7 +303,8 @@ TEST(ReadName, AndLoweredAgreesWithReadNameAndLowered) {
         offset = start;
         Name out;
         Name lowered;
-        ASSERT_TRUE(lowered.append_label(std::array<std::uint8_t, 3>{'o', 'l', 'd'}));  // a used one
+        ASSERT_TRUE(
+            lowered.append_label(std::array<std::uint8_t, 3>{'o', 'l', 'd'}));  // a used one
         EXPECT_EQ(read_name_and_lowered(bytes, offset, out, lowered), expected_status);
         if (expected_status != NameStatus::ok) {
             EXPECT_TRUE(lowered.is_root());
