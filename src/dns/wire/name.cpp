@@ -203,18 +203,9 @@ std::size_t plain_name_size(std::span<const std::uint8_t> message, std::size_t o
     return 0;
 }
 
-}  // namespace
-
-NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
-    // Questions are (almost) never compressed: find the end of a plain name and copy it once
-    // instead of label by label. Anything unusual goes through the general loop below, which
-    // gives it its status.
-    if (const auto size = plain_name_size(message, offset); size != 0) {
-        std::memcpy(out.bytes_.data(), &message[offset], size);
-        out.size_ = static_cast<std::uint16_t>(size);
-        offset += size;
-        return NameStatus::ok;
-    }
+// read_name's general path, label by label: compression pointers, and every malformed name,
+// which gets its status here.
+NameStatus read_labels(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
     out = Name{};
     std::size_t at = offset;
     std::size_t end_in_place = 0;  // set at the first pointer
@@ -242,6 +233,21 @@ NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset,
     }
 }
 
+}  // namespace
+
+NameStatus read_name(std::span<const std::uint8_t> message, std::size_t& offset, Name& out) {
+    // Questions are (almost) never compressed: find the end of a plain name and copy it once
+    // instead of label by label. Anything unusual goes through read_labels, which gives it its
+    // status.
+    if (const auto size = plain_name_size(message, offset); size != 0) {
+        std::memcpy(out.bytes_.data(), &message[offset], size);
+        out.size_ = static_cast<std::uint16_t>(size);
+        offset += size;
+        return NameStatus::ok;
+    }
+    return read_labels(message, offset, out);
+}
+
 NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::size_t& offset,
                                  Name& out, Name& lowered) {
     if (const auto size = plain_name_size(message, offset); size != 0) {
@@ -250,13 +256,9 @@ NameStatus read_name_and_lowered(std::span<const std::uint8_t> message, std::siz
         offset += size;
         return NameStatus::ok;
     }
-    const auto status = read_name(message, offset, out);
-    if (status == NameStatus::ok) {
-        copy_and_lower(out.bytes_.data(), out.size_, nullptr, lowered.bytes_.data());
-        lowered.size_ = out.size_;
-    } else {
-        lowered = Name{};
-    }
+    // Not plain: the general path (plain_name_size already said the fast one does not apply).
+    const auto status = read_labels(message, offset, out);
+    lowered.assign(status == NameStatus::ok ? out.lowered() : Name{});
     return status;
 }
 
