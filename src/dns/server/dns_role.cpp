@@ -327,6 +327,11 @@ int run_dns_role(const RoleSettings& settings) {
     metrics.gauge_callback("udn_dns_cluster_latency_adopted",
                            "Client latency measurements other DNS servers handed over that this one took", {},
                            sum_workers(&UdpWorker::latency_adopted));
+    metrics.gauge_callback(
+        "udn_dns_udp_answers_unsent",
+        "UDP answers the kernel refused to send (no route to the client, source port 0, ...); "
+        "the rest of their batch was still sent",
+        {}, sum_workers(&UdpWorker::unsent_answers));
 
     runtime::HttpServer admin({server->addresses.front().to_string(), initial.ports.dns_admin, "dns_admin"}, metrics);
     admin.add_route("GET", "/explain", [&shared](const runtime::HttpRequest& request) {

@@ -13,6 +13,7 @@
 #include "common/runtime/thread_name.hpp"
 #include "dns/cluster/envelope.hpp"
 #include "dns/cluster/handover.hpp"
+#include "dns/server/send_batch.hpp"
 #include "dns/server/socket_util.hpp"
 
 namespace udn::dns::server {
@@ -73,13 +74,9 @@ struct UdpWorker::Buffers {
         out[slot].msg_hdr.msg_namelen = in[from].msg_hdr.msg_namelen;
     }
 
-    void send(int fd, std::size_t count) {
-        std::size_t sent = 0;
-        while (sent < count) {
-            const int n = ::sendmmsg(fd, out.data() + sent, static_cast<unsigned>(count - sent), 0);
-            if (n <= 0) break;  // the client is gone or the buffer is full: UDP may drop
-            sent += static_cast<std::size_t>(n);
-        }
+    // Returns how many of the `count` queued answers the kernel refused.
+    std::size_t send(int fd, std::size_t count) {
+        return send_batch(fd, std::span(out.data(), count));
     }
 };
 
@@ -182,7 +179,7 @@ std::size_t UdpWorker::serve_batch(int fd, int flags) {
         ++answers;
     }
     if (forwarder_) forwarder_->flush();
-    b.send(fd, answers);
+    count_unsent(b.send(fd, answers));
     return static_cast<std::size_t>(received);
 }
 
@@ -242,7 +239,7 @@ void UdpWorker::serve_forwarded(int fd) {
         ++answers;
         served_for_peers_.fetch_add(1, std::memory_order_relaxed);
     }
-    b.send(fd, answers);
+    count_unsent(b.send(fd, answers));
 }
 
 // Latency measurements another DNS server held for clients this one owns now.
@@ -262,8 +259,10 @@ void UdpWorker::answer_expired(std::int64_t now_ms) {
             handler_.handle(expired.query, expired.client, Transport::udp, b.answers[0], now_ms, b.info);
         sink_.on_query(index_, b.info, expired.client, Transport::udp, now_ms);
         if (size == 0) return;
-        ::sendto(expired.reply_fd, b.answers[0].data(), size, 0, reinterpret_cast<const sockaddr*>(&expired.peer),
-                 expired.peer_length);
+        if (::sendto(expired.reply_fd, b.answers[0].data(), size, 0,
+                     reinterpret_cast<const sockaddr*>(&expired.peer), expired.peer_length) < 0) {
+            count_unsent(1);
+        }
     });
 }
 

@@ -37,6 +37,9 @@ public:
     std::uint64_t persistence_adopted() const { return persistence_adopted_.load(std::memory_order_relaxed); }
     // Latency measurements other servers handed over that this one took.
     std::uint64_t latency_adopted() const { return latency_adopted_.load(std::memory_order_relaxed); }
+    // Answers the kernel refused to send (send_batch.hpp): to an address no route leads to, to
+    // source port 0 of a forged query, ...
+    std::uint64_t unsent_answers() const { return unsent_answers_.load(std::memory_order_relaxed); }
 
 private:
     void run();
@@ -47,6 +50,9 @@ private:
     void adopt_latency(const ServingState& serving, std::span<const std::uint8_t> message,
                        const std::optional<report::Key>& key, std::int64_t now_ms);
     int poll_timeout_ms(std::int64_t now_ms) const;
+    void count_unsent(std::size_t refused) {
+        if (refused != 0) unsent_answers_.fetch_add(refused, std::memory_order_relaxed);
+    }
 
     struct Buffers;
     std::size_t index_;
@@ -61,6 +67,7 @@ private:
     std::atomic<std::uint64_t> rejected_envelopes_{0};
     std::atomic<std::uint64_t> persistence_adopted_{0};
     std::atomic<std::uint64_t> latency_adopted_{0};
+    std::atomic<std::uint64_t> unsent_answers_{0};
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };
