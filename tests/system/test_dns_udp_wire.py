@@ -13,6 +13,7 @@ import pytest
 
 from conftest import wait_until
 from test_dns_server import Server, admin_get
+from test_probe_loss import metric
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")
 
@@ -31,11 +32,8 @@ def query_bytes(name, query_id):
     return query.to_wire()
 
 
-def metric(server, name):
-    for line in admin_get(server, "/metrics").splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
+def unsent_answers(server):
+    return metric(admin_get(server, "/metrics"), "udn_dns_udp_answers_unsent")
 
 
 def test_ipv4_answers_carry_dont_fragment_and_id_zero(server):
@@ -64,7 +62,8 @@ def test_ipv4_answers_carry_dont_fragment_and_id_zero(server):
 def test_a_refused_answer_does_not_drop_the_rest_of_its_batch(server):
     # Port 0 cannot be answered (the kernel refuses to send there). With the server stopped, the
     # forged query and the real ones queue up and are taken in one receive, forged one first.
-    unsent_before = metric(server, "udn_dns_udp_answers_unsent")
+    unsent_before = unsent_answers(server)
+    assert unsent_before is not None, "udn_dns_udp_answers_unsent not in /metrics"
     forged_payload = query_bytes("www.acme.example", 7)
     udp_header = struct.pack(">HHHH", 0, server.port, 8 + len(forged_payload), 0)  # no checksum
     with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP) as forger, \
@@ -79,5 +78,5 @@ def test_a_refused_answer_does_not_drop_the_rest_of_its_batch(server):
             server.process.signal(signal.SIGCONT)
         answered = sorted(dns.message.from_wire(client.recv(65535)).id for _ in range(3))
     assert answered == [11, 12, 13]
-    wait_until(lambda: metric(server, "udn_dns_udp_answers_unsent") == unsent_before + 1, timeout=5,
+    wait_until(lambda: unsent_answers(server) == unsent_before + 1, timeout=5,
                what="the refused answer to be counted")

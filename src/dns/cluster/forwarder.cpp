@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/net/send_batch.hpp"
 #include "dns/cluster/envelope.hpp"
 
 namespace udn::dns::cluster {
@@ -166,13 +167,9 @@ bool Forwarder::forward_stream(const Ring& ring, std::size_t owner,
 
 void Forwarder::flush() {
     auto& out = *outgoing_;
-    std::size_t sent = 0;
-    while (sent < out.count) {
-        const int n =
-            ::sendmmsg(fd_, out.messages.data() + sent, static_cast<unsigned>(out.count - sent), 0);
-        if (n <= 0) break;  // the slots stay: they time out and are answered locally
-        sent += static_cast<std::size_t>(n);
-    }
+    // A query the kernel refuses keeps its slot: it times out and is answered locally. The
+    // queries after it in the batch still go to their owners.
+    net::send_batch(fd_, std::span(out.messages.data(), out.count));
     out.count = 0;
 }
 

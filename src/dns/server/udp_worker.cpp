@@ -10,10 +10,10 @@
 #include <array>
 #include <chrono>
 
+#include "common/net/send_batch.hpp"
 #include "common/runtime/thread_name.hpp"
 #include "dns/cluster/envelope.hpp"
 #include "dns/cluster/handover.hpp"
-#include "dns/server/send_batch.hpp"
 #include "dns/server/socket_util.hpp"
 
 namespace udn::dns::server {
@@ -76,7 +76,7 @@ struct UdpWorker::Buffers {
 
     // Returns how many of the `count` queued answers the kernel refused.
     std::size_t send(int fd, std::size_t count) {
-        return send_batch(fd, std::span(out.data(), count));
+        return net::send_batch(fd, std::span(out.data(), count));
     }
 };
 

@@ -37,7 +37,7 @@ public:
     std::uint64_t persistence_adopted() const { return persistence_adopted_.load(std::memory_order_relaxed); }
     // Latency measurements other servers handed over that this one took.
     std::uint64_t latency_adopted() const { return latency_adopted_.load(std::memory_order_relaxed); }
-    // Answers the kernel refused to send (send_batch.hpp): to an address no route leads to, to
+    // Answers the kernel refused to send (net::send_batch): to an address no route leads to, to
     // source port 0 of a forged query, ...
     std::uint64_t unsent_answers() const { return unsent_answers_.load(std::memory_order_relaxed); }
 

@@ -1,8 +1,6 @@
-// A batch of UDP answers in which the kernel refuses one: the others must still leave.
+// A batch of UDP datagrams in which the kernel refuses one: the others must still leave.
 // Destination port 0 is what a forged query with source port 0 makes the answer's destination;
 // Linux refuses to send there (EINVAL), deterministically, on loopback.
-#include "dns/server/send_batch.hpp"
-
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,7 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace udn::dns::server {
+#include "common/net/send_batch.hpp"
+
+namespace udn::net {
 namespace {
 
 struct Socket {
@@ -94,4 +94,4 @@ TEST(SendBatch, AnEmptyBatchSendsNothing) {
 }
 
 }  // namespace
-}  // namespace udn::dns::server
+}  // namespace udn::net

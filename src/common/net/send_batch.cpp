@@ -1,8 +1,8 @@
-#include "dns/server/send_batch.hpp"
+#include "common/net/send_batch.hpp"
 
 #include <cerrno>
 
-namespace udn::dns::server {
+namespace udn::net {
 
 std::size_t send_batch(int fd, std::span<mmsghdr> batch) {
     std::size_t done = 0;
@@ -22,4 +22,4 @@ std::size_t send_batch(int fd, std::span<mmsghdr> batch) {
     return refused;
 }
 
-}  // namespace udn::dns::server
+}  // namespace udn::net
