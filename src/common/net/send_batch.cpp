@@ -16,6 +16,7 @@ std::size_t send_batch(int fd, std::span<mmsghdr> batch) {
         }
         if (sent < 0 && errno == EINTR) continue;
         // The first datagram of the rest was refused: UDP may drop it, its neighbours may not.
+        rest.front().msg_len = 0;
         ++done;
         ++refused;
     }

@@ -35,6 +35,7 @@ struct Forwarder::Outgoing {
     std::array<sockaddr_storage, batch_size> owners{};
     std::array<iovec, batch_size> iov{};
     std::array<mmsghdr, batch_size> messages{};
+    std::array<std::uint16_t, batch_size> slot_of{};  // the slot each message was queued for
     std::size_t count = 0;
     std::array<std::array<std::uint8_t, datagram_bytes>, batch_size> answers{};
     std::array<sockaddr_storage, batch_size> sources{};
@@ -104,6 +105,7 @@ Forwarder::Slot* Forwarder::take_slot(const Ring& ring, std::size_t owner,
     }
     auto& slot = slots_[free_[--free_count_]];
     slot.used = true;
+    slot.refused = false;
     slot.generation = static_cast<std::uint16_t>(slot.generation + 1);
     slot.query_size = static_cast<std::uint16_t>(query.size());
     std::memcpy(slot.query.data(), query.data(), query.size());
@@ -130,6 +132,7 @@ void Forwarder::queue_envelope(const Ring& ring, const Slot& slot, std::size_t i
     message.msg_hdr.msg_namelen = slot.owner.to_sockaddr(ring.port(), out.owners[out.count]);
     message.msg_hdr.msg_iov = &out.iov[out.count];
     message.msg_hdr.msg_iovlen = 1;
+    out.slot_of[out.count] = static_cast<std::uint16_t>(index);
     ++out.count;
     counters_.forwarded.fetch_add(1, std::memory_order_relaxed);
 }
@@ -167,9 +170,21 @@ bool Forwarder::forward_stream(const Ring& ring, std::size_t owner,
 
 void Forwarder::flush() {
     auto& out = *outgoing_;
-    // A query the kernel refuses keeps its slot: it times out and is answered locally. The
-    // queries after it in the batch still go to their owners.
-    net::send_batch(fd_, std::span(out.messages.data(), out.count));
+    // The queries after a refused one still go to their owners. The refused one (no route to its
+    // owner, a full socket buffer) is answered locally by the next expire() rather than after the
+    // forward timeout, and counts as a miss of its owner, so one that cannot be reached is
+    // suspended like a silent one.
+    const auto batch = std::span(out.messages.data(), out.count);
+    if (net::send_batch(fd_, batch) != 0) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (batch[i].msg_len != 0) continue;
+            auto& slot = slots_[out.slot_of[i]];
+            slot.refused = true;
+            slot.deadline_ms = 0;  // before any clock's now
+            next_deadline_ms_ = 0;
+            counters_.refused.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
     out.count = 0;
 }
 

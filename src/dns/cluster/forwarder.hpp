@@ -28,6 +28,8 @@ struct ForwarderCounters {
     std::atomic<std::uint64_t> busy{0};       // answered locally: every slot in use or send failed
     std::atomic<std::uint64_t> stray{0};      // answer datagrams matching no waiting query
     std::atomic<std::uint64_t> suspended{0};  // times an owner was suspended after misses
+    std::atomic<std::uint64_t> refused{
+        0};  // sends to an owner the kernel refused (answered locally)
 };
 
 // A forwarded query, as its answer or its timeout hands it back.
@@ -86,8 +88,9 @@ public:
     // Reads the owners' answers waiting on fd() and hands each to `sink`.
     void relay_answers(AnswerSink& sink);
 
-    // Calls `answer_locally(WaitingQuery)` for every query whose owner missed its deadline. It
-    // may forward new queries meanwhile.
+    // Calls `answer_locally(WaitingQuery)` for every query whose owner missed its deadline, or
+    // that the kernel refused to send (flush() makes those due at once). It may forward new
+    // queries meanwhile.
     template <typename AnswerLocally>
     void expire(std::int64_t now_ms, const AnswerLocally& answer_locally) {
         if (now_ms < next_deadline_ms_) return;
@@ -100,7 +103,7 @@ public:
                 next = std::min(next, slot.deadline_ms);
                 continue;
             }
-            counters_.timeouts.fetch_add(1, std::memory_order_relaxed);
+            if (!slot.refused) counters_.timeouts.fetch_add(1, std::memory_order_relaxed);
             note_miss(slot.owner_seed, now_ms);
             // Answering may forward again (a TCP connection's next query): that takes another
             // slot (this one is still in use) and lowers next_deadline_ms_ itself.
@@ -119,6 +122,7 @@ public:
 private:
     struct Slot {
         bool used = false;
+        bool refused = false;  // the kernel refused to send it: due at once, not a timeout
         std::uint16_t generation = 0;
         std::uint16_t query_size = 0;
         std::int64_t deadline_ms = 0;

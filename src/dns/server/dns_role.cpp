@@ -145,6 +145,10 @@ void register_cluster_metrics(runtime::Registry& registry, const std::vector<std
           &cluster::ForwarderCounters::stray);
     gauge("udn_dns_cluster_owner_suspensions", "Times an owner was skipped for a while after missed answers",
           &cluster::ForwarderCounters::suspended);
+    gauge("udn_dns_cluster_refused",
+          "Forwarded queries the kernel refused to send to their owner (no route, full buffer); "
+          "each was answered locally at once",
+          &cluster::ForwarderCounters::refused);
     registry.gauge_callback("udn_dns_cluster_served_for_peers", "Queries answered for clients other servers forwarded",
                             {}, [&workers] {
                                 std::uint64_t total = 0;

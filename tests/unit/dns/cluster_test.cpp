@@ -693,6 +693,48 @@ TEST_F(ForwarderTest, SilentOwnerTimesOutAndIsSuspendedAfterThreeMisses) {
     EXPECT_TRUE(forwarder.usable(*ring_, us_, now + cluster::Forwarder::suspend_ms));
 }
 
+// A query the kernel will not send to its owner (here: the cluster port is 0, EINVAL) is answered
+// locally at the next expire(), not after the forward timeout, and the queries queued after it
+// still leave.
+TEST_F(ForwarderTest, AQueryTheKernelRefusesIsDueAtOnceAndTheRestStillLeave) {
+    cluster::Forwarder forwarder(ip("127.0.1.1"));
+    auto unreachable = config_;
+    unreachable.ports.dns_cluster = 0;
+    const auto refusing = ring_for(unreachable, "eu-ns1");
+    const std::int64_t now = 1000;
+    ASSERT_TRUE(forwarder.forward(*ring_, us_, query(1), client(0), listen_fd_, client_address_,
+                                  client_length_, now));
+    ASSERT_TRUE(forwarder.forward(*refusing, us_, query(2), client(1), listen_fd_, client_address_,
+                                  client_length_, now));
+    ASSERT_TRUE(forwarder.forward(*ring_, us_, query(3), client(2), listen_fd_, client_address_,
+                                  client_length_, now));
+    forwarder.flush();
+    EXPECT_EQ(forwarder.counters().refused.load(), 1u);
+    EXPECT_EQ(forwarder.counters().forwarded.load(), 3u);
+    const auto first_datagram = receive(owner_fd_);
+    const auto third_datagram = receive(owner_fd_);
+    const auto first = cluster::parse_envelope(first_datagram);
+    const auto third = cluster::parse_envelope(third_datagram);
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(third);
+    EXPECT_EQ(first->message[1], 1);
+    EXPECT_EQ(third->message[1], 3) << "the query after the refused one still went";
+
+    EXPECT_LE(forwarder.next_deadline_ms(), now);
+    std::vector<std::uint8_t> answered_locally;
+    forwarder.expire(now, [&](const cluster::WaitingQuery& e) {
+        answered_locally.push_back(e.query[1]);
+        EXPECT_EQ(e.client, client(1));
+    });
+    EXPECT_EQ(answered_locally, (std::vector<std::uint8_t>{2}))
+        << "due at once, the others still wait";
+    EXPECT_EQ(forwarder.counters().timeouts.load(), 0u) << "refused, not timed out";
+    forwarder.expire(
+        now + 40, [&](const cluster::WaitingQuery& e) { answered_locally.push_back(e.query[1]); });
+    EXPECT_EQ(answered_locally.size(), 3u);
+    EXPECT_EQ(forwarder.counters().timeouts.load(), 2u);
+}
+
 TEST_F(ForwarderTest, RefusesWhatItCannotHold) {
     cluster::Forwarder forwarder(ip("127.0.1.1"));
     const std::vector<std::uint8_t> huge(cluster::Forwarder::max_query_bytes + 1, 0);
