@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dns/gslb/pop_slots.hpp"
+
 namespace udn::dns::gslb {
 namespace {
 
@@ -42,7 +44,15 @@ LatencyTable::LatencyTable(std::size_t pop_count, std::size_t capacity)
       latency_ms_(capacity_ * pop_count_, no_sample),
       measured_at_s_(capacity_ * pop_count_, 0),
       loss_quarters_(capacity_ * pop_count_, no_loss),
-      versions_(bucket_count_) {}
+      versions_(bucket_count_),
+      slot_epochs_(pop_count_) {}
+
+SlotClaim SlotMap::claim(std::size_t position) const {
+    const std::size_t slot = slot_of_pop.empty()             ? position
+                             : position < slot_of_pop.size() ? slot_of_pop[position]
+                                                             : std::size_t{no_latency_slot};
+    return {slot, slot < epoch_of_slot.size() ? epoch_of_slot[slot] : 0};
+}
 
 // Any bucket count (not only powers of two), so memory follows the configured capacity.
 std::size_t LatencyTable::bucket_start(std::uint64_t key) const { return (mix(key) % bucket_count_) * bucket_slots; }
@@ -90,20 +100,26 @@ void LatencyTable::store(std::size_t home, std::uint64_t prefix_key, std::size_t
     versions_[home / bucket_slots].fetch_add(1, std::memory_order_release);
 }
 
-// One stripe lock guards a whole bucket.
-void LatencyTable::record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+// One stripe lock guards a whole bucket. The claim is checked under it: clear_pop moves the
+// epoch before it takes the stripe, so either this write sees the new epoch and is dropped, or it
+// came first and the clear wipes it.
+bool LatencyTable::record(std::uint64_t prefix_key, SlotClaim claim, std::uint32_t latency_ms,
                           std::uint32_t measured_at_s, std::uint16_t loss_permille) {
-    if (pop_index >= pop_count_) return;
+    if (claim.slot >= pop_count_) return false;
     const std::size_t home = bucket_start(prefix_key);
     std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
-    store(home, prefix_key, pop_index, latency_ms, measured_at_s, loss_permille);
+    if (slot_epochs_[claim.slot].load(std::memory_order_acquire) != claim.epoch) return false;
+    store(home, prefix_key, claim.slot, latency_ms, measured_at_s, loss_permille);
+    return true;
 }
 
-bool LatencyTable::adopt(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+bool LatencyTable::adopt(std::uint64_t prefix_key, SlotClaim claim, std::uint32_t latency_ms,
                          std::uint32_t measured_at_s, std::uint16_t loss_permille) {
-    if (pop_index >= pop_count_) return false;
+    if (claim.slot >= pop_count_) return false;
     const std::size_t home = bucket_start(prefix_key);
     std::lock_guard lock(stripes_[(home / bucket_slots) % stripe_count]);
+    if (slot_epochs_[claim.slot].load(std::memory_order_acquire) != claim.epoch) return false;
+    const auto pop_index = claim.slot;
     for (std::size_t entry = home; entry < home + bucket_slots; ++entry) {
         if (keys_[entry] != prefix_key) continue;
         const auto at = entry * pop_count_ + pop_index;
@@ -116,6 +132,7 @@ bool LatencyTable::adopt(std::uint64_t prefix_key, std::size_t pop_index, std::u
 
 void LatencyTable::clear_pop(std::size_t pop_index) {
     if (pop_index >= pop_count_) return;
+    slot_epochs_[pop_index].fetch_add(1, std::memory_order_acq_rel);
     for (std::size_t bucket = 0; bucket < bucket_count_; ++bucket) {
         std::lock_guard lock(stripes_[bucket % stripe_count]);
         for (std::size_t slot = bucket * bucket_slots; slot < (bucket + 1) * bucket_slots; ++slot) {

@@ -27,20 +27,47 @@ inline constexpr std::uint16_t loss_not_measured = 0xFFFF;
 std::uint64_t client_prefix_key(const net::IpAddress& address);
 net::IpAddress client_prefix_address(std::uint64_t key);
 
+// A POP's column of the table as a writer found it in its serving snapshot: the slot, and that
+// slot's epoch then (LatencyTable::slot_epoch). Giving a slot to another POP clears it and moves
+// its epoch, so a write through a claim taken before that (a probe result or handover that a
+// thread ingests with the previous snapshot) is dropped instead of putting the old POP's numbers
+// under the new one.
+struct SlotClaim {
+    std::size_t slot = 0;
+    std::uint32_t epoch = 0;
+};
+
+// Which slot holds each POP (by configuration position) and each slot's epoch, as one serving
+// snapshot saw them. Empty `slot_of_pop`: slot p for position p; empty `epoch_of_slot`: epoch 0,
+// a table's epoch until its first clear_pop.
+struct SlotMap {
+    std::span<const std::uint8_t> slot_of_pop;
+    std::span<const std::uint32_t> epoch_of_slot;
+
+    SlotClaim claim(std::size_t position) const;
+};
+
 class LatencyTable {
 public:
     // `pop_count` POP slots per prefix (which POP is in which slot: PopSlots); room for
     // `capacity` prefixes (rounded up to whole buckets).
     LatencyTable(std::size_t pop_count, std::size_t capacity);
 
-    // loss_permille: 0..1000 (kept to 4 permille), or loss_not_measured.
-    void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s,
-                std::uint16_t loss_permille = loss_not_measured);
+    // loss_permille: 0..1000 (kept to 4 permille), or loss_not_measured. False when the claim's
+    // slot has been cleared since the claim was taken (or is not a slot): nothing is written.
+    bool record(std::uint64_t prefix_key, SlotClaim claim, std::uint32_t latency_ms,
+                std::uint32_t measured_at_s, std::uint16_t loss_permille = loss_not_measured);
+    // Into slot `pop_index` as it is now (a writer that holds no snapshot: start-up, tests).
+    void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
+                std::uint32_t measured_at_s, std::uint16_t loss_permille = loss_not_measured) {
+        record(prefix_key, SlotClaim{pop_index, slot_epoch(pop_index)}, latency_ms, measured_at_s,
+               loss_permille);
+    }
     // Takes a measurement another DNS server held for a client prefix this one now owns, unless
-    // this one holds a measurement of that prefix from that POP at least as recent. Returns
-    // whether it was taken.
-    bool adopt(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms, std::uint32_t measured_at_s,
-               std::uint16_t loss_permille);
+    // this one holds a measurement of that prefix from that POP at least as recent, or the claim
+    // is outdated (record). Returns whether it was taken.
+    bool adopt(std::uint64_t prefix_key, SlotClaim claim, std::uint32_t latency_ms,
+               std::uint32_t measured_at_s, std::uint16_t loss_permille);
 
     struct Measurement {
         std::uint64_t prefix_key = 0;
@@ -93,9 +120,14 @@ public:
     }
 
     // Forgets every client's measurement in slot `pop_index` (and moves every bucket's
-    // version): a slot given to another POP must not pass on its numbers.
+    // version): a slot given to another POP must not pass on its numbers. Moves the slot's epoch
+    // first, so that no write through an older claim lands after the clear has passed its bucket.
     // Takes each stripe in turn (O(capacity), reloads only), never all at once.
     void clear_pop(std::size_t pop_index);
+    // How many times slot `pop_index` has been cleared (0 for no slot).
+    std::uint32_t slot_epoch(std::size_t pop_index) const {
+        return pop_index < pop_count_ ? slot_epochs_[pop_index].load(std::memory_order_acquire) : 0;
+    }
 
     std::size_t pop_count() const { return pop_count_; }
     std::size_t capacity() const { return capacity_; }
@@ -130,6 +162,7 @@ private:
     // under 200 MB; 0.4 % is finer than any loss a handful of probes can measure); 0xFF = none.
     std::vector<std::uint8_t> loss_quarters_;
     std::vector<std::atomic<std::uint32_t>> versions_;  // one per bucket
+    std::vector<std::atomic<std::uint32_t>> slot_epochs_;  // one per slot
     mutable std::array<std::mutex, stripe_count> stripes_;
     std::atomic<std::uint64_t> occupied_{0};
     std::atomic<std::uint64_t> evictions_{0};

@@ -163,32 +163,6 @@ void register_cluster_metrics(runtime::Registry& registry, const std::vector<std
                             });
 }
 
-// Gives each POP of `serving`'s configuration its latency-table slot (by name, kept across
-// reloads: gslb::PopSlots), clears slots handed to another POP, and returns the snapshot that
-// carries the mapping, so that decisions and ingest never see one configuration with another's.
-std::shared_ptr<const ServingState> with_latency_slots(std::shared_ptr<const ServingState> serving,
-                                                       gslb::PopSlots& slots, gslb::LatencyTable& latency) {
-    std::vector<std::string> names;
-    for (const auto& pop : serving->config->pops) names.push_back(pop.name);
-    const auto before = slots.holders();
-    auto assignment = slots.assign(names);
-    for (const auto slot : assignment.slots_to_clear) latency.clear_pop(slot);
-    for (std::size_t slot = 0; slot < slots.holders().size(); ++slot) {
-        if (before[slot] == slots.holders()[slot]) continue;
-        spdlog::info("dns: latency slot {} now holds POP {} (was {}){}", slot,
-                     slots.holders()[slot].empty() ? "-" : slots.holders()[slot], before[slot].empty() ? "-" : before[slot],
-                     before[slot].empty() || slots.holders()[slot].empty() ? "" : ": its client measurements were cleared");
-    }
-    if (!assignment.unplaced.empty()) {
-        spdlog::warn("dns: no latency slot left for POP {} ({} slots: the POPs at start plus dns.latency_spare_pops): "
-                     "its client latency is not used until udn dns restarts", fmt::join(assignment.unplaced, ", "),
-                     slots.slot_count());
-    }
-    auto with = std::make_shared<ServingState>(*serving);
-    with->latency_slots = std::move(assignment.slot_of_pop);
-    return with;
-}
-
 // What handovers send and the client-state file keeps: POPs named by the slots they hold now,
 // measurements no older than probe.latency_staleness_s.
 std::uint32_t latency_fresh_since_s(const config::Config& config, std::int64_t now_ms) {

@@ -37,20 +37,25 @@ bool ingest_service_report(const config::Config& config, const report::Header& h
 }
 
 bool ingest_latency_result(const config::Config& config, const report::LatencyResult& body,
-                           gslb::LatencyTable& latency, std::span<const std::uint8_t> slots) {
+                           gslb::LatencyTable& latency, gslb::SlotMap slots) {
     std::size_t pop_index = config.pops.size();
     for (std::size_t i = 0; i < config.pops.size(); ++i) {
         if (config.pops[i].name == body.pop) pop_index = i;
     }
     if (pop_index == config.pops.size()) return false;
     // A POP without a slot (more POPs than the table has room for) is known but not recorded.
-    const std::size_t slot = slots.empty() ? pop_index : pop_index < slots.size() ? slots[pop_index] : gslb::no_latency_slot;
-    if (slot >= latency.pop_count()) return true;
+    const auto claim = slots.claim(pop_index);
+    if (claim.slot >= latency.pop_count()) return true;
     for (const auto& measurement : body.measurements) {
         if (!measurement.reachable) continue;
-        latency.record(gslb::client_prefix_key(measurement.client), slot, (measurement.rtt_us + 999) / 1000,
-                       static_cast<std::uint32_t>(measurement.measured_at_ms / 1000),
-                       measurement.attempts > 0 ? measurement.loss_permille : gslb::loss_not_measured);
+        // False for all of them once a reload has given the slot to another POP.
+        if (!latency.record(
+                gslb::client_prefix_key(measurement.client), claim,
+                (measurement.rtt_us + 999) / 1000,
+                static_cast<std::uint32_t>(measurement.measured_at_ms / 1000),
+                measurement.attempts > 0 ? measurement.loss_permille : gslb::loss_not_measured)) {
+            break;
+        }
     }
     return true;
 }

@@ -15,9 +15,10 @@ namespace udn::dns::server {
 // False when the message is not for us or names an unknown sender/POP (counted by the caller).
 bool ingest_service_report(const config::Config& config, const report::Header& header,
                            const report::ServiceReport& body, gslb::ObservationStore& store);
-// `slots`: the latency-table slot of each POP by position (the serving snapshot's); empty =
-// slot p for position p.
+// `slots`: the latency-table slot of each POP by position and the slots' epochs, from the
+// serving snapshot `config` came from (empty: slot p for position p, epoch 0). Measurements
+// into a slot cleared since that snapshot was taken are dropped; the result still counts as ours.
 bool ingest_latency_result(const config::Config& config, const report::LatencyResult& body,
-                           gslb::LatencyTable& latency, std::span<const std::uint8_t> slots = {});
+                           gslb::LatencyTable& latency, gslb::SlotMap slots = {});
 
 }  // namespace udn::dns::server

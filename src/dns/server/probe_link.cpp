@@ -105,7 +105,8 @@ struct ProbeLink::Impl {
                     counters.reports_unknown_sender.fetch_add(1, std::memory_order_relaxed);
                 }
             } else if (const auto* latency = std::get_if<report::LatencyResult>(&message.body)) {
-                if (ingest_latency_result(*config, *latency, shared.latency, serving->latency_slots)) {
+                if (ingest_latency_result(*config, *latency, shared.latency,
+                                          serving->latency_slot_map())) {
                     counters.latency_results.fetch_add(1, std::memory_order_relaxed);
                 }
             }

@@ -34,8 +34,13 @@ struct ServingState {
     std::int64_t previous_ring_until_ms = 0;
     std::shared_ptr<const geo::Locator> geo;    // null: no GeoIP database configured
     // The latency table's slot of each POP, by position in `config` (gslb::PopSlots; empty:
-    // slot = position).
+    // slot = position), and each slot's epoch when this snapshot took that mapping (empty: 0).
+    // Writers into the table go through claims from here (gslb::SlotClaim), so that one that
+    // still holds the previous snapshot cannot write a removed POP's numbers into its old slot
+    // after a reload gave that slot to another POP.
     std::vector<std::uint8_t> latency_slots;
+    std::vector<std::uint32_t> latency_slot_epochs;
+    gslb::SlotMap latency_slot_map() const { return {latency_slots, latency_slot_epochs}; }
     // gslb::stable_identity of each POP's name, by position in `config`: how handed-over latency
     // measurements name their POP.
     std::vector<std::uint64_t> pop_identities;
@@ -43,12 +48,13 @@ struct ServingState {
 
     // The latency slot of the POP with this identity; no_latency_slot when it has none here.
     std::size_t latency_slot_of(std::uint64_t pop_identity) const {
+        return latency_claim_of(pop_identity).slot;
+    }
+    gslb::SlotClaim latency_claim_of(std::uint64_t pop_identity) const {
         for (std::size_t position = 0; position < pop_identities.size(); ++position) {
-            if (pop_identities[position] != pop_identity) continue;
-            if (latency_slots.empty()) return position;
-            return position < latency_slots.size() ? latency_slots[position] : gslb::no_latency_slot;
+            if (pop_identities[position] == pop_identity) return latency_slot_map().claim(position);
         }
-        return gslb::no_latency_slot;
+        return {gslb::no_latency_slot, 0};
     }
 
     // Takes a measurement another DNS server handed over, or the last run saved, into `latency`
@@ -63,6 +69,14 @@ struct ServingState {
                                                      std::uint64_t generation, std::vector<std::string>& errors,
                                                      std::string_view self = {});
 };
+
+// `serving` with each of its POPs given a slot of `latency` (by name, kept across reloads:
+// gslb::PopSlots), the slots handed to another POP cleared, and the slot epochs after that: the
+// snapshot to publish, so that decisions and ingest never see one configuration with another's
+// mapping. From one thread at a time (the one that reloads).
+std::shared_ptr<const ServingState> with_latency_slots(std::shared_ptr<const ServingState> serving,
+                                                       gslb::PopSlots& slots,
+                                                       gslb::LatencyTable& latency);
 
 struct SharedStateSettings {
     std::size_t latency_prefixes = 1 << 18;

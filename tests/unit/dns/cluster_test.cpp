@@ -257,13 +257,14 @@ TEST(LatencyTableHandover, AdoptsOnlyMeasurementsNewerThanItsOwn) {
     gslb::LatencyTable table(2, 1024);
     const auto client = gslb::client_prefix_key(ip("198.51.100.0"));
     table.record(client, 0, 40, 1000, 100);
-    EXPECT_FALSE(table.adopt(client, 0, 90, 999, 0)) << "its own newer measurement stands";
-    EXPECT_FALSE(table.adopt(client, 0, 90, 1000, 0)) << "and one as new";
-    EXPECT_TRUE(table.adopt(client, 0, 30, 1001, 0)) << "a newer one replaces it";
-    EXPECT_TRUE(table.adopt(client, 1, 70, 500, 200)) << "a POP it has no measurement from";
+    EXPECT_FALSE(table.adopt(client, {0}, 90, 999, 0)) << "its own newer measurement stands";
+    EXPECT_FALSE(table.adopt(client, {0}, 90, 1000, 0)) << "and one as new";
+    EXPECT_TRUE(table.adopt(client, {0}, 30, 1001, 0)) << "a newer one replaces it";
+    EXPECT_TRUE(table.adopt(client, {1}, 70, 500, 200)) << "a POP it has no measurement from";
     const auto other = gslb::client_prefix_key(ip("203.0.113.0"));
-    EXPECT_TRUE(table.adopt(other, 1, 20, 800, gslb::loss_not_measured)) << "a prefix it does not know";
-    EXPECT_FALSE(table.adopt(other, 2, 20, 800, 0)) << "no such slot";
+    EXPECT_TRUE(table.adopt(other, {1}, 20, 800, gslb::loss_not_measured))
+        << "a prefix it does not know";
+    EXPECT_FALSE(table.adopt(other, {2}, 20, 800, 0)) << "no such slot";
     std::uint32_t latency[2];
     std::uint32_t at[2];
     std::uint16_t loss[2];

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "dns/gslb/engine.hpp"
+#include "dns/gslb/pop_slots.hpp"
 #include "dns/gslb/ranking_cache.hpp"
 #include "test_config.hpp"
 
@@ -468,6 +469,48 @@ TEST(LatencyTableMemory, ClearingAPopSlotForgetsOnlyThatPopAndMovesVersions) {
     table.record(key, 1, 78, 200);
     ASSERT_TRUE(table.lookup(key, latency, at));
     EXPECT_EQ(latency[1], 78u);
+}
+
+// A writer that took its slot from a snapshot older than the slot's last clear (a probe result
+// ingested with the configuration before a reload) must not land in the cleared slot.
+TEST(LatencyTableMemory, AWriteThroughAClaimOlderThanTheSlotsClearIsDropped) {
+    LatencyTable table(2, 1 << 10);
+    const auto key = client_prefix_key(ip("10.1.2.0"));
+    const SlotClaim before{1, table.slot_epoch(1)};
+    EXPECT_EQ(before.epoch, 0u) << "a new table's slots have not been cleared";
+    ASSERT_TRUE(table.record(key, before, 40, 100, 0));
+    table.clear_pop(1);
+    const SlotClaim after{1, table.slot_epoch(1)};
+    EXPECT_NE(after.epoch, before.epoch);
+    EXPECT_EQ(table.slot_epoch(0), 0u) << "only the cleared slot moves";
+    EXPECT_FALSE(table.record(key, before, 41, 101, 0));
+    EXPECT_FALSE(table.adopt(key, before, 42, 102, 0));
+    std::uint32_t latency[2];
+    std::uint32_t at[2];
+    EXPECT_FALSE(table.lookup(key, latency, at) && latency[1] != UINT32_MAX) << "nothing written";
+    EXPECT_TRUE(table.record(key, SlotClaim{0, 0}, 12, 101, 0))
+        << "the other slot takes its old claims";
+    EXPECT_TRUE(table.record(key, after, 43, 103, 0));
+    ASSERT_TRUE(table.lookup(key, latency, at));
+    EXPECT_EQ(latency[1], 43u);
+    EXPECT_EQ(latency[0], 12u);
+    EXPECT_FALSE(table.record(key, SlotClaim{2, 0}, 1, 1, 0)) << "no such slot";
+    EXPECT_EQ(table.slot_epoch(2), 0u);
+}
+
+TEST(LatencyTableMemory, ASlotMapClaimsBySnapshotPosition) {
+    const std::vector<std::uint8_t> slot_of_pop{2, no_latency_slot, 0};
+    const std::vector<std::uint32_t> epoch_of_slot{5, 6, 7};
+    const SlotMap map{slot_of_pop, epoch_of_slot};
+    EXPECT_EQ(map.claim(0).slot, 2u);
+    EXPECT_EQ(map.claim(0).epoch, 7u);
+    EXPECT_EQ(map.claim(1).slot, no_latency_slot);
+    EXPECT_EQ(map.claim(2).slot, 0u);
+    EXPECT_EQ(map.claim(2).epoch, 5u);
+    EXPECT_EQ(map.claim(3).slot, no_latency_slot) << "a position the snapshot does not have";
+    const SlotMap identity{};
+    EXPECT_EQ(identity.claim(4).slot, 4u);
+    EXPECT_EQ(identity.claim(4).epoch, 0u);
 }
 
 TEST(LatencyTableMemory, HoldsManyPrefixesInFixedMemory) {

@@ -4,6 +4,7 @@
 #include "dns/gslb/candidates.hpp"
 #include "dns/server/observation_ingest.hpp"
 #include "dns/server/query_log.hpp"
+#include "dns/server/serving_state.hpp"
 #include "dns/wire/types.hpp"
 #include "test_config.hpp"
 
@@ -127,6 +128,62 @@ TEST(Ingest, LatencyResultFillsThePopSlot) {
     EXPECT_FALSE(table.lookup(gslb::client_prefix_key(ip("198.51.101.1")), latency, at));
     result.pop = "nowhere";
     EXPECT_FALSE(ingest_latency_result(config, result, table));
+}
+
+// The probe link ingests each datagram with the serving snapshot it read first; a reload may
+// meanwhile give a removed POP's slot to a new POP (no spare slot left) and clear it. The old
+// POP's numbers must not then appear as the new POP's, nor may a handover taken with the old
+// snapshot put them there.
+TEST(Ingest, LatencyIngestedWithASnapshotFromBeforeTheSlotChangedHandsIsDropped) {
+    auto config = std::make_shared<config::Config>(testing::make_config());  // eu, us, ap
+    std::vector<std::string> errors;
+    const auto built = ServingState::build(config, 1, errors);
+    ASSERT_TRUE(built) << errors.front();
+    gslb::PopSlots slots(config->pops.size());  // no spare slot
+    gslb::LatencyTable table(config->pops.size(), 256);
+    const auto before = with_latency_slots(built, slots, table);
+
+    auto renamed = std::make_shared<config::Config>(*config);
+    renamed->pops[2].name = "sa";  // ap is gone, sa is new: it takes ap's slot
+    for (auto& server : renamed->pops[2].servers) server.pop = "sa";
+    const auto rebuilt = ServingState::build(renamed, 2, errors);
+    ASSERT_TRUE(rebuilt) << errors.front();
+    const auto after = with_latency_slots(rebuilt, slots, table);
+    ASSERT_EQ(after->latency_slots[2], before->latency_slots[2])
+        << "the test needs the slot to change hands";
+
+    report::LatencyResult result;
+    result.pop = "ap";
+    result.measurements.push_back(
+        {ip("198.51.100.9"), true, report::LatencyMethod::dns_query, 80'000, 7'000'000, 4, 0});
+    EXPECT_TRUE(ingest_latency_result(*before->config, result, table, before->latency_slot_map()))
+        << "ap was a POP of that snapshot";
+    const cluster::LatencyRecord handed{gslb::client_prefix_key(ip("198.51.101.9")),
+                                        gslb::stable_identity("ap"), 7'000, 80, 0};
+    EXPECT_FALSE(before->adopt_latency(table, handed, 7'001));
+
+    std::uint32_t latency[3];
+    std::uint32_t at[3];
+    const auto none_for_sa = [&](const char* client) {
+        return !table.lookup(gslb::client_prefix_key(ip(client)), after->latency_slots, latency,
+                             at) ||
+               latency[2] == UINT32_MAX;
+    };
+    EXPECT_TRUE(none_for_sa("198.51.100.1")) << "ap's measurement would be read as sa's";
+    EXPECT_TRUE(none_for_sa("198.51.101.1"))
+        << "ap's handed-over measurement would be read as sa's";
+
+    result.pop = "sa";
+    ASSERT_TRUE(ingest_latency_result(*after->config, result, table, after->latency_slot_map()));
+    ASSERT_TRUE(table.lookup(gslb::client_prefix_key(ip("198.51.100.1")), after->latency_slots,
+                             latency, at));
+    EXPECT_EQ(latency[2], 80u) << "the new snapshot writes";
+    result.pop = "eu";
+    result.measurements.front().rtt_us = 5'000;
+    ASSERT_TRUE(ingest_latency_result(*before->config, result, table, before->latency_slot_map()));
+    ASSERT_TRUE(table.lookup(gslb::client_prefix_key(ip("198.51.100.1")), after->latency_slots,
+                             latency, at));
+    EXPECT_EQ(latency[0], 5u) << "a POP that kept its slot still takes the old snapshot's results";
 }
 
 TEST(QueryLogLine, HasTheDocumentedFields) {
