@@ -28,8 +28,8 @@ struct ForwarderCounters {
     std::atomic<std::uint64_t> busy{0};       // answered locally: every slot in use or send failed
     std::atomic<std::uint64_t> stray{0};      // answer datagrams matching no waiting query
     std::atomic<std::uint64_t> suspended{0};  // times an owner was suspended after misses
-    std::atomic<std::uint64_t> refused{
-        0};  // sends to an owner the kernel refused (answered locally)
+    // Sends to an owner the kernel refused (each answered locally at once).
+    std::atomic<std::uint64_t> refused{0};
 };
 
 // A forwarded query, as its answer or its timeout hands it back.

@@ -57,7 +57,8 @@ public:
     // slot has been cleared since the claim was taken (or is not a slot): nothing is written.
     bool record(std::uint64_t prefix_key, SlotClaim claim, std::uint32_t latency_ms,
                 std::uint32_t measured_at_s, std::uint16_t loss_permille = loss_not_measured);
-    // Into slot `pop_index` as it is now (a writer that holds no snapshot: start-up, tests).
+    // Into slot `pop_index` as it is now, for a writer that holds no serving snapshot (tests,
+    // bench/dns/latency_memory); the server writes through claims.
     void record(std::uint64_t prefix_key, std::size_t pop_index, std::uint32_t latency_ms,
                 std::uint32_t measured_at_s, std::uint16_t loss_permille = loss_not_measured) {
         record(prefix_key, SlotClaim{pop_index, slot_epoch(pop_index)}, latency_ms, measured_at_s,

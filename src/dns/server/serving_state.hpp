@@ -46,10 +46,8 @@ struct ServingState {
     std::vector<std::uint64_t> pop_identities;
     std::uint64_t generation = 0;
 
-    // The latency slot of the POP with this identity; no_latency_slot when it has none here.
-    std::size_t latency_slot_of(std::uint64_t pop_identity) const {
-        return latency_claim_of(pop_identity).slot;
-    }
+    // The latency slot of the POP with this identity and its epoch in this snapshot; slot
+    // no_latency_slot when it has none here.
     gslb::SlotClaim latency_claim_of(std::uint64_t pop_identity) const {
         for (std::size_t position = 0; position < pop_identities.size(); ++position) {
             if (pop_identities[position] == pop_identity) return latency_slot_map().claim(position);

@@ -293,13 +293,15 @@ TEST(LatencyHandover, ReceiversFindEachPopsSlotByItsName) {
     auto state = std::make_shared<server::ServingState>(*server::ServingState::build(config, 1, errors));
     const auto first = gslb::stable_identity(config->pops[0].name);
     const auto second = gslb::stable_identity(config->pops[1].name);
-    EXPECT_EQ(state->latency_slot_of(first), 0u) << "no slot map: the position";
-    EXPECT_EQ(state->latency_slot_of(second), 1u);
-    EXPECT_EQ(state->latency_slot_of(gslb::stable_identity("elsewhere")), gslb::no_latency_slot);
+    EXPECT_EQ(state->latency_claim_of(first).slot, 0u) << "no slot map: the position";
+    EXPECT_EQ(state->latency_claim_of(second).slot, 1u);
+    EXPECT_EQ(state->latency_claim_of(gslb::stable_identity("elsewhere")).slot,
+              gslb::no_latency_slot);
     state->latency_slots.assign(config->pops.size(), gslb::no_latency_slot);
     state->latency_slots[0] = 5;
-    EXPECT_EQ(state->latency_slot_of(first), 5u);
-    EXPECT_EQ(state->latency_slot_of(second), gslb::no_latency_slot) << "a POP left without a slot";
+    EXPECT_EQ(state->latency_claim_of(first).slot, 5u);
+    EXPECT_EQ(state->latency_claim_of(second).slot, gslb::no_latency_slot)
+        << "a POP left without a slot";
 }
 
 TEST(PersistenceHandover, DueOnlyWhenTheMembersChange) {
